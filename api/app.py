@@ -1,0 +1,79 @@
+"""The ASGI app: GraphQL at /graphql (GraphiQL in dev), /healthz and /readyz."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse
+from starlette.routing import Route
+from strawberry.asgi import GraphQL
+
+from api.settings import Mode, Settings, load_settings
+from graph.connect import open_store
+from graph.cypher.compiler import Compiler, Limits
+from graph.store import StoreUnavailableError
+from schema import build_schema
+from schema.context import Context
+
+STORE_SOCKET_ENV = "CRMGRAPH_STORE_SOCKET"
+"""Set by ``crmgraph serve`` for its workers: the socket of the store it started."""
+
+
+class CRMGraphQL(GraphQL[Context, None]):
+    async def get_context(self, request: Any, response: Any) -> Context:
+        state = request.app.state
+        return Context(store=state.store, compiler=state.compiler, request=request, response=response)
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or load_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with open_store(
+            neo4j_uri=settings.database_uri,
+            neo4j_user=settings.database_user,
+            neo4j_password=settings.database_password.get_secret_value(),
+            neo4j_database=settings.database_name,
+            falkordb_socket=os.environ.get(STORE_SOCKET_ENV),
+            data_dir=settings.data_dir,
+            graph_name=settings.graph_name,
+            start_timeout=settings.store_start_timeout,
+        ) as store:
+            app.state.store = store
+            app.state.compiler = Compiler(store.dialect, Limits(max_page_size=settings.max_page_size))
+            yield
+
+    async def healthz(_: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> JSONResponse:
+        try:
+            await request.app.state.store.ping()
+        except (StoreUnavailableError, AttributeError) as exc:
+            return JSONResponse({"status": "unavailable", "reason": str(exc)}, status_code=503)
+        return JSONResponse({"status": "ready", "store": request.app.state.store.dialect.name})
+
+    async def root(_: Request) -> RedirectResponse:
+        return RedirectResponse("/graphql")
+
+    production = settings.mode is Mode.PROD
+    graphql = CRMGraphQL(build_schema(production=production),
+                         graphql_ide=None if production else "graphiql",
+                         allow_queries_via_get=not production)
+    app = Starlette(
+        routes=[
+            Route("/", root),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    return app

@@ -1,0 +1,148 @@
+"""The ``crmgraph`` command: serve, seed, export-schema."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from api.settings import Settings, SettingsError, load_settings
+from graph.embedded import EmbeddedFalkorDB, EmbeddedStoreError
+
+app = typer.Typer(help="crmgraph: a GraphQL API over a customer relationship graph.",
+                  no_args_is_help=True, add_completion=False)
+console = Console(stderr=True)
+
+
+def _settings(**overrides: object) -> Settings:
+    try:
+        return load_settings(**{k: v for k, v in overrides.items() if v is not None})
+    except SettingsError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+
+
+def _fail(message: str) -> None:
+    console.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(1)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address (CRMGRAPH_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="HTTP port (CRMGRAPH_PORT).")] = None,
+    data_dir: Annotated[Path | None, typer.Option(help="Embedded store folder.")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="API worker processes.")] = 1,
+    seed: Annotated[bool, typer.Option(help="Load the seed stories first (idempotent).")] = False,
+) -> None:
+    """Run the API. Without CRMGRAPH_DATABASE_URI it starts the embedded FalkorDB."""
+    import uvicorn
+
+    from api.app import STORE_SOCKET_ENV
+
+    settings = _settings(host=host, port=port, data_dir=data_dir)
+    embedded: EmbeddedFalkorDB | None = None
+    if settings.embedded:
+        # One store for every worker: this process owns it, workers reach it by socket.
+        embedded = EmbeddedFalkorDB(settings.data_dir, settings.store_start_timeout)
+        try:
+            os.environ[STORE_SOCKET_ENV] = str(embedded.start())
+        except EmbeddedStoreError as exc:
+            _fail(str(exc))
+        _watch(embedded)
+    try:
+        if seed:
+            counts = asyncio.run(_seed(settings))
+            console.print(f"seed data loaded: {counts['nodes']} nodes, "
+                          f"{counts['relationships']} relationships")
+        console.print(f"crmgraph on {'embedded FalkorDB' if embedded else settings.database_uri}")
+        console.print(f"GraphiQL: [bold]http://{settings.host}:{settings.port}/graphql[/bold]")
+        uvicorn.run("api.app:create_app", factory=True, host=settings.host, port=settings.port,
+                    workers=workers, log_level="info")
+    finally:
+        if embedded is not None:
+            embedded.stop()
+    if embedded is not None and embedded.died:
+        _fail("the embedded store stopped unexpectedly; see its log in the data folder")
+
+
+def _watch(embedded: EmbeddedFalkorDB) -> None:
+    """If the store dies under a running service, stop the service rather than serve errors."""
+    proc = embedded.process
+
+    def wait() -> None:
+        if proc is None:
+            return
+        proc.wait()
+        if embedded.process is proc:  # not a stop we asked for
+            embedded.died = True
+            console.print(f"[red]error:[/red] embedded FalkorDB exited with code {proc.returncode}")
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=wait, name="store-watch", daemon=True).start()
+
+
+async def _seed(settings: Settings, synthetic: dict[str, int] | None = None) -> dict[str, int]:
+    from api.app import STORE_SOCKET_ENV
+    from graph.connect import open_store
+    from seeds.loader import load
+    from seeds.stories import build
+
+    async with open_store(
+        neo4j_uri=settings.database_uri, neo4j_user=settings.database_user,
+        neo4j_password=settings.database_password.get_secret_value(),
+        neo4j_database=settings.database_name, falkordb_socket=os.environ.get(STORE_SOCKET_ENV),
+        data_dir=settings.data_dir, graph_name=settings.graph_name,
+        start_timeout=settings.store_start_timeout,
+    ) as store:
+        if synthetic is not None:
+            from seeds.synthetic import SyntheticSpec, generate_into
+
+            return await generate_into(store, SyntheticSpec(**synthetic))
+        return await load(store, build())
+
+
+@app.command("seed")
+def seed_command(
+    data_dir: Annotated[Path | None, typer.Option(help="Embedded store folder.")] = None,
+    synthetic: Annotated[bool, typer.Option(help="Generate a synthetic graph instead.")] = False,
+    people: Annotated[int, typer.Option(min=0, help="Synthetic: people.")] = 10_000,
+    companies: Annotated[int, typer.Option(min=0, help="Synthetic: companies.")] = 1_000,
+    products: Annotated[int, typer.Option(min=0, help="Synthetic: products.")] = 2_000,
+    orders: Annotated[int, typer.Option(min=0, help="Synthetic: orders.")] = 30_000,
+    random_seed: Annotated[int, typer.Option("--random-seed", help="Synthetic: random seed.")] = 42,
+) -> None:
+    """Load the seed stories (idempotent), or a deterministic synthetic graph."""
+    settings = _settings(data_dir=data_dir)
+    spec = dict(people=people, companies=companies, products=products, orders=orders,
+                seed=random_seed) if synthetic else None
+    try:
+        counts = asyncio.run(_seed(settings, spec))
+    except EmbeddedStoreError as exc:
+        _fail(str(exc))
+    console.print(f"loaded {counts['nodes']} nodes and {counts['relationships']} relationships")
+
+
+@app.command("export-schema")
+def export_schema(
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="File (default: stdout).")] = None,
+) -> None:
+    """Print the GraphQL schema (SDL)."""
+    from schema import build_schema
+
+    sdl = str(build_schema()) + "\n"
+    if output is None:
+        sys.stdout.write(sdl)
+    else:
+        output.write_text(sdl)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,1 @@
+"""Compile selection plans into one bounded Cypher statement per root field."""

@@ -1,0 +1,345 @@
+"""Selection plans to Cypher: one statement per root field, bounded in depth and fan-out.
+
+Nested lists are ``CALL`` subqueries that end in ``collect()`` (nested pattern
+comprehensions silently return nothing on FalkorDB). Each list is ordered by its sort
+keys plus the node id as a tie-breaker, cut at ``first + 1`` rows (the extra row tells
+whether there is a next page) and sorted again after its own subqueries, so the order
+holds on both stores whatever the planner does with subquery rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from graph.cypher.cursor import decode_cursor, encode_cursor
+from graph.cypher.dialect import Dialect
+from graph.cypher.errors import InvalidIdError, PageSizeError, QueryInputError, QueryTooComplexError
+from graph.cypher.filters import compile_filter
+from graph.cypher.params import Params
+from graph.cypher.plan import Lookup, NodeSelection, Page, RelSelection, RootConnection, SortKey
+from graph.cypher.values import from_store, sort_sentinel
+from graph.model import ENTITY, NODE_KINDS, Hop, Prop, RelField
+from graph.ids import valid_id
+
+ROOT_LABELS = {**{label: (label,) for label in NODE_KINDS}, "Party": ("Person", "Company")}
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_page_size: int = 100
+    max_depth: int = 6  # nested lists below a root field
+    max_rows: int = 50_000  # upper bound of rows one statement may return, from the page sizes
+
+
+@dataclass
+class Statement:
+    text: str
+    params: dict[str, Any]
+    decode: Callable[[list[dict[str, Any]]], Any]
+
+
+def props_of(targets: tuple[str, ...]) -> dict[str, Prop]:
+    """The properties a node with one of ``targets`` labels can have."""
+    out: dict[str, Prop] = {}
+    for label in targets:
+        for prop in NODE_KINDS[label].props:
+            out.setdefault(prop.name, prop)
+    return out
+
+
+def default_order(targets: tuple[str, ...], rel: RelField | None = None) -> list[SortKey]:
+    if rel is not None and rel.default_sort is not None:
+        prop, desc = rel.default_sort
+        return [SortKey(prop, desc)]
+    prop, desc = NODE_KINDS[targets[0]].default_sort
+    return [SortKey(prop, desc)]
+
+
+@dataclass
+class _Scope:
+    """One list level: its variables and how to read its sort keys."""
+
+    node: str
+    rel: str | None
+    aggregates: dict[str, str] = field(default_factory=dict)
+
+
+class _Builder:
+    def __init__(self, dialect: Dialect, limits: Limits) -> None:
+        self.dialect = dialect
+        self.limits = limits
+        self.params = Params()
+        self._next = 0
+        self.rows_bound = 1
+        self.index: dict[int, tuple[int, list[SortKey]]] = {}  # id(RelSelection) -> (var, order)
+
+    def var(self) -> int:
+        self._next += 1
+        return self._next
+
+    # -- expressions -------------------------------------------------------------------
+
+    @staticmethod
+    def node_resolver(var: str, targets: tuple[str, ...]) -> Callable[[str], tuple[str, Prop] | None]:
+        props = props_of(targets)
+        return lambda key: (f"{var}.{key}", props[key]) if key in props else None
+
+    @staticmethod
+    def edge_resolver(rel: RelField, scope: _Scope) -> Callable[[str], tuple[str, Prop] | None]:
+        def resolve(key: str) -> tuple[str, Prop] | None:
+            prop = rel.edge_prop(key)
+            if prop is None:
+                return None
+            if rel.aggregates:
+                return scope.aggregates[key], prop
+            return f"{scope.rel}.{key}", prop
+        return resolve
+
+    def sort_exprs(self, order: list[SortKey], scope: _Scope, targets: tuple[str, ...],
+                   rel: RelField | None, argument: str) -> list[tuple[str, bool]]:
+        node = self.node_resolver(scope.node, targets)
+        edge = self.edge_resolver(rel, scope) if rel is not None else (lambda _k: None)
+        out: list[tuple[str, bool]] = []
+        for key in order:
+            found = edge(key.prop) if key.on_edge else node(key.prop)
+            if found is None:
+                raise QueryInputError(f"{argument}.orderBy", f"cannot order by {key.prop}")
+            expr, prop = found
+            if not prop.sortable:
+                raise QueryInputError(f"{argument}.orderBy", f"{key.prop} is not sortable")
+            out.append((f"coalesce({expr}, {sort_sentinel(prop.type)})", key.descending))
+        out.append((f"{scope.node}.id", False))  # ids are unique: a total order
+        return out
+
+    def keyset(self, sort: list[tuple[str, bool]], values: list[Any]) -> str:
+        """Rows strictly after the cursor row in the order ``sort``."""
+        ors = []
+        for i, (expr, desc) in enumerate(sort):
+            eqs = [f"{e} = {self.params.add(v)}" for (e, _), v in zip(sort[:i], values[:i], strict=True)]
+            eqs.append(f"{expr} {'<' if desc else '>'} {self.params.add(values[i])}")
+            ors.append("(" + " AND ".join(eqs) + ")")
+        return "(" + " OR ".join(ors) + ")"
+
+    def page_limit(self, page: Page, argument: str) -> int:
+        if page.first < 0:
+            raise PageSizeError(f"{argument}.first", "must not be negative")
+        if page.first > self.limits.max_page_size:
+            raise PageSizeError(
+                f"{argument}.first", f"{page.first} is over the maximum page size of "
+                f"{self.limits.max_page_size}")
+        return page.first + 1
+
+    # -- projections -------------------------------------------------------------------
+
+    def projection(self, var: str, sel: NodeSelection, nested: list[tuple[RelSelection, int]]) -> str:
+        known = props_of(sel.targets)
+        parts = [".id"] + [f".{p}" for p in sorted(sel.props) if p in known and p != "id"]
+        parts.append(f"_labels: labels({var})")
+        for rel, i in nested:
+            parts.append(f"c{i}: c{i}")
+            if rel.total:
+                parts.append(f"t{i}: t{i}")
+        return f"{var} {{{', '.join(parts)}}}"
+
+    # -- relationship lists --------------------------------------------------------------
+
+    def pattern(self, src: str, rel: RelField, i: int) -> str:
+        text = f"({src})"
+        for h, hop in enumerate(rel.hops):
+            last = h == len(rel.hops) - 1
+            rvar = f"r{i}" if last and not rel.aggregates else ""
+            nvar = f"n{i}" if last else f"v{i}_{h}"
+            label = f":{hop.label}" if hop.label else ""
+            arrow = ("-[", "]->") if hop.direction == "out" else ("<-[", "]-")
+            text += f"{arrow[0]}{rvar}:{hop.rel}{arrow[1]}({nvar}{label})"
+        return text
+
+    def relation(self, src: str, sel: RelSelection, depth: int, fanout: int) -> tuple[list[str], int]:
+        if depth > self.limits.max_depth:
+            raise QueryTooComplexError(
+                sel.argument_path, f"lists nest deeper than {self.limits.max_depth} levels")
+        rel = sel.field
+        i = self.var()
+        node, rvar = f"n{i}", (None if rel.aggregates else f"r{i}")
+        scope = _Scope(node, rvar, {a.prop.name: f"a{i}_{a.prop.name}" for a in rel.aggregates})
+        match = ["  MATCH " + self.pattern(src, rel, i)]
+        carry = [node] + ([rvar] if rvar else [])
+        if rel.aggregates:
+            via = f"v{i}_0"
+            aggs = [f"{a.function}({via}{'.' + a.of if a.of else ''}) AS {scope.aggregates[a.prop.name]}"
+                    for a in rel.aggregates]
+            match.append(f"  WITH {node}, {', '.join(aggs)}")
+            carry += list(scope.aggregates.values())
+
+        node_filter, edge_filter = (sel.filter or {}).get("node"), (sel.filter or {}).get("edge")
+        preds = [p for p in (
+            compile_filter(node_filter, self.node_resolver(node, sel.node.targets), self.params,
+                           f"{sel.argument_path}.filter.node"),
+            compile_filter(edge_filter, self.edge_resolver(rel, scope), self.params,
+                           f"{sel.argument_path}.filter.edge"),
+        ) if p]
+
+        lines: list[str] = []
+        if sel.total:
+            lines += self.dialect.call_open((src,))
+            lines += match
+            if preds:
+                lines.append("  WHERE " + " AND ".join(preds))
+            lines += [f"  RETURN count(*) AS t{i}", "}"]
+
+        order = sel.order or default_order(sel.node.targets, rel)
+        sort = self.sort_exprs(order, scope, sel.node.targets, rel, sel.argument_path)
+        if sel.page is not None:
+            limit = self.page_limit(sel.page, sel.argument_path)
+            if sel.page.after is not None:
+                values = decode_cursor(sel.page.after, order, f"{sel.argument_path}.after")
+                preds.append(self.keyset(sort, values))
+        else:
+            limit = 1
+        fanout *= limit
+        self.rows_bound += fanout
+        if self.rows_bound > self.limits.max_rows:
+            raise QueryTooComplexError(
+                sel.argument_path,
+                f"could return over {self.limits.max_rows} rows; ask for smaller pages")
+
+        order_by = ", ".join(f"{e} {'DESC' if d else 'ASC'}" for e, d in sort)
+        body = list(match)
+        if preds:
+            body.append("  WHERE " + " AND ".join(preds))
+        body += [f"  WITH {', '.join(carry)}", f"  ORDER BY {order_by}", f"  LIMIT {self.params.add(limit)}"]
+        nested_lines, nested = self.relations(node, sel.node, depth + 1, fanout)
+        body += ["  " + line for line in nested_lines]
+        if nested:
+            body += [f"  WITH {', '.join(carry + self.nested_vars(nested))}", f"  ORDER BY {order_by}"]
+        edge_parts = [f"{p.name}: {self.edge_resolver(rel, scope)(p.name)[0]}"  # type: ignore[index]
+                      for p in rel.edge_props if p.name in sel.edge_props]
+        item = (f"{{sort: [{', '.join(e for e, _ in sort)}], "
+                f"node: {self.projection(node, sel.node, nested)}, edge: {{{', '.join(edge_parts)}}}}}")
+        body.append(f"  RETURN collect({item}) AS c{i}")
+        lines += self.dialect.call_open((src,)) + body + ["}"]
+        self.index[id(sel)] = (i, order)
+        return lines, i
+
+    @staticmethod
+    def nested_vars(nested: list[tuple[RelSelection, int]]) -> list[str]:
+        out = []
+        for sel, i in nested:
+            out.append(f"c{i}")
+            if sel.total:
+                out.append(f"t{i}")
+        return out
+
+    def relations(self, src: str, sel: NodeSelection, depth: int,
+                  fanout: int) -> tuple[list[str], list[tuple[RelSelection, int]]]:
+        lines: list[str] = []
+        nested: list[tuple[RelSelection, int]] = []
+        for rel in sel.relations:
+            block, i = self.relation(src, rel, depth, fanout)
+            lines += block
+            nested.append((rel, i))
+        return lines, nested
+
+
+    # -- decoding ------------------------------------------------------------------------
+
+    def decode_node(self, raw: dict[str, Any], sel: NodeSelection) -> dict[str, Any]:
+        labels = raw.get("_labels") or []
+        typename = next((t for t in sel.targets if t in labels), sel.targets[0])
+        known = props_of((typename,))
+        props = {k: from_store(known[k].type, v) for k, v in raw.items() if k in known}
+        rels: dict[str, Any] = {}
+        for rel in sel.relations:
+            i, order = self.index[id(rel)]
+            rows = raw.get(f"c{i}") or []
+            if rel.page is None:
+                rels[rel.key] = self.decode_node(rows[0]["node"], rel.node) if rows else None
+            else:
+                rels[rel.key] = self.decode_connection(rows, rel.node, order, rel.page,
+                                                       raw.get(f"t{i}"), rel.field)
+        return {"__typename": typename, "props": props, "rels": rels}
+
+    def decode_connection(self, rows: list[dict[str, Any]], sel: NodeSelection, order: list[SortKey],
+                          page: Page, total: int | None, rel: RelField | None = None) -> dict[str, Any]:
+        kept = rows[: page.first]
+        edge_types = {p.name: p.type for p in rel.edge_props} if rel else {}
+        return {
+            "edges": [{
+                "cursor": encode_cursor(order, row["sort"]),
+                "node": self.decode_node(row["node"], sel),
+                "edge": {k: from_store(edge_types[k], v) for k, v in (row.get("edge") or {}).items()},
+            } for row in kept],
+            "hasNextPage": len(rows) > page.first,
+            "hasPreviousPage": page.after is not None,
+            "totalCount": total,
+        }
+
+
+class Compiler:
+    """Builds statements in one dialect, within the given limits."""
+
+    def __init__(self, dialect: Dialect, limits: Limits | None = None) -> None:
+        self.dialect = dialect
+        self.limits = limits or Limits()
+
+    def lookup(self, plan: Lookup, labels: tuple[str, ...] = ()) -> Statement:
+        """One node by external id (``labels`` restricts its kind), or None."""
+        if not valid_id(plan.id):
+            raise InvalidIdError(plan.argument_path, "malformed id")
+        b = _Builder(self.dialect, self.limits)
+        lines = [f"MATCH (n0:{ENTITY} {{id: {b.params.add(plan.id)}}})"]
+        if labels:
+            lines.append("WHERE " + " OR ".join(f"n0:{label}" for label in labels))
+        nested_lines, nested = b.relations("n0", plan.node, 1, 1)
+        lines += nested_lines
+        lines += [f"RETURN {b.projection('n0', plan.node, nested)} AS node", "LIMIT 1"]
+
+        def decode(records: list[dict[str, Any]]) -> Any:
+            return b.decode_node(records[0]["node"], plan.node) if records else None
+
+        return Statement(self.dialect.statement(lines), b.params.values, decode)
+
+    def connection(self, plan: RootConnection) -> Statement:
+        """A page of nodes of one kind, with nested selections, as one statement."""
+        b = _Builder(self.dialect, self.limits)
+        label = plan.label
+        scope = _Scope("n0", None)
+        path = plan.argument_path
+        where = compile_filter(plan.filter, b.node_resolver("n0", plan.node.targets), b.params,
+                               f"{path}.filter")
+        count_where = where
+        order = plan.order or default_order(plan.node.targets)
+        sort = b.sort_exprs(order, scope, plan.node.targets, None, path)
+        limit = b.page_limit(plan.page, path)
+        preds = [where] if where else []
+        if plan.page.after is not None:
+            values = decode_cursor(plan.page.after, order, f"{path}.after")
+            preds.append(b.keyset(sort, values))
+        order_by = ", ".join(f"{e} {'DESC' if d else 'ASC'}" for e, d in sort)
+        lines = [f"MATCH (n0:{label})"]
+        if preds:
+            lines.append("WHERE " + " AND ".join(preds))
+        lines += ["WITH n0", f"ORDER BY {order_by}", f"LIMIT {b.params.add(limit)}"]
+        b.rows_bound = limit
+        nested_lines, nested = b.relations("n0", plan.node, 1, limit)
+        lines += nested_lines
+        if nested:
+            lines += [f"WITH {', '.join(['n0'] + b.nested_vars(nested))}", f"ORDER BY {order_by}"]
+        item = f"{{sort: [{', '.join(e for e, _ in sort)}], node: {b.projection('n0', plan.node, nested)}}}"
+        lines.append(f"WITH collect({item}) AS rows")
+        if plan.total:
+            lines += self.dialect.call_open(())
+            lines.append(f"  MATCH (n0:{label})")
+            if count_where:
+                lines.append(f"  WHERE {count_where}")
+            lines += ["  RETURN count(n0) AS total", "}", "RETURN rows, total"]
+        else:
+            lines.append("RETURN rows")
+
+        def decode(records: list[dict[str, Any]]) -> Any:
+            record = records[0] if records else {"rows": []}
+            return b.decode_connection(record["rows"], plan.node, order, plan.page, record.get("total"))
+
+        return Statement(self.dialect.statement(lines), b.params.values, decode)

@@ -1,0 +1,27 @@
+"""The two Cypher dialects the compiler writes: Neo4j 5.26+ and FalkorDB."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Dialect:
+    name: str
+    prefix: str
+    scope_clause: bool  # CALL (x) { ... } rather than CALL { WITH x ... }
+
+    def call_open(self, imports: tuple[str, ...]) -> list[str]:
+        """Opening lines of a CALL subquery that imports ``imports``."""
+        if self.scope_clause:
+            return [f"CALL ({', '.join(imports)}) {{"]
+        return ["CALL {", f"  WITH {', '.join(imports)}"] if imports else ["CALL {"]
+
+    def statement(self, lines: list[str]) -> str:
+        body = "\n".join(lines)
+        return f"{self.prefix}\n{body}" if self.prefix else body
+
+
+NEO4J = Dialect("neo4j", prefix="CYPHER 5", scope_clause=True)
+FALKORDB = Dialect("falkordb", prefix="", scope_clause=False)
+DIALECTS = {d.name: d for d in (NEO4J, FALKORDB)}

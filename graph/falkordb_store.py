@@ -1,0 +1,86 @@
+"""FalkorDB adapter, over the native protocol with the ``falkordb`` asyncio client."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from falkordb.asyncio import FalkorDB
+from redis.asyncio import BlockingConnectionPool, UnixDomainSocketConnection
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from graph.cypher.dialect import FALKORDB
+from graph.model import INDEXES
+from graph.store import Record, Store, StoreUnavailableError
+
+
+class FalkorDBStore(Store):
+    dialect = FALKORDB
+
+    def __init__(self, socket_path: str, graph: str = "crm", max_connections: int = 32) -> None:
+        super().__init__()
+        pool = BlockingConnectionPool(
+            connection_class=UnixDomainSocketConnection,
+            path=socket_path, max_connections=max_connections, timeout=30, decode_responses=True,
+        )
+        self._db = FalkorDB(connection_pool=pool)
+        self._graph = self._db.select_graph(graph)
+        self.graph_name = graph
+
+    async def _run(self, query: str, params: dict[str, Any], *, write: bool) -> list[Record]:
+        try:
+            if write:
+                result = await self._graph.query(query, params)
+            else:
+                result = await self._graph.ro_query(query, params)
+        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+            raise StoreUnavailableError(f"FalkorDB did not answer: {exc}") from exc
+        columns = [h[1] if isinstance(h, list | tuple) else h for h in result.header]
+        return [dict(zip(columns, row, strict=True)) for row in result.result_set]
+
+    async def ping(self) -> None:
+        try:
+            await asyncio.wait_for(self._db.connection.ping(), timeout=2)
+        except (RedisConnectionError, RedisTimeoutError, OSError, TimeoutError) as exc:
+            raise StoreUnavailableError(f"FalkorDB did not answer: {exc}") from exc
+
+    async def ensure_schema(self) -> None:
+        # A graph key exists only once something was written: create it with the first index.
+        try:
+            existing = (await self._graph.list_indices()).result_set
+        except ResponseError:
+            existing = []
+        have = {(row[0], field) for row in existing for field in row[1]}
+        for spec in INDEXES:
+            if (spec.label, spec.prop) not in have:
+                await self._graph.create_node_range_index(spec.label, spec.prop)
+        constraints = {(c["label"], tuple(c["properties"])) for c in await self._graph.list_constraints()}
+        for spec in INDEXES:
+            if spec.unique and (spec.label, (spec.prop,)) not in constraints:
+                try:
+                    await self._graph.create_node_unique_constraint(spec.label, spec.prop)
+                except ResponseError as exc:  # another worker created it meanwhile
+                    if "already exists" not in str(exc).lower():
+                        raise
+        await self._wait_constraints()
+
+    async def _wait_constraints(self, timeout: float = 30.0) -> None:
+        # Constraints are built in the background; writes must not start before they hold.
+        deadline = asyncio.get_running_loop().time() + timeout
+        while asyncio.get_running_loop().time() < deadline:
+            pending = [c for c in await self._graph.list_constraints() if c.get("status") != "OPERATIONAL"]
+            if not pending:
+                return
+            failed = [c for c in pending if c.get("status") == "FAILED"]
+            if failed:
+                raise RuntimeError(f"unique constraint could not be created (duplicate ids?): {failed}")
+            await asyncio.sleep(0.05)
+        raise RuntimeError("unique constraints still pending after 30s")
+
+    async def clear(self) -> None:
+        await self._graph.query("MATCH (n) DETACH DELETE n")
+
+    async def close(self) -> None:
+        await self._db.connection.aclose()

@@ -1,0 +1,72 @@
+"""Neo4j adapter, with the official async driver: one driver per process."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from neo4j import AsyncGraphDatabase, RoutingControl
+from neo4j.exceptions import ServiceUnavailable, SessionExpired
+
+from graph.cypher.dialect import NEO4J
+from graph.model import INDEXES
+from graph.store import Record, Store, StoreUnavailableError
+
+_CONSTRAINT = "CREATE CONSTRAINT {name} IF NOT EXISTS FOR (n:{label}) REQUIRE n.{prop} IS UNIQUE"
+_INDEX = "CREATE INDEX {name} IF NOT EXISTS FOR (n:{label}) ON (n.{prop})"
+
+
+def schema_statements() -> list[str]:
+    """Idempotent DDL for the model's constraints and indexes (labels from the allow-list)."""
+    out = []
+    for spec in INDEXES:
+        name = f"{spec.label.lower()}_{spec.prop.lower()}"
+        template = _CONSTRAINT if spec.unique else _INDEX
+        out.append(template.format(name=name + ("_unique" if spec.unique else ""),
+                                   label=spec.label, prop=spec.prop))
+    return out
+
+
+class Neo4jStore(Store):
+    dialect = NEO4J
+
+    def __init__(self, uri: str, user: str, password: str, database: str) -> None:
+        super().__init__()
+        self._driver = AsyncGraphDatabase.driver(uri, auth=(user, password))
+        self._database = database
+
+    async def start(self) -> None:
+        try:
+            await self._driver.verify_connectivity()
+        except (ServiceUnavailable, OSError) as exc:
+            raise StoreUnavailableError(f"Neo4j did not answer: {exc}") from exc
+
+    async def _run(self, query: str, params: dict[str, Any], *, write: bool) -> list[Record]:
+        try:
+            result = await self._driver.execute_query(
+                query, params, database_=self._database,
+                routing_=RoutingControl.WRITE if write else RoutingControl.READ,
+            )
+        except (ServiceUnavailable, SessionExpired) as exc:
+            raise StoreUnavailableError(f"Neo4j did not answer: {exc}") from exc
+        return [record.data() for record in result.records]
+
+    async def ping(self) -> None:
+        try:
+            await self._driver.verify_connectivity()
+        except (ServiceUnavailable, OSError) as exc:
+            raise StoreUnavailableError(f"Neo4j did not answer: {exc}") from exc
+
+    async def ensure_schema(self) -> None:
+        for statement in schema_statements():
+            await self._run(statement, {}, write=True)
+        await self._run("CALL db.awaitIndexes(300)", {}, write=True)
+
+    async def clear(self) -> None:
+        # CALL { } IN TRANSACTIONS needs an auto-commit transaction, hence session.run.
+        async with self._driver.session(database=self._database) as session:
+            result = await session.run(
+                "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS")
+            await result.consume()
+
+    async def close(self) -> None:
+        await self._driver.close()

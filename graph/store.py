@@ -1,0 +1,65 @@
+"""The store port: what the rest of the service needs from a graph database."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from graph.cypher.compiler import Statement
+from graph.cypher.dialect import Dialect
+
+Record = dict[str, Any]
+StatementListener = Callable[[str, Mapping[str, Any]], None]
+
+
+class StoreUnavailableError(RuntimeError):
+    """The database did not answer."""
+
+
+class Store(ABC):
+    """A graph database reached through Cypher in one dialect."""
+
+    dialect: Dialect
+
+    def __init__(self) -> None:
+        self._listeners: list[StatementListener] = []
+
+    def add_listener(self, listener: StatementListener) -> Callable[[], None]:
+        """Be told of every statement sent; returns a function that stops it."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def _notify(self, query: str, params: Mapping[str, Any]) -> None:
+        for listener in list(self._listeners):
+            listener(query, params)
+
+    async def read(self, query: str, params: Mapping[str, Any] | None = None) -> list[Record]:
+        self._notify(query, params or {})
+        return await self._run(query, dict(params or {}), write=False)
+
+    async def write(self, query: str, params: Mapping[str, Any] | None = None) -> list[Record]:
+        self._notify(query, params or {})
+        return await self._run(query, dict(params or {}), write=True)
+
+    async def fetch(self, statement: Statement) -> Any:
+        """Run a compiled read statement and decode its result."""
+        return statement.decode(await self.read(statement.text, statement.params))
+
+    @abstractmethod
+    async def _run(self, query: str, params: dict[str, Any], *, write: bool) -> list[Record]: ...
+
+    @abstractmethod
+    async def ping(self) -> None:
+        """Raise StoreUnavailableError unless the database answers."""
+
+    @abstractmethod
+    async def ensure_schema(self) -> None:
+        """Create the unique constraints and indexes of ``graph.model``; idempotent."""
+
+    @abstractmethod
+    async def clear(self) -> None:
+        """Delete every node and relationship (tests and ``seed --reset``)."""
+
+    @abstractmethod
+    async def close(self) -> None: ...

@@ -1,0 +1,17 @@
+"""What every resolver can reach: the store and the compiler for its dialect."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from graph.cypher.compiler import Compiler
+from graph.store import Store
+
+
+@dataclass
+class Context:
+    store: Store
+    compiler: Compiler
+    request: Any = None
+    response: Any = None

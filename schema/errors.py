@@ -1,0 +1,24 @@
+"""Errors the API returns: a message naming the argument, and a stable ``code``."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from graphql import GraphQLError
+
+from graph.cypher.errors import QueryInputError
+from graph.store import StoreUnavailableError
+
+T = TypeVar("T")
+
+
+async def translating(call: Callable[[], Awaitable[T]]) -> T:
+    """Run ``call``; input and store errors become GraphQL errors with an extensions code."""
+    try:
+        return await call()
+    except QueryInputError as exc:
+        raise GraphQLError(str(exc), extensions={"code": exc.code, "argument": exc.argument}) from exc
+    except StoreUnavailableError as exc:
+        raise GraphQLError("the graph store is unavailable; try again shortly",
+                           extensions={"code": "STORE_UNAVAILABLE"}) from exc
