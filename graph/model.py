@@ -21,7 +21,7 @@ class PropType(Enum):
     INT = "Int"
     FLOAT = "Float"
     BOOL = "Boolean"
-    DATETIME = "DateTime"  # stored as an ISO-8601 UTC string: sorts and compares alike on both stores
+    DATETIME = "DateTime"  # stored as epoch milliseconds (see graph.cypher.values)
     STRING_LIST = "StringList"
 
 

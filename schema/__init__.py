@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 import strawberry
 from graphql import GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
@@ -28,14 +31,15 @@ def _unexpected(error: GraphQLError) -> bool:
 
 
 def build_schema(*, production: bool = False) -> strawberry.Schema:
-    extensions: list[SchemaExtension | type[SchemaExtension]] = [
-        QueryDepthLimiter(max_depth=MAX_DEPTH),
-        MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
-        MaxTokensLimiter(max_token_count=MAX_TOKENS),
+    # Factories, so each request gets fresh extension instances.
+    extensions: list[Callable[[], SchemaExtension]] = [
+        partial(QueryDepthLimiter, max_depth=MAX_DEPTH),
+        partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES),
+        partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
     ]
     if production:
         extensions += [
-            AddValidationRules([NoSchemaIntrospectionCustomRule]),
-            MaskErrors(should_mask_error=_unexpected),
+            partial(AddValidationRules, [NoSchemaIntrospectionCustomRule]),
+            partial(MaskErrors, should_mask_error=_unexpected),
         ]
-    return strawberry.Schema(query=Query, types=TYPES, extensions=extensions)
+    return strawberry.Schema(query=Query, types=TYPES, extensions=extensions)  # type: ignore[arg-type]

@@ -114,8 +114,11 @@ def input_to_dict(value: Any) -> Any:
     """A Strawberry input object as the plain dict the compiler reads (GraphQL names)."""
     if isinstance(value, list):
         return [input_to_dict(v) for v in value]
+    if isinstance(value, dict):
+        return {k: input_to_dict(v) for k, v in value.items() if v is not None}
     if isinstance(value, Enum):
-        return value.value
+        inner = value.value  # an EnumValueDefinition where the member has docs
+        return getattr(inner, "value", inner)
     definition: StrawberryObjectDefinition | None = getattr(value, "__strawberry_definition__", None)
     if definition is None or not dataclasses.is_dataclass(value):
         return value

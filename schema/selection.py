@@ -22,7 +22,7 @@ from graphql import (
     get_named_type,
     is_abstract_type,
 )
-from graphql.execution.values import get_argument_values, get_directive_values
+from graphql.execution.values import VariableValues, get_argument_values, get_directive_values
 from graphql.utilities import type_from_ast
 
 from graph.cypher.compiler import props_of
@@ -37,11 +37,15 @@ class SelectionReader:
     def __init__(self, info: GraphQLResolveInfo) -> None:
         self.info = info
         self.schema = info.schema
+        # Strawberry's executor hands resolvers the plain coerced dict; graphql-core's
+        # argument helpers want its VariableValues container.
+        raw: Any = info.variable_values
+        self.variables = raw if hasattr(raw, "coerced") else VariableValues({}, dict(raw or {}))
 
     # -- collecting --------------------------------------------------------------------
 
     def _included(self, node: FieldNode | FragmentSpreadNode | InlineFragmentNode) -> bool:
-        variables = self.info.variable_values
+        variables = self.variables
         skip = get_directive_values(GraphQLSkipDirective, node, variables)
         if skip and skip.get("if"):
             return False
@@ -88,7 +92,7 @@ class SelectionReader:
 
     def arguments(self, parent: GraphQLObjectType | Any, field_name: str, node: FieldNode) -> dict[str, Any]:
         field_def = parent.fields[field_name]
-        return get_argument_values(field_def, node, self.info.variable_values)
+        return get_argument_values(field_def, node, self.variables)
 
     # -- plans -------------------------------------------------------------------------
 

@@ -110,7 +110,9 @@ class _Builder:
             if not prop.sortable:
                 raise QueryInputError(f"{argument}.orderBy", f"{key.prop} is not sortable")
             out.append((f"coalesce({expr}, {sort_sentinel(prop.type)})", key.descending))
-        out.append((f"{scope.node}.id", False))  # ids are unique: a total order
+        # Ids are unique, so this makes the order total; every key is a computed expression,
+        # which keeps FalkorDB's string range index out of the keyset comparisons.
+        out.append((self.dialect.string_range_operand(f"{scope.node}.id"), False))
         return out
 
     def keyset(self, sort: list[tuple[str, bool]], values: list[Any]) -> str:
@@ -176,9 +178,9 @@ class _Builder:
         node_filter, edge_filter = (sel.filter or {}).get("node"), (sel.filter or {}).get("edge")
         preds = [p for p in (
             compile_filter(node_filter, self.node_resolver(node, sel.node.targets), self.params,
-                           f"{sel.argument_path}.filter.node"),
+                           f"{sel.argument_path}.filter.node", self.dialect),
             compile_filter(edge_filter, self.edge_resolver(rel, scope), self.params,
-                           f"{sel.argument_path}.filter.edge"),
+                           f"{sel.argument_path}.filter.edge", self.dialect),
         ) if p]
 
         lines: list[str] = []
@@ -308,7 +310,7 @@ class Compiler:
         scope = _Scope("n0", None)
         path = plan.argument_path
         where = compile_filter(plan.filter, b.node_resolver("n0", plan.node.targets), b.params,
-                               f"{path}.filter")
+                               f"{path}.filter", self.dialect)
         count_where = where
         order = plan.order or default_order(plan.node.targets)
         sort = b.sort_exprs(order, scope, plan.node.targets, None, path)

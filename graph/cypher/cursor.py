@@ -25,7 +25,7 @@ def encode_cursor(order: list[SortKey], values: list[Any]) -> str:
 
 
 def decode_cursor(cursor: str, order: list[SortKey], argument: str) -> list[Any]:
-    """The sort values in ``cursor``; a clear error if it is not one of ours for ``order``."""
+    """The sort values in ``cursor`` (one per key, then the id); an error unless it fits ``order``."""
     if not isinstance(cursor, str) or not cursor or len(cursor) > _MAX_CURSOR:
         raise CursorError(argument, "malformed cursor")
     try:
@@ -37,6 +37,6 @@ def decode_cursor(cursor: str, order: list[SortKey], argument: str) -> list[Any]
     if data.get("o") != order_signature(order):
         raise CursorError(argument, "cursor was made for a different orderBy")
     values = data["v"]
-    if len(values) != len(order) or not all(isinstance(v, str | int | float | bool) for v in values):
+    if len(values) != len(order) + 1 or not all(isinstance(v, str | int | float | bool) for v in values):
         raise CursorError(argument, "malformed cursor")
     return values

@@ -10,6 +10,13 @@ class Dialect:
     name: str
     prefix: str
     scope_clause: bool  # CALL (x) { ... } rather than CALL { WITH x ... }
+    # FalkorDB 4.16 answers <, <=, >, >= on an indexed string property wrongly when its
+    # range index serves them (`name < 'b'` misses letters); a computed operand keeps the
+    # index out of it. Equality, IN and STARTS WITH through the index are right.
+    guard_string_ranges: bool = False
+
+    def string_range_operand(self, expr: str) -> str:
+        return f"toString({expr})" if self.guard_string_ranges else expr
 
     def call_open(self, imports: tuple[str, ...]) -> list[str]:
         """Opening lines of a CALL subquery that imports ``imports``."""
@@ -23,5 +30,5 @@ class Dialect:
 
 
 NEO4J = Dialect("neo4j", prefix="CYPHER 5", scope_clause=True)
-FALKORDB = Dialect("falkordb", prefix="", scope_clause=False)
+FALKORDB = Dialect("falkordb", prefix="", scope_clause=False, guard_string_ranges=True)
 DIALECTS = {d.name: d for d in (NEO4J, FALKORDB)}

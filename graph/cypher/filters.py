@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from graph.cypher.dialect import Dialect
 from graph.cypher.errors import QueryInputError
 from graph.cypher.params import Params
 from graph.cypher.values import to_store
@@ -32,7 +33,7 @@ Resolve = Callable[[str], tuple[str, Prop] | None]
 
 
 def compile_filter(filter_: dict[str, Any] | None, resolve: Resolve, params: Params,
-                   argument: str) -> str | None:
+                   argument: str, dialect: Dialect) -> str | None:
     """A predicate for ``filter_``, or None when it constrains nothing."""
     if not filter_:
         return None
@@ -47,13 +48,13 @@ def compile_filter(filter_: dict[str, Any] | None, resolve: Resolve, params: Par
             if not isinstance(value, list):
                 raise QueryInputError(where, "must be a list of filters")
             subs = [s for i, v in enumerate(value)
-                    if (s := compile_filter(v, resolve, params, f"{where}[{i}]"))]
+                    if (s := compile_filter(v, resolve, params, f"{where}[{i}]", dialect))]
             if subs:
                 parts.append("(" + f" {key} ".join(subs) + ")")
             elif key == "OR" and value == []:
                 parts.append("false")
         elif key == "NOT":
-            sub = compile_filter(value, resolve, params, where)
+            sub = compile_filter(value, resolve, params, where, dialect)
             if sub:
                 parts.append(f"NOT ({sub})")
         else:
@@ -61,11 +62,12 @@ def compile_filter(filter_: dict[str, Any] | None, resolve: Resolve, params: Par
             if found is None:
                 raise QueryInputError(where, "no such field to filter on")
             expr, prop = found
-            parts.extend(_field_predicates(expr, prop, value, params, where))
+            parts.extend(_field_predicates(expr, prop, value, params, where, dialect))
     return " AND ".join(parts) if parts else None
 
 
-def _field_predicates(expr: str, prop: Prop, ops: Any, params: Params, where: str) -> list[str]:
+def _field_predicates(expr: str, prop: Prop, ops: Any, params: Params, where: str,
+                      dialect: Dialect) -> list[str]:
     if not isinstance(ops, dict):
         raise QueryInputError(where, "must be an object of operators, e.g. {eq: ...}")
     allowed = OPERATORS[prop.type]
@@ -91,5 +93,8 @@ def _field_predicates(expr: str, prop: Prop, ops: Any, params: Params, where: st
         else:
             if op not in ("eq", "ne") and prop.type not in _ORDERED:
                 raise QueryInputError(f"{where}.{op}", "field is not ordered")
-            out.append(f"{expr} {_COMPARE[op]} {params.add(stored)}")
+            operand = expr
+            if op not in ("eq", "ne") and prop.type in _TEXT:
+                operand = dialect.string_range_operand(expr)
+            out.append(f"{operand} {_COMPARE[op]} {params.add(stored)}")
     return out
