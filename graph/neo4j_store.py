@@ -41,6 +41,8 @@ class Neo4jStore(Store):
             raise StoreUnavailableError(f"Neo4j did not answer: {exc}") from exc
 
     async def _run(self, query: str, params: dict[str, Any], *, write: bool) -> list[Record]:
+        if not query.startswith("CYPHER "):
+            query = f"CYPHER 5\n{query}"  # the dialect the compiler writes, whatever the db default
         try:
             result = await self._driver.execute_query(
                 query, params, database_=self._database,

@@ -80,8 +80,8 @@ def filter_input(name: str, props: tuple[Prop, ...], what: str) -> type:
 
 @strawberry.enum(description="Sort direction.")
 class Direction(Enum):
-    ASC = "ASC"
-    DESC = "DESC"
+    ASC = strawberry.enum_value("ASC", description="Smallest first; missing values first.")
+    DESC = strawberry.enum_value("DESC", description="Largest first; missing values last.")
 
 
 def _screaming(name: str) -> str:

@@ -170,5 +170,5 @@ def sort_keys(order_by: Any) -> list[SortKey]:
     for item in order_by or []:
         data = input_to_dict(item)
         where, prop = data["field"].split(":", 1)
-        keys.append(SortKey(prop, data.get("direction", "ASC") == "DESC", on_edge=where == "edge"))
+        keys.append(SortKey(prop, data.get("direction") == "DESC", on_edge=where == "edge"))
     return keys

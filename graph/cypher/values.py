@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from graph.model import PropType
 
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MS = timedelta(milliseconds=1)
 
 
 def epoch_ms(value: datetime | str) -> int:
@@ -15,7 +18,7 @@ def epoch_ms(value: datetime | str) -> int:
         value = datetime.fromisoformat(value.replace("Z", "+00:00"))
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return int(value.timestamp() * 1000)
+    return (value - EPOCH) // _MS  # integer arithmetic: no float rounding
 
 
 def to_store(type_: PropType, value: Any) -> Any:
@@ -32,7 +35,7 @@ def from_store(type_: PropType, value: Any) -> Any:
     if value is None:
         return None
     if type_ is PropType.DATETIME and isinstance(value, int | float):
-        return datetime.fromtimestamp(value / 1000, tz=UTC)
+        return EPOCH + timedelta(milliseconds=value)
     if type_ is PropType.FLOAT and isinstance(value, int):
         return float(value)
     return value

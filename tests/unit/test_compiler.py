@@ -1,0 +1,125 @@
+"""The compiler's Cypher, per dialect, against snapshots; and its refusals."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from graph.cypher.compiler import Compiler, Limits
+from graph.cypher.cursor import encode_cursor
+from graph.cypher.dialect import DIALECTS, FALKORDB, NEO4J
+from graph.cypher.errors import CursorError, PageSizeError, QueryInputError, QueryTooComplexError
+from graph.cypher.plan import Lookup, NodeSelection, Page, RelSelection, RootConnection, SortKey
+from graph.model import rel_field
+
+SNAPSHOTS = Path(__file__).with_name("snapshots")
+UPDATE = os.environ.get("UPDATE_SNAPSHOTS") == "1"
+
+
+def customer_360_plan() -> Lookup:
+    items = RelSelection("items", rel_field("Order", "items"), NodeSelection(("Product",), {"name", "category"}),
+                         {"qty", "unitPrice"}, page=Page(10), argument_path="party.orders.items")
+    seller = RelSelection("seller", rel_field("Order", "seller"), NodeSelection(("Company",), {"name"}),
+                          argument_path="party.orders.seller")
+    orders = RelSelection("orders", rel_field("Person", "orders"),
+                          NodeSelection(("Order",), {"total", "placedAt"}, [items, seller]),
+                          page=Page(5), total=True, argument_path="party.orders")
+    referrals = RelSelection(
+        "referralsMade", rel_field("Person", "referralsMade"), NodeSelection(("Person", "Company"), {"name"}),
+        {"status", "at"}, filter={"edge": {"status": {"in": ["converted", "rewarded"]}}},
+        order=[SortKey("at", descending=True, on_edge=True)], page=Page(20), argument_path="party.referralsMade")
+    return Lookup("person:john-smith", NodeSelection(("Person", "Company"), {"name", "age"}, [orders, referrals]))
+
+
+def companies_plan() -> RootConnection:
+    customers = RelSelection(
+        "customers", rel_field("Company", "customers"), NodeSelection(("Person", "Company"), {"name"}),
+        {"revenue", "orderCount"}, order=[SortKey("revenue", True, on_edge=True)], page=Page(3), total=True,
+        argument_path="companies.customers")
+    return RootConnection(
+        "Company", NodeSelection(("Company",), {"name", "industry"}, [customers]),
+        filter={"OR": [{"name": {"startsWith": "A"}}, {"employeeCount": {"gte": 1000}}],
+                "NOT": {"industry": {"in": ["mining"]}}, "name": {"lt": "X"}},
+        order=[SortKey("name")], page=Page(2, after=encode_cursor([SortKey("name")], ["ABC", "company:abc"])),
+        total=True, argument_path="companies")
+
+
+PLANS = {"customer_360": lambda c: c.lookup(customer_360_plan(), ("Party",)),
+         "companies_page": lambda c: c.connection(companies_plan())}
+
+
+@pytest.mark.parametrize("dialect", sorted(DIALECTS))
+@pytest.mark.parametrize("name", sorted(PLANS))
+def test_snapshot(name: str, dialect: str) -> None:
+    statement = PLANS[name](Compiler(DIALECTS[dialect]))
+    text = statement.text + "\n\n// params: " + repr(sorted(statement.params.items())) + "\n"
+    path = SNAPSHOTS / f"{name}.{dialect}.cypher"
+    if UPDATE or not path.exists():
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(text)
+    assert text == path.read_text(), f"{path.name} changed; rerun with UPDATE_SNAPSHOTS=1 if intended"
+
+
+def test_dialects_differ_where_they_must() -> None:
+    neo, falkor = (PLANS["customer_360"](Compiler(d)).text for d in (NEO4J, FALKORDB))
+    assert neo.startswith("CYPHER 5\n") and "CALL (n0) {" in neo and "WITH n0\n" not in neo.split("{")[1]
+    assert "CALL {\n  WITH n0" in falkor and "CYPHER" not in falkor
+    assert "toString(" in PLANS["companies_page"](Compiler(FALKORDB)).text
+    assert "toString(" not in PLANS["companies_page"](Compiler(NEO4J)).text
+
+
+def test_values_only_as_parameters() -> None:
+    statement = PLANS["customer_360"](Compiler(NEO4J))
+    assert "john" not in statement.text and "converted" not in statement.text
+    assert statement.params["p0"] == "person:john-smith"
+
+
+def test_page_size_over_maximum_is_refused() -> None:
+    plan = RootConnection("Person", NodeSelection(("Person",), {"name"}), page=Page(101), argument_path="people")
+    with pytest.raises(PageSizeError, match=r"people\.first: 101 is over the maximum page size of 100"):
+        Compiler(NEO4J).connection(plan)
+    assert Compiler(NEO4J, Limits(max_page_size=200)).connection(plan).params
+
+
+@pytest.mark.parametrize("cursor", ["", "%%%", "bm90IGpzb24", "eyJvIjoibmFtZTpBIiwidiI6W119", "x" * 5000])
+def test_malformed_cursor_is_refused(cursor: str) -> None:
+    plan = RootConnection("Person", NodeSelection(("Person",)), page=Page(5, cursor), argument_path="people")
+    with pytest.raises(CursorError, match=r"people\.after"):
+        Compiler(FALKORDB).connection(plan)
+
+
+@pytest.mark.parametrize(("filter_", "where"), [
+    ({"nmae": {"eq": "x"}}, "people.filter.nmae"),
+    ({"name": {"includes": "x"}}, "people.filter.name.includes"),
+    ({"AND": [{"age": {"eq": 1}}, {"bogus": {"eq": 1}}]}, "people.filter.AND[1].bogus"),
+    ({"name": "x"}, "people.filter.name"),
+])
+def test_filter_on_unknown_field_or_operator_names_it(filter_: dict, where: str) -> None:
+    plan = RootConnection("Person", NodeSelection(("Person",)), filter=filter_, argument_path="people")
+    with pytest.raises(QueryInputError) as info:
+        Compiler(NEO4J).connection(plan)
+    assert info.value.argument == where
+
+
+def test_unsortable_field_is_refused() -> None:
+    plan = RootConnection("Person", NodeSelection(("Person",)), order=[SortKey("email")], argument_path="people")
+    with pytest.raises(QueryInputError, match="not sortable"):
+        Compiler(NEO4J).connection(plan)
+
+
+def test_depth_and_fan_out_are_bounded() -> None:
+    def nest(depth: int, first: int) -> NodeSelection:
+        node = NodeSelection(("Person", "Company"), {"name"})
+        for _ in range(depth):
+            node = NodeSelection(("Person", "Company"), {"name"}, [
+                RelSelection("referralsMade", rel_field("Person", "referralsMade"), node, page=Page(first),
+                             argument_path="deep")])
+        return node
+
+    Compiler(NEO4J).lookup(Lookup("a", nest(6, 3)))
+    with pytest.raises(QueryTooComplexError, match="deeper than 6"):
+        Compiler(NEO4J).lookup(Lookup("a", nest(7, 1)))
+    with pytest.raises(QueryTooComplexError, match="rows"):
+        Compiler(NEO4J).lookup(Lookup("a", nest(4, 100)))

@@ -1,0 +1,53 @@
+"""Every Neo4j-dialect statement the project emits, checked by Neo4j's own parser and
+semantic analysis (``lintCypherQuery`` from @neo4j-cypher/language-support)."""
+
+from __future__ import annotations
+
+import pytest
+import strawberry
+
+from graph.cypher.compiler import Compiler
+from graph.cypher.dialect import NEO4J
+from graph.model import NODE_KINDS, REL_KINDS
+from graph.neo4j_store import schema_statements
+from graph.writes import upsert_nodes_query, upsert_relationships_query
+from schema.context import Context
+from tests.capture import CapturingStore
+from tests.cypher_lint import CypherLinter
+from tests.documents import CORPUS
+from tests.unit.test_compiler import PLANS
+
+
+def test_a_broken_statement_is_caught(cypher_linter: CypherLinter) -> None:
+    assert cypher_linter.errors("CYPHER 5 MATCH (n:Person RETURN n")  # syntax
+    assert cypher_linter.errors("CYPHER 5 MATCH (n:Person) RETURN m")  # unbound variable
+    assert cypher_linter.errors("CYPHER 5 MATCH (n) WHERE n.id = $missing RETURN n")  # undeclared parameter
+    assert cypher_linter.errors("CYPHER 5 MATCH (n) CALL (n) { RETURN n AS n } RETURN n")  # shadowing
+    with pytest.raises(AssertionError, match="Neo4j rejects"):
+        cypher_linter.assert_valid("CYPHER 5 MATCH (n:Person) RETURN m")
+
+
+@pytest.mark.parametrize("name", sorted(PLANS))
+def test_compiler_plans(cypher_linter: CypherLinter, name: str) -> None:
+    statement = PLANS[name](Compiler(NEO4J))
+    cypher_linter.assert_valid(statement.text, statement.params)
+
+
+async def test_every_document_of_the_suite(cypher_linter: CypherLinter, schema: strawberry.Schema) -> None:
+    store = CapturingStore(NEO4J)
+    context = Context(store, Compiler(NEO4J))
+    for document, variables in CORPUS:
+        await schema.execute(document, variable_values=variables, context_value=context)
+    assert len(store.captured) >= len(CORPUS)
+    for text, params in store.captured:
+        assert text.startswith("CYPHER 5\n")
+        cypher_linter.assert_valid(text, params)
+
+
+def test_schema_and_write_statements(cypher_linter: CypherLinter) -> None:
+    for statement in schema_statements():
+        cypher_linter.assert_valid("CYPHER 5 " + statement)
+    for label in NODE_KINDS:
+        cypher_linter.assert_valid("CYPHER 5 " + upsert_nodes_query(label), {"rows": []})
+    for type_ in REL_KINDS:
+        cypher_linter.assert_valid("CYPHER 5 " + upsert_relationships_query(type_), {"rows": []})
