@@ -64,13 +64,28 @@ def serve(
                           f"{counts['relationships']} relationships")
         console.print(f"crmgraph on {'embedded FalkorDB' if embedded else settings.database_uri}")
         console.print(f"GraphiQL: [bold]http://{settings.host}:{settings.port}/graphql[/bold]")
-        uvicorn.run("api.app:create_app", factory=True, host=settings.host, port=settings.port,
-                    workers=workers, log_level="info")
+        # uvicorn shuts down gracefully, then re-raises the signal it caught; with these
+        # handlers that ends here as a normal exit, so the store below is stopped in order.
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, _stop_requested)
+        try:
+            uvicorn.run("api.app:create_app", factory=True, host=settings.host, port=settings.port,
+                        workers=workers, log_level="info")
+        except _StopRequested:
+            pass
     finally:
         if embedded is not None:
             embedded.stop()
     if embedded is not None and embedded.died:
         _fail("the embedded store stopped unexpectedly; see its log in the data folder")
+
+
+class _StopRequested(Exception):
+    """SIGINT or SIGTERM after uvicorn's own graceful shutdown."""
+
+
+def _stop_requested(signum: int, _frame: object) -> None:
+    raise _StopRequested(signum)
 
 
 def _watch(embedded: EmbeddedFalkorDB) -> None:

