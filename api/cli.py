@@ -104,7 +104,7 @@ def _watch(embedded: EmbeddedFalkorDB) -> None:
     threading.Thread(target=wait, name="store-watch", daemon=True).start()
 
 
-async def _seed(settings: Settings, synthetic: dict[str, int] | None = None) -> dict[str, int]:
+async def _seed(settings: Settings, synthetic: dict[str, int | None] | None = None) -> dict[str, int]:
     from api.app import STORE_SOCKET_ENV
     from graph.connect import open_store
     from seeds.loader import load
@@ -118,9 +118,20 @@ async def _seed(settings: Settings, synthetic: dict[str, int] | None = None) -> 
         start_timeout=settings.store_start_timeout,
     ) as store:
         if synthetic is not None:
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
             from seeds.synthetic import SyntheticSpec, generate_into
 
-            return await generate_into(store, SyntheticSpec(**synthetic))
+            columns = (TextColumn("synthetic graph"), BarColumn(), TextColumn("{task.completed:,} rows"),
+                       TextColumn("{task.fields[rate]:,.0f} rows/s"), TimeElapsedColumn())
+            with Progress(*columns, console=console) as bar:
+                task = bar.add_task("rows", total=None, rate=0.0)
+
+                def progress(done: int, total: int) -> None:
+                    elapsed = bar.tasks[task].elapsed or 1e-9
+                    bar.update(task, completed=done, total=total, rate=done / elapsed)
+
+                return await generate_into(store, SyntheticSpec(**synthetic), progress)
         return await load(store, build())
 
 
@@ -132,12 +143,13 @@ def seed_command(
     companies: Annotated[int, typer.Option(min=0, help="Synthetic: companies.")] = 1_000,
     products: Annotated[int, typer.Option(min=0, help="Synthetic: products.")] = 2_000,
     orders: Annotated[int, typer.Option(min=0, help="Synthetic: orders.")] = 30_000,
+    interactions: Annotated[int | None, typer.Option(min=0, help="Synthetic: interactions (default: one a person).")] = None,
     random_seed: Annotated[int, typer.Option("--random-seed", help="Synthetic: random seed.")] = 42,
 ) -> None:
     """Load the seed stories (idempotent), or a deterministic synthetic graph."""
     settings = _settings(data_dir=data_dir)
     spec = dict(people=people, companies=companies, products=products, orders=orders,
-                seed=random_seed) if synthetic else None
+                interactions=interactions, seed=random_seed) if synthetic else None
     try:
         counts = asyncio.run(_seed(settings, spec))
     except EmbeddedStoreError as exc:

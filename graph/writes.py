@@ -12,10 +12,12 @@ from graph.cypher.values import to_store
 from graph.model import ENTITY, NODE_KINDS, REL_KINDS
 from graph.store import Store
 
+# All labels in the MERGE pattern: an id taken by another kind then fails the unique
+# constraint instead of silently gaining labels (and FalkorDB's SET n:Label is
+# quadratic in the batch size).
 UPSERT_NODES = """\
 UNWIND $rows AS row
-MERGE (n:{entity} {{id: row.id}})
-SET n:{labels}
+MERGE (n:{labels} {{id: row.id}})
 SET n += row.props"""
 
 UPSERT_RELATIONSHIPS = """\
@@ -28,8 +30,7 @@ SET r = row.props"""
 
 def upsert_nodes_query(label: str) -> str:
     kind = NODE_KINDS[label]  # KeyError for anything not in the model
-    labels = ":".join(x for x in kind.labels if x != ENTITY)
-    return UPSERT_NODES.format(entity=ENTITY, labels=labels)
+    return UPSERT_NODES.format(labels=":".join(kind.labels))
 
 
 def upsert_relationships_query(type_: str) -> str:
