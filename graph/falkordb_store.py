@@ -55,7 +55,11 @@ class FalkorDBStore(Store):
         have = {(row[0], field) for row in existing for field in row[1]}
         for spec in INDEXES:
             if (spec.label, spec.prop) not in have:
-                await self._graph.create_node_range_index(spec.label, spec.prop)
+                try:
+                    await self._graph.create_node_range_index(spec.label, spec.prop)
+                except ResponseError as exc:  # another worker created it meanwhile
+                    if "already indexed" not in str(exc).lower():
+                        raise
         constraints = {(c["label"], tuple(c["properties"])) for c in await self._graph.list_constraints()}
         for spec in INDEXES:
             if spec.unique and (spec.label, (spec.prop,)) not in constraints:

@@ -117,7 +117,10 @@ class SelectionReader:
             if not owners:
                 continue
             owner = owners[0]
-            rf = rel_field(owner.name, name)
+            try:
+                rf = rel_field(owner.name, name)
+            except KeyError:  # a field not backed by the graph reads nothing from it
+                continue
             args = self.arguments(owner, name, field_nodes[0])
             sel.relations.append(self.relation(key, rf, field_nodes, owner.fields[name].type, args,
                                                f"{path}.{key}"))

@@ -145,3 +145,16 @@ def test_store_that_dies_under_the_service_stops_it(tmp_path: Path, services: li
     code, out = service.proc.wait(60), service.proc.stdout.read()  # type: ignore[union-attr]
     assert code != 0
     assert "embedded FalkorDB exited" in out
+
+
+def test_workers_share_one_embedded_store(tmp_path: Path, services: list[Service]) -> None:
+    service = Service(tmp_path, "--seed", "--workers", "2")
+    services.append(service)
+    service.wait_ready()
+    for _ in range(6):  # spread over both workers
+        john_360(service)
+    stores = subprocess.run(["pgrep", "-f", f"unixsocket {tmp_path}|{tmp_path}/falkordb.sock"],
+                            capture_output=True, text=True).stdout.split()
+    assert len(stores) == 1
+    code, out = service.stop()
+    assert code == 0, out
