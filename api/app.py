@@ -44,6 +44,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             data_dir=settings.data_dir,
             graph_name=settings.graph_name,
             start_timeout=settings.store_start_timeout,
+            read_timeout=settings.query_timeout,
         ) as store:
             app.state.store = store
             app.state.compiler = Compiler(store.dialect, Limits(max_page_size=settings.max_page_size))

@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     graph_name: str = Field("crm", description="FalkorDB graph key.")
     max_page_size: int = Field(100, ge=1, le=1000, description="Largest `first` a list accepts.")
     store_start_timeout: float = Field(20.0, gt=0, description="Seconds to wait for the store.")
+    query_timeout: float = Field(10.0, gt=0, le=600, description="Seconds a read may run.")
 
     @field_validator("database_uri")
     @classmethod

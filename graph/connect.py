@@ -22,6 +22,7 @@ async def open_store(
     data_dir: Path = Path("data"),
     graph_name: str = "crm",
     start_timeout: float = 20.0,
+    read_timeout: float = 10.0,
 ) -> AsyncIterator[Store]:
     """Yield a ready store with its constraints in place; close (and stop) it on exit.
 
@@ -44,6 +45,7 @@ async def open_store(
             embedded = EmbeddedFalkorDB(data_dir, start_timeout)
             falkordb_socket = str(await asyncio.to_thread(embedded.start))
         store = FalkorDBStore(falkordb_socket, graph_name)
+    store.read_timeout = read_timeout
     try:
         await store.ensure_schema()
         yield store

@@ -13,7 +13,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from graph.cypher.dialect import FALKORDB
 from graph.model import INDEXES
-from graph.store import Record, Store, StoreUnavailableError
+from graph.store import QueryTimeoutError, Record, Store, StoreUnavailableError
 
 
 class FalkorDBStore(Store):
@@ -34,9 +34,13 @@ class FalkorDBStore(Store):
             if write:
                 result = await self._graph.query(query, params)
             else:
-                result = await self._graph.ro_query(query, params)
+                result = await self._graph.ro_query(query, params, timeout=int(self.read_timeout * 1000))
         except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
             raise StoreUnavailableError(f"FalkorDB did not answer: {exc}") from exc
+        except ResponseError as exc:
+            if "timed out" in str(exc):
+                raise QueryTimeoutError(self.read_timeout) from exc
+            raise
         columns = [h[1] if isinstance(h, list | tuple) else h for h in result.header]
         return [dict(zip(columns, row, strict=True)) for row in result.result_set]
 

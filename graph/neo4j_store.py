@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from neo4j import AsyncGraphDatabase, RoutingControl
-from neo4j.exceptions import ServiceUnavailable, SessionExpired
+from neo4j import AsyncGraphDatabase, Query, RoutingControl
+from neo4j.exceptions import ClientError, ServiceUnavailable, SessionExpired
 
 from graph.cypher.dialect import NEO4J
 from graph.model import INDEXES
-from graph.store import Record, Store, StoreUnavailableError
+from graph.store import QueryTimeoutError, Record, Store, StoreUnavailableError
 
 _CONSTRAINT = "CREATE CONSTRAINT {name} IF NOT EXISTS FOR (n:{label}) REQUIRE n.{prop} IS UNIQUE"
 _INDEX = "CREATE INDEX {name} IF NOT EXISTS FOR (n:{label}) ON (n.{prop})"
@@ -45,11 +45,16 @@ class Neo4jStore(Store):
             query = f"CYPHER 5\n{query}"  # the dialect the compiler writes, whatever the db default
         try:
             result = await self._driver.execute_query(
-                query, params, database_=self._database,
+                Query(query, timeout=None if write else self.read_timeout),  # type: ignore[arg-type]
+                params, database_=self._database,
                 routing_=RoutingControl.WRITE if write else RoutingControl.READ,
             )
         except (ServiceUnavailable, SessionExpired) as exc:
             raise StoreUnavailableError(f"Neo4j did not answer: {exc}") from exc
+        except ClientError as exc:
+            if "TransactionTimedOut" in (exc.code or ""):
+                raise QueryTimeoutError(self.read_timeout) from exc
+            raise
         return [record.data() for record in result.records]
 
     async def ping(self) -> None:

@@ -17,10 +17,19 @@ class StoreUnavailableError(RuntimeError):
     """The database did not answer."""
 
 
+class QueryTimeoutError(RuntimeError):
+    """A read ran past the statement time limit and was stopped by the database."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"the query ran past the {seconds:g} s limit and was stopped")
+        self.seconds = seconds
+
+
 class Store(ABC):
     """A graph database reached through Cypher in one dialect."""
 
     dialect: Dialect
+    read_timeout: float = 10.0  # seconds a read may run before the database stops it
 
     def __init__(self) -> None:
         self._listeners: list[StatementListener] = []

@@ -8,7 +8,7 @@ from typing import TypeVar
 from graphql import GraphQLError
 
 from graph.cypher.errors import QueryInputError
-from graph.store import StoreUnavailableError
+from graph.store import QueryTimeoutError, StoreUnavailableError
 
 T = TypeVar("T")
 
@@ -19,6 +19,9 @@ async def translating(call: Callable[[], Awaitable[T]]) -> T:
         return await call()
     except QueryInputError as exc:
         raise GraphQLError(str(exc), extensions={"code": exc.code, "argument": exc.argument}) from exc
+    except QueryTimeoutError as exc:
+        raise GraphQLError(f"{exc}; ask for less (smaller depth, pages or window)",
+                           extensions={"code": "QUERY_TIMEOUT"}) from exc
     except StoreUnavailableError as exc:
         raise GraphQLError("the graph store is unavailable; try again shortly",
                            extensions={"code": "STORE_UNAVAILABLE"}) from exc

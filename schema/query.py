@@ -97,12 +97,14 @@ def _list_field(label: str, targets: tuple[str, ...], doc: str) -> Any:
 
 
 def _build_query() -> type:
+    from schema.traversals import TraversalQuery
+
     namespace: dict[str, Any] = {}
     for name, (labels, targets, doc) in ROOT_LOOKUPS.items():
         namespace[name] = _lookup_field(labels, targets, doc)
     for name, (label, targets, doc) in ROOT_LISTS.items():
         namespace[name] = _list_field(label, targets, doc)
-    return strawberry.type(type("Query", (), namespace),
+    return strawberry.type(type("Query", (TraversalQuery,), namespace),
                            description="Reads. Each root field runs as one bounded Cypher statement.")
 
 

@@ -8,6 +8,7 @@ statement can fetch it all.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from graphql import (
@@ -26,11 +27,16 @@ from graphql.execution.values import VariableValues, get_argument_values, get_di
 from graphql.utilities import type_from_ast
 
 from graph.cypher.compiler import props_of
-from graph.cypher.plan import NodeSelection, Page, RelSelection, SortKey
+from graph.cypher.plan import ComputedSelection, NodeSelection, Page, RelSelection, SortKey
 from graph.model import NODE_KINDS, rel_field
 from schema.inputs import input_to_dict
 
 Grouped = dict[str, tuple[str, list[FieldNode]]]  # response key -> (field name, nodes)
+COMPUTED_FIELDS = {"lifetimeValue": "lifetimeValue", "rfm": "rfm"}  # GraphQL field -> computed field
+
+
+def _python_names(args: dict[str, Any]) -> dict[str, Any]:
+    return {re.sub(r"(?<!^)(?=[A-Z])", "_", k).lower(): v for k, v in args.items()}
 
 
 class SelectionReader:
@@ -112,6 +118,11 @@ class SelectionReader:
                 continue
             if name in known:
                 sel.props.add(name)
+                continue
+            if name in COMPUTED_FIELDS:
+                owner = next(t for t in types if name in t.fields)
+                args = self.arguments(owner, name, field_nodes[0])
+                sel.computed.append(ComputedSelection(key, COMPUTED_FIELDS[name], _python_names(args)))
                 continue
             owners = [t for t in types if name in t.fields]
             if not owners:

@@ -10,12 +10,15 @@ from __future__ import annotations
 import dataclasses
 import inspect
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any, Optional, Union
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.types import Info
 
 from graph.model import NODE_KINDS, PARTY_KINDS, REL_FIELDS, NodeKind, Prop, RelField
+from schema.analytics import LifetimeValue, Rfm, wrap
 from schema.inputs import SCALARS, filter_input, order_input
 
 DEFAULT_PAGE_SIZE = 20
@@ -185,7 +188,7 @@ class _Builder:
         filter_cls, order_cls = self.rel_inputs(rf)
 
         def many(self: Any, info: Info, **_args: Any) -> Any:
-            return builder.to_connection(self.rels.get(info.path.key), conn_cls, edge_cls)
+            return builder.to_connection(loaded(self, info), conn_cls, edge_cls)
 
         list_arguments(many, conn_cls, filter_cls, order_cls)
         return strawberry.field(many, description=rf.doc)
@@ -207,6 +210,8 @@ class _Builder:
         party_props = _shared_props(("Person", "Company"))
         self._fill(party, tuple(p for p in party_props if p.name != "id"),
                    [f for f in REL_FIELDS if f.owner == "Party"], private=False)
+        for name, resolver in party_analytics().items():
+            setattr(party, name, resolver)
         self.objects["Party"] = strawberry.interface(
             party, description="A person or a company: anyone who can buy, sell or refer.")
         for kind in NODE_KINDS.values():
@@ -249,6 +254,37 @@ class _Builder:
             end_cursor=edges[-1].cursor if edges else None,
         )
         return conn_cls(edges=edges, page_info=info, total=data["totalCount"])
+
+
+def loaded(node: Any, info: Info) -> Any:
+    """What the root statement fetched for this field of ``node``."""
+    if node.rels is None:
+        raise GraphQLError(
+            f"{info.field_name} is not loaded on nodes inside a traversal result; "
+            "ask for it through a lookup such as party(id:) or company(id:)",
+            extensions={"code": "NOT_LOADED_HERE"})
+    return node.rels.get(info.path.key)
+
+
+def party_analytics() -> dict[str, Any]:
+    """Lifetime value and RFM on every party, computed in the root statement."""
+
+    def lifetime_value(self: Any, info: Info, expected_lifespan_years: Annotated[float, strawberry.argument(
+            description="Expected customer lifespan in years, for the predictive value.")] = 3.0,
+            as_of: Annotated[Optional[datetime], strawberry.argument(  # noqa: UP045
+                description="Reference time for purchase frequency; default now.")] = None) -> Any:
+        return wrap(LifetimeValue, loaded(self, info))
+
+    def rfm(self: Any, info: Info, as_of: Annotated[Optional[datetime], strawberry.argument(  # noqa: UP045
+            description="Reference time for recencyDays; default now.")] = None) -> Any:
+        return wrap(Rfm, loaded(self, info))
+
+    lifetime_value.__annotations__["return"] = LifetimeValue
+    rfm.__annotations__["return"] = Optional[Rfm]  # noqa: UP045
+    return {
+        "lifetime_value": strawberry.field(lifetime_value, description=LifetimeValue.__strawberry_definition__.description),
+        "rfm": strawberry.field(rfm, description="RFM scores and segment; null for a party without orders."),
+    }
 
 
 def _shared_props(targets: tuple[str, ...]) -> tuple[Prop, ...]:

@@ -18,9 +18,18 @@ from graph.cypher.dialect import Dialect
 from graph.cypher.errors import InvalidIdError, PageSizeError, QueryInputError, QueryTooComplexError
 from graph.cypher.filters import compile_filter
 from graph.cypher.params import Params
-from graph.cypher.plan import Lookup, NodeSelection, Page, RelSelection, RootConnection, SortKey
+from graph.cypher.plan import (
+    ComputedSelection,
+    Lookup,
+    NodeSelection,
+    Page,
+    RelSelection,
+    RootConnection,
+    SortKey,
+)
 from graph.cypher.values import from_store, sort_sentinel
 from graph.model import ENTITY, NODE_KINDS, Hop, Prop, RelField
+from graph.analytics.fields import COMPUTED, PRELUDES
 from graph.ids import valid_id
 
 ROOT_LABELS = {**{label: (label,) for label in NODE_KINDS}, "Party": ("Person", "Company")}
@@ -38,6 +47,13 @@ class Statement:
     text: str
     params: dict[str, Any]
     decode: Callable[[list[dict[str, Any]]], Any]
+
+
+def _needed_globals(sel: NodeSelection) -> set[str]:
+    names = {g for comp in sel.computed for g in COMPUTED[comp.name].globals}
+    for rel in sel.relations:
+        names |= _needed_globals(rel.node)
+    return names
 
 
 def props_of(targets: tuple[str, ...]) -> dict[str, Prop]:
@@ -74,6 +90,24 @@ class _Builder:
         self._next = 0
         self.rows_bound = 1
         self.index: dict[int, tuple[int, list[SortKey]]] = {}  # id(RelSelection) -> (var, order)
+        self.computed_index: dict[int, int] = {}  # id(ComputedSelection) -> var
+        # Statement-wide values some computed fields need (e.g. RFM quintile thresholds):
+        # computed once in a prelude, then carried through every WITH and into every CALL.
+        self.globals: list[str] = []
+        self.prelude: list[str] = []
+
+    def use_globals(self, sel: NodeSelection) -> None:
+        """Add the preludes the computed fields anywhere in ``sel`` need."""
+        for name in sorted(_needed_globals(sel)):
+            lines, variables = PRELUDES[name](self.dialect, self.params)
+            self.prelude += lines
+            self.globals += variables
+
+    def carry(self, *variables: str) -> str:
+        return ", ".join([*variables, *self.globals])
+
+    def call(self, *imports: str) -> list[str]:
+        return self.dialect.call_open((*imports, *self.globals))
 
     def var(self) -> int:
         self._next += 1
@@ -135,14 +169,11 @@ class _Builder:
 
     # -- projections -------------------------------------------------------------------
 
-    def projection(self, var: str, sel: NodeSelection, nested: list[tuple[RelSelection, int]]) -> str:
+    def projection(self, var: str, sel: NodeSelection, nested: list[str]) -> str:
         known = props_of(sel.targets)
         parts = [".id"] + [f".{p}" for p in sorted(sel.props) if p in known and p != "id"]
         parts.append(f"_labels: labels({var})")
-        for rel, i in nested:
-            parts.append(f"c{i}: c{i}")
-            if rel.total:
-                parts.append(f"t{i}: t{i}")
+        parts += [f"{v}: {v}" for v in nested]
         return f"{var} {{{', '.join(parts)}}}"
 
     # -- relationship lists --------------------------------------------------------------
@@ -172,7 +203,7 @@ class _Builder:
             via = f"v{i}_0"
             aggs = [f"{a.function}({via}{'.' + a.of if a.of else ''}) AS {scope.aggregates[a.prop.name]}"
                     for a in rel.aggregates]
-            match.append(f"  WITH {node}, {', '.join(aggs)}")
+            match.append(f"  WITH {self.carry(node)}, {', '.join(aggs)}")
             carry += list(scope.aggregates.values())
 
         node_filter, edge_filter = (sel.filter or {}).get("node"), (sel.filter or {}).get("edge")
@@ -211,38 +242,41 @@ class _Builder:
         body = list(match)
         if preds:
             body.append("  WHERE " + " AND ".join(preds))
-        body += [f"  WITH {', '.join(carry)}", f"  ORDER BY {order_by}", f"  LIMIT {self.params.add(limit)}"]
+        body += [f"  WITH {self.carry(*carry)}", f"  ORDER BY {order_by}", f"  LIMIT {self.params.add(limit)}"]
         nested_lines, nested = self.relations(node, sel.node, depth + 1, fanout)
         body += ["  " + line for line in nested_lines]
         if nested:
-            body += [f"  WITH {', '.join(carry + self.nested_vars(nested))}", f"  ORDER BY {order_by}"]
+            body += [f"  WITH {self.carry(*carry, *nested)}", f"  ORDER BY {order_by}"]
         edge_parts = [f"{p.name}: {self.edge_resolver(rel, scope)(p.name)[0]}"  # type: ignore[index]
                       for p in rel.edge_props if p.name in sel.edge_props]
         item = (f"{{sort: [{', '.join(e for e, _ in sort)}], "
                 f"node: {self.projection(node, sel.node, nested)}, edge: {{{', '.join(edge_parts)}}}}}")
         body.append(f"  RETURN collect({item}) AS c{i}")
-        lines += self.dialect.call_open((src,)) + body + ["}"]
+        lines += self.call(src) + body + ["}"]
         self.index[id(sel)] = (i, order)
         return lines, i
 
-    @staticmethod
-    def nested_vars(nested: list[tuple[RelSelection, int]]) -> list[str]:
-        out = []
-        for sel, i in nested:
-            out.append(f"c{i}")
-            if sel.total:
-                out.append(f"t{i}")
-        return out
+    def computed(self, src: str, sel: ComputedSelection, targets: tuple[str, ...]) -> tuple[list[str], int]:
+        spec = COMPUTED[sel.name]
+        i = self.var()
+        body = spec.block(src, sel.args, self.params, targets)
+        self.computed_index[id(sel)] = i
+        return [*self.call(src), *("  " + line for line in body), f"  RETURN {spec.result} AS k{i}", "}"], i
 
-    def relations(self, src: str, sel: NodeSelection, depth: int,
-                  fanout: int) -> tuple[list[str], list[tuple[RelSelection, int]]]:
+    def relations(self, src: str, sel: NodeSelection, depth: int, fanout: int) -> tuple[list[str], list[str]]:
+        """CALL blocks for the lists and computed fields of ``sel``; returns them and the
+        variables they bind, which the node's projection includes."""
         lines: list[str] = []
-        nested: list[tuple[RelSelection, int]] = []
+        variables: list[str] = []
         for rel in sel.relations:
             block, i = self.relation(src, rel, depth, fanout)
             lines += block
-            nested.append((rel, i))
-        return lines, nested
+            variables += [f"c{i}", f"t{i}"] if rel.total else [f"c{i}"]
+        for comp in sel.computed:
+            block, i = self.computed(src, comp, sel.targets)
+            lines += block
+            variables.append(f"k{i}")
+        return lines, variables
 
 
     # -- decoding ------------------------------------------------------------------------
@@ -261,6 +295,8 @@ class _Builder:
             else:
                 rels[rel.key] = self.decode_connection(rows, rel.node, order, rel.page,
                                                        raw.get(f"t{i}"), rel.field)
+        for comp in sel.computed:
+            rels[comp.key] = COMPUTED[comp.name].decode(raw.get(f"k{self.computed_index[id(comp)]}"), comp.args)
         return {"__typename": typename, "props": props, "rels": rels}
 
     def decode_connection(self, rows: list[dict[str, Any]], sel: NodeSelection, order: list[SortKey],
@@ -291,7 +327,8 @@ class Compiler:
         if not valid_id(plan.id):
             raise InvalidIdError(plan.argument_path, "malformed id")
         b = _Builder(self.dialect, self.limits)
-        lines = [f"MATCH (n0:{ENTITY} {{id: {b.params.add(plan.id)}}})"]
+        b.use_globals(plan.node)
+        lines = [*b.prelude, f"MATCH (n0:{ENTITY} {{id: {b.params.add(plan.id)}}})"]
         if labels:
             lines.append("WHERE " + " OR ".join(f"n0:{label}" for label in labels))
         nested_lines, nested = b.relations("n0", plan.node, 1, 1)
@@ -306,6 +343,7 @@ class Compiler:
     def connection(self, plan: RootConnection) -> Statement:
         """A page of nodes of one kind, with nested selections, as one statement."""
         b = _Builder(self.dialect, self.limits)
+        b.use_globals(plan.node)
         label = plan.label
         scope = _Scope("n0", None)
         path = plan.argument_path
@@ -320,15 +358,15 @@ class Compiler:
             values = decode_cursor(plan.page.after, order, f"{path}.after")
             preds.append(b.keyset(sort, values))
         order_by = ", ".join(f"{e} {'DESC' if d else 'ASC'}" for e, d in sort)
-        lines = [f"MATCH (n0:{label})"]
+        lines = [*b.prelude, f"MATCH (n0:{label})"]
         if preds:
             lines.append("WHERE " + " AND ".join(preds))
-        lines += ["WITH n0", f"ORDER BY {order_by}", f"LIMIT {b.params.add(limit)}"]
+        lines += [f"WITH {b.carry('n0')}", f"ORDER BY {order_by}", f"LIMIT {b.params.add(limit)}"]
         b.rows_bound = limit
         nested_lines, nested = b.relations("n0", plan.node, 1, limit)
         lines += nested_lines
         if nested:
-            lines += [f"WITH {', '.join(['n0'] + b.nested_vars(nested))}", f"ORDER BY {order_by}"]
+            lines += [f"WITH {b.carry('n0', *nested)}", f"ORDER BY {order_by}"]
         item = f"{{sort: [{', '.join(e for e, _ in sort)}], node: {b.projection('n0', plan.node, nested)}}}"
         lines.append(f"WITH collect({item}) AS rows")
         if plan.total:

@@ -30,10 +30,20 @@ class Page:
 
 
 @dataclass
+class ComputedSelection:
+    """A value computed from the graph around a node (``graph.analytics.fields``)."""
+
+    key: str  # response key
+    name: str  # registered computed field
+    args: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
 class NodeSelection:
     targets: tuple[str, ...]  # the concrete labels a node here may have
     props: set[str] = field(default_factory=set)
     relations: list[RelSelection] = field(default_factory=list)
+    computed: list[ComputedSelection] = field(default_factory=list)
 
 
 @dataclass

@@ -1,0 +1,1 @@
+"""Customer analytics: lifetime value, RFM scores and segments, referral statistics."""

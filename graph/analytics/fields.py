@@ -1,0 +1,133 @@
+"""Computed fields the compiler can place on any party, and the preludes they share.
+
+A computed field is one ``CALL`` block run for each node it is selected on; a prelude is
+a value computed once per statement (the RFM quintile thresholds over every customer)
+and carried to wherever it is needed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from graph.analytics.value import DEFAULT_LIFESPAN_YEARS, QUANTILES, LifetimeValue, Rfm, now
+from graph.cypher.dialect import Dialect
+from graph.cypher.params import Params
+from graph.cypher.values import from_store
+from graph.model import PropType
+
+UNCOUNTED = ("cancelled", "returned")
+
+
+@dataclass(frozen=True)
+class ComputedSpec:
+    block: Callable[[str, dict[str, Any], Params, tuple[str, ...]], list[str]]
+    result: str  # the expression the block returns
+    decode: Callable[[Any, dict[str, Any]], Any]
+    globals: tuple[str, ...] = ()
+
+
+def _ts(value: Any) -> datetime | None:
+    return from_store(PropType.DATETIME, value)
+
+
+def _ltv_block(node: str, args: dict[str, Any], params: Params, _targets: tuple[str, ...]) -> list[str]:
+    uncounted = params.add(list(UNCOUNTED))
+    return [
+        f"OPTIONAL MATCH ({node})-[:PLACED]->(o:Order)",
+        f"WHERE NOT o.status IN {uncounted}",
+        "OPTIONAL MATCH (o)-[l:CONTAINS]->(p:Product)",
+        "WITH o, sum(CASE WHEN p.cost IS NULL THEN 0 ELSE l.qty * (l.unitPrice - p.cost) END) AS margin,",
+        "     count(p.cost) AS costed",
+    ]
+
+
+_LTV_RESULT = ("{orders: count(o), revenue: sum(o.total), margin: sum(margin), costed: sum(costed), "
+               "first: min(o.placedAt), last: max(o.placedAt)}")
+
+
+def _ltv_decode(raw: Any, args: dict[str, Any]) -> LifetimeValue:
+    raw = raw or {}
+    return LifetimeValue(
+        orders=int(raw.get("orders") or 0), revenue=float(raw.get("revenue") or 0),
+        margin=float(raw["margin"]) if raw.get("costed") else None,
+        first_order=_ts(raw.get("first")), last_order=_ts(raw.get("last")),
+        as_of=args.get("as_of") or now(),
+        lifespan_years=float(args.get("expected_lifespan_years") or DEFAULT_LIFESPAN_YEARS),
+    )
+
+
+RFM_GLOBALS = ("g_rfm_r", "g_rfm_f", "g_rfm_m")
+
+
+def _rfm_block(node: str, args: dict[str, Any], params: Params, _targets: tuple[str, ...]) -> list[str]:
+    uncounted = params.add(list(UNCOUNTED))
+    return [
+        f"OPTIONAL MATCH ({node})-[:PLACED]->(o:Order)",
+        f"WHERE NOT o.status IN {uncounted}",
+        f"WITH {', '.join(RFM_GLOBALS)}, max(o.placedAt) AS last, count(o) AS f, sum(o.total) AS m",
+    ]
+
+
+_RFM_RESULT = ("CASE WHEN f = 0 THEN null ELSE {last: last, f: f, m: m, "
+               "rs: 1 + size([t IN g_rfm_r WHERE last > t]), "
+               "fs: 1 + size([t IN g_rfm_f WHERE f > t]), "
+               "ms: 1 + size([t IN g_rfm_m WHERE m > t])} END")
+
+
+def _rfm_decode(raw: Any, args: dict[str, Any]) -> Rfm | None:
+    if raw is None:
+        return None
+    return Rfm(int(raw["rs"]), int(raw["fs"]), int(raw["ms"]), _ts(raw["last"]) or now(), int(raw["f"]),
+               float(raw["m"] or 0), args.get("as_of") or now())
+
+
+COMPUTED: dict[str, ComputedSpec] = {
+    "lifetimeValue": ComputedSpec(_ltv_block, _LTV_RESULT, _ltv_decode),
+    "rfm": ComputedSpec(_rfm_block, _RFM_RESULT, _rfm_decode, globals=("rfm",)),
+}
+
+
+def customer_values_lines(dialect: Dialect, uncounted: str) -> list[str]:
+    """Lines that end with one row per customer: ``c, last, f, m`` (recency, frequency, monetary)."""
+    return [
+        "MATCH (c:Party)-[:PLACED]->(o:Order)",
+        f"WHERE NOT o.status IN {uncounted}",
+        "WITH c, max(o.placedAt) AS last, count(o) AS f, sum(o.total) AS m",
+    ]
+
+
+def rfm_thresholds_lines(dialect: Dialect, params: Params, into: tuple[str, str, str]) -> list[str]:
+    """Lines that end with the three quintile threshold lists bound to ``into``, plus ``rows``
+    (every customer's ``{l, f, m}``)."""
+    uncounted = params.add(list(UNCOUNTED))
+    quantiles = params.add(list(QUANTILES))
+
+    def sort(var: str, out: str) -> list[str]:
+        return [*dialect.call_open(("rows",)), "  UNWIND rows AS row", f"  WITH row.{var} AS v",
+                "  ORDER BY v", f"  RETURN collect(v) AS {out}", "}"]
+
+    r, f, m = into
+    return [
+        *customer_values_lines(dialect, uncounted),
+        "WITH collect({l: last, f: f, m: m}) AS rows",
+        *sort("l", "sl"), *sort("f", "sf"), *sort("m", "sm"),
+        f"WITH rows, [q IN {quantiles} | sl[toInteger(floor(q * size(sl)))]] AS {r},",
+        f"     [q IN {quantiles} | sf[toInteger(floor(q * size(sf)))]] AS {f},",
+        f"     [q IN {quantiles} | sm[toInteger(floor(q * size(sm)))]] AS {m}",
+    ]
+
+
+def _rfm_prelude(dialect: Dialect, params: Params) -> tuple[list[str], list[str]]:
+    body = rfm_thresholds_lines(dialect, params, ("tr", "tf", "tm"))
+    return [
+        *dialect.call_open(()),
+        *("  " + line for line in body),
+        f"  RETURN tr AS {RFM_GLOBALS[0]}, tf AS {RFM_GLOBALS[1]}, tm AS {RFM_GLOBALS[2]}",
+        "}",
+    ], list(RFM_GLOBALS)
+
+
+PRELUDES: dict[str, Callable[[Dialect, Params], tuple[list[str], list[str]]]] = {"rfm": _rfm_prelude}

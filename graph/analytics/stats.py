@@ -1,0 +1,120 @@
+"""Whole-base statistics: customers and revenue per RFM segment, and referral K-factor
+per cohort month. One bounded statement each."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from graph.analytics.fields import UNCOUNTED, rfm_thresholds_lines
+from graph.analytics.value import SEGMENTS, segment
+from graph.cypher.compiler import Statement
+from graph.cypher.dialect import Dialect
+from graph.cypher.errors import QueryInputError
+from graph.cypher.params import Params
+from graph.cypher.values import epoch_ms
+from graph.traversals.referrals import CONVERTED
+
+MAX_COHORTS = 36
+
+
+@dataclass
+class SegmentSummary:
+    segment: str
+    customers: int
+    revenue: float
+
+
+def segment_summary(dialect: Dialect) -> Statement:
+    """Counts and revenue per segment over every customer (up to 125 score cells come back)."""
+    params = Params()
+    lines = [
+        *rfm_thresholds_lines(dialect, params, ("tr", "tf", "tm")),
+        "UNWIND rows AS row",
+        "WITH 1 + size([t IN tr WHERE row.l > t]) AS r, 1 + size([t IN tf WHERE row.f > t]) AS f,",
+        "     1 + size([t IN tm WHERE row.m > t]) AS m, row.m AS revenue",
+        "RETURN r, f, m, count(*) AS customers, sum(revenue) AS revenue",
+    ]
+
+    def decode(records: list[dict[str, Any]]) -> list[SegmentSummary]:
+        totals = {name: SegmentSummary(name, 0, 0.0) for name in SEGMENTS}
+        for rec in records:
+            cell = totals[segment(rec["r"], rec["f"], rec["m"])]
+            cell.customers += int(rec["customers"])
+            cell.revenue += float(rec["revenue"] or 0)
+        return list(totals.values())
+
+    return Statement(dialect.statement(lines), params.values, decode)
+
+
+@dataclass
+class Cohort:
+    month: datetime
+    referrers: int
+    invites: int
+    converted: int
+    days_to_convert: float | None
+
+    @property
+    def invites_per_referrer(self) -> float:
+        return self.invites / self.referrers if self.referrers else 0.0
+
+    @property
+    def conversion_rate(self) -> float:
+        return self.converted / self.invites if self.invites else 0.0
+
+    @property
+    def k_factor(self) -> float:
+        return self.invites_per_referrer * self.conversion_rate
+
+
+def month_starts(start: datetime, end: datetime) -> list[datetime]:
+    """First instants of the months that overlap ``[start, end)``."""
+    last = end - timedelta(milliseconds=1)
+    months, year, month = [], start.year, start.month
+    while (year, month) <= (last.year, last.month):
+        months.append(datetime(year, month, 1, tzinfo=UTC))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def referral_cohorts(dialect: Dialect, start: datetime, end: datetime, argument: str) -> Statement:
+    """Per month an invitation was sent: referrers, invites, conversions, K-factor, and
+    the mean days from invitation to the referred party's first order after it."""
+    if start >= end:
+        raise QueryInputError(f"{argument}.from", "must be before `to`")
+    months = month_starts(start, end)
+    if len(months) > MAX_COHORTS:
+        raise QueryInputError(f"{argument}.from", f"spans more than {MAX_COHORTS} months")
+    bounds = [epoch_ms(m) for m in months]
+    lines = [
+        "MATCH (a:Party)-[r:REFERRED]->(b:Party)",
+        "WHERE r.at >= $from AND r.at < $to",
+        "OPTIONAL MATCH (b)-[:PLACED]->(o:Order)",
+        "WHERE o.placedAt >= r.at AND NOT o.status IN $uncounted",
+        "WITH a, r, min(o.placedAt) AS firstOrder, size([m IN $months WHERE m <= r.at]) - 1 AS cohort",
+        "WITH cohort, count(r) AS invites, count(DISTINCT a) AS referrers,",
+        "     sum(CASE WHEN r.status IN $converted THEN 1 ELSE 0 END) AS converted,",
+        "     avg(CASE WHEN r.status IN $converted AND firstOrder IS NOT NULL "
+        "THEN toFloat(firstOrder - r.at) END) AS msToConvert",
+        "RETURN cohort, invites, referrers, converted, msToConvert",
+        "ORDER BY cohort",
+    ]
+    params = {"from": epoch_ms(start), "to": epoch_ms(end), "months": bounds, "uncounted": list(UNCOUNTED),
+              "converted": list(CONVERTED)}
+
+    def decode(records: list[dict[str, Any]]) -> list[Cohort]:
+        found = {rec["cohort"]: rec for rec in records}
+        out = []
+        for i, month in enumerate(months):
+            rec = found.get(i)
+            if rec is None:
+                out.append(Cohort(month, 0, 0, 0, None))
+                continue
+            ms = rec["msToConvert"]
+            out.append(Cohort(month, int(rec["referrers"]), int(rec["invites"]), int(rec["converted"]),
+                              None if ms is None else float(ms) / 86_400_000))
+        return out
+
+    return Statement(dialect.statement(lines), params, decode)

@@ -1,0 +1,61 @@
+"""Depth and fan-out bounds shared by the traversals, checked before any Cypher is built."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from graph.cypher.errors import InvalidIdError, QueryInputError
+from graph.ids import valid_id
+
+DEFAULT_DEPTH = 3
+MAX_DEPTH = 10
+DEFAULT_LIMIT = 200
+MAX_LIMIT = 1000
+COUNTED = ("cancelled", "returned")
+"""Order statuses that do not count as revenue anywhere."""
+OPEN = ("open", "paid")
+"""Order statuses of orders not yet shipped: what a disruption can still hit."""
+
+
+@dataclass(frozen=True)
+class Bounds:
+    depth: int = DEFAULT_DEPTH
+    limit: int = DEFAULT_LIMIT
+
+    def checked(self, argument: str, max_depth: int = MAX_DEPTH) -> Bounds:
+        if not 1 <= self.depth <= max_depth:
+            raise QueryInputError(f"{argument}.maxDepth", f"must be between 1 and {max_depth}")
+        if not 1 <= self.limit <= MAX_LIMIT:
+            raise QueryInputError(f"{argument}.limit", f"must be between 1 and {MAX_LIMIT}")
+        return self
+
+
+def checked_id(value: str, argument: str) -> str:
+    if not valid_id(value):
+        raise InvalidIdError(argument, "malformed id")
+    return value
+
+
+def node_summary(var: str) -> str:
+    """A node as a map: its properties, with its labels (for the GraphQL type)."""
+    return f"{{props: properties({var}), labels: labels({var})}}"
+
+
+def node_data(summary: dict[str, Any] | None) -> dict[str, Any] | None:
+    """``{props, labels}`` from a statement to the node dict the API layer converts.
+
+    ``rels`` is None: nodes reached by a traversal carry their own properties only.
+    """
+    from graph.cypher.values import from_store
+    from graph.model import NODE_KINDS
+
+    if summary is None:
+        return None
+    labels = summary.get("labels") or []
+    label = next((x for x in labels if x in NODE_KINDS), None)
+    if label is None:
+        return None
+    kind = NODE_KINDS[label]
+    props = {p.name: from_store(p.type, summary["props"].get(p.name)) for p in kind.props}
+    return {"__typename": label, "props": props, "rels": None}

@@ -1,0 +1,171 @@
+"""Indirect customers of a company: parties that buy from companies downstream of it.
+
+Downstream means reached through ``SUPPLIES`` chains, reselling for one of those
+(``RESELLS_FOR``), or selling a product that contains the company's products
+(``COMPONENT_OF``). Direct customers of the company are left out. The answer is grouped
+by intermediary — the company the party bought from — with the revenue of those orders,
+and paged by revenue (highest first).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from graph.cypher.compiler import Statement
+from graph.cypher.cursor import decode_cursor, encode_cursor
+from graph.cypher.dialect import Dialect
+from graph.cypher.errors import PageSizeError
+from graph.cypher.plan import SortKey
+from graph.traversals.bounds import COUNTED, Bounds, checked_id, node_data, node_summary
+
+_ORDER = [SortKey("revenue", descending=True)]
+MAX_GROUP_PAGE = 100
+MAX_CUSTOMERS_PER_GROUP = 100
+
+
+@dataclass
+class CustomerShare:
+    node: dict[str, Any]
+    revenue: float
+    orders: int
+
+
+@dataclass
+class IntermediaryGroup:
+    intermediary: dict[str, Any]
+    routes: list[str]  # SUPPLY, RESALE, COMPONENT
+    path: list[dict[str, Any]]  # shortest known route from the company to the intermediary
+    revenue: float
+    orders: int
+    customer_count: int
+    customers: list[CustomerShare]
+    cursor: str
+
+
+@dataclass
+class IndirectCustomers:
+    company: dict[str, Any]
+    depth: int
+    total_intermediaries: int
+    total_customers: int
+    total_revenue: float
+    groups: list[IntermediaryGroup] = field(default_factory=list)
+    has_next_page: bool = False
+    has_previous_page: bool = False
+
+
+def _best_paths(var: str, pattern: str, route: str | None, into: str, keep: str) -> list[str]:
+    """Lines collecting, for every node ``var`` matched by ``pattern``, one shortest path."""
+    item = f"{{id: {var}.id, path: [n IN nodes(best) | n.id]" + (f", route: '{route}'" if route else "") + "}"
+    return [
+        f"OPTIONAL MATCH p = {pattern}",
+        f"WHERE {var} <> x",
+        f"WITH {keep}, {var}, p",
+        "ORDER BY length(p)",
+        f"WITH {keep}, {var}, collect(p)[0] AS best",
+        f"WITH {keep}, collect(CASE WHEN {var} IS NULL THEN null ELSE {item} END) AS {into}",
+    ]
+
+
+def indirect_customers(dialect: Dialect, company_id: str, bounds: Bounds, first: int, after: str | None,
+                       per_group: int, argument: str) -> Statement:
+    checked_id(company_id, f"{argument}.id")
+    bounds = bounds.checked(argument)
+    if not 0 <= first <= MAX_GROUP_PAGE:
+        raise PageSizeError(f"{argument}.first", f"must be between 0 and {MAX_GROUP_PAGE}")
+    if not 0 <= per_group <= MAX_CUSTOMERS_PER_GROUP:
+        raise PageSizeError(f"{argument}.customersPerIntermediary", f"must be between 0 and {MAX_CUSTOMERS_PER_GROUP}")
+    after_values = decode_cursor(after, _ORDER, f"{argument}.after") if after is not None else None
+    d = bounds.depth
+    lines = [
+        "MATCH (x:Entity {id: $id})",
+        "WHERE x:Company",
+        *_best_paths("s", f"(x)-[:SUPPLIES*1..{d}]->(s:Company)", "SUPPLY", "supply", "x"),
+        *_best_paths("r", f"(x)-[:SUPPLIES*0..{d - 1}]->(:Company)<-[:RESELLS_FOR]-(r:Company)", "RESALE",
+                     "resale", "x, supply"),
+        *_best_paths("q", f"(x)-[:MAKES]->(:Product)-[:COMPONENT_OF*1..{d}]->(q:Product)", None,
+                     "containing", "x, supply, resale"),
+        "WITH x, supply + resale AS via, containing, [(dc)-[:PLACED]->(:Order)-[:SOLD_BY]->(x) | dc.id] AS direct",
+        *dialect.call_open(("via",)),
+        "  UNWIND via AS v",
+        "  MATCH (s:Entity {id: v.id})<-[:SOLD_BY]-(o:Order)<-[:PLACED]-(c:Party)",
+        "  WHERE NOT o.status IN $uncounted",
+        "  RETURN collect({s: s.id, o: o.id, c: c.id, t: o.total, q: null}) AS bySeller",
+        "}",
+        *dialect.call_open(("containing",)),
+        "  UNWIND containing AS q",
+        "  MATCH (:Entity {id: q.id})<-[:CONTAINS]-(o:Order)-[:SOLD_BY]->(s:Company)",
+        "  MATCH (o)<-[:PLACED]-(c:Party)",
+        "  WHERE NOT o.status IN $uncounted",
+        "  RETURN collect({s: s.id, o: o.id, c: c.id, t: o.total, q: q.id}) AS byProduct",
+        "}",
+        "WITH x, via, containing, [row IN bySeller + byProduct WHERE NOT row.c IN direct "
+        "AND row.c <> x.id AND row.s <> x.id] AS rows",
+        *dialect.call_open(("rows",)),
+        "  UNWIND rows AS row",
+        "  WITH row.s AS sid, row.o AS oid, row.c AS cid, row.t AS total, collect(row.q) AS qs",
+        "  WITH sid, cid, sum(total) AS revenue, count(oid) AS orders, collect(head(qs)) AS q1",
+        "  ORDER BY revenue DESC, cid",
+        "  WITH sid, collect({id: cid, revenue: revenue, orders: orders})[0..$perGroup] AS top,",
+        "       count(cid) AS customers, sum(revenue) AS revenue, sum(orders) AS orders, collect(head(q1)) AS q2",
+        "  ORDER BY revenue DESC, sid",
+        "  RETURN collect({id: sid, top: top, customers: customers, revenue: revenue, orders: orders, "
+        "q: head(q2)}) AS groups",
+        "}",
+        *dialect.call_open(("rows",)),
+        "  UNWIND rows AS row",
+        "  WITH DISTINCT row.o AS oid, row.c AS cid, row.t AS total",
+        "  RETURN count(DISTINCT cid) AS customers, sum(total) AS revenue",
+        "}",
+        "WITH x, via, containing, groups, customers, revenue,",
+        "     [g IN groups WHERE $afterRevenue IS NULL OR g.revenue < $afterRevenue "
+        "OR (g.revenue = $afterRevenue AND g.id > $afterId)][0..$cut] AS page",
+        "WITH x, via, containing, groups, customers, revenue, page,",
+        "     reduce(ids = [], g IN page | ids + [g.id] + [t IN g.top | t.id]) AS pageIds",
+        *dialect.call_open(("pageIds", "via", "containing", "page")),
+        "  WITH pageIds + reduce(ids = [], v IN via | ids + CASE WHEN v.id IN pageIds THEN v.path ELSE [] END)",
+        "       + reduce(ids = [], c IN containing | ids + CASE WHEN c.id IN [g IN page | g.q] THEN c.path ELSE [] END)",
+        "       AS wanted",
+        "  UNWIND wanted AS nid",
+        "  WITH DISTINCT nid",
+        "  MATCH (n:Entity {id: nid})",
+        f"  RETURN collect({node_summary('n')}) AS summaries",
+        "}",
+        f"RETURN {node_summary('x')} AS company, size(groups) AS intermediaries, customers, revenue, "
+        "page, via, containing, summaries",
+    ]
+    params = {"id": company_id, "uncounted": list(COUNTED), "perGroup": per_group, "cut": first + 1,
+              "afterRevenue": after_values[0] if after_values else None,
+              "afterId": after_values[1] if after_values else None}
+
+    def decode(records: list[dict[str, Any]]) -> IndirectCustomers | None:
+        if not records:
+            return None
+        rec = records[0]
+        nodes = {s["props"]["id"]: node_data(s) for s in rec["summaries"]}
+        via = {}
+        for v in rec["via"]:  # supply first, then resale: keep the first (shortest) per company
+            via.setdefault(v["id"], v)
+        containing = {c["id"]: c for c in rec["containing"]}
+        result = IndirectCustomers(node_data(rec["company"]) or {}, bounds.depth, rec["intermediaries"],
+                                   rec["customers"], float(rec["revenue"] or 0),
+                                   has_next_page=len(rec["page"]) > first, has_previous_page=after is not None)
+        for g in rec["page"][:first]:
+            routes, path_ids = [], []
+            if g["id"] in via:
+                routes.append(via[g["id"]]["route"])
+                path_ids = via[g["id"]]["path"]
+            if g["q"] is not None:
+                routes.append("COMPONENT")
+                if not path_ids:
+                    path_ids = containing[g["q"]]["path"] + [g["id"]]
+            result.groups.append(IntermediaryGroup(
+                nodes.get(g["id"]) or {}, routes, [nodes[i] for i in path_ids if nodes.get(i)],
+                float(g["revenue"]), int(g["orders"]), int(g["customers"]),
+                [CustomerShare(nodes.get(t["id"]) or {}, float(t["revenue"]), int(t["orders"])) for t in g["top"]],
+                encode_cursor(_ORDER, [g["revenue"], g["id"]]),
+            ))
+        return result
+
+    return Statement(dialect.statement(lines), params, decode)

@@ -1,0 +1,163 @@
+"""Referral trees below a party and referral chains above it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from graph.cypher.compiler import Statement
+from graph.cypher.dialect import Dialect
+from graph.cypher.values import from_store
+from graph.model import REL_KINDS
+from graph.traversals.bounds import COUNTED, Bounds, checked_id, node_data, node_summary
+
+CONVERTED = ("converted", "rewarded")
+"""A referral counts as converted once it reached one of these statuses."""
+_REFERRED = REL_KINDS["REFERRED"].props
+
+
+@dataclass
+class ReferralNode:
+    node: dict[str, Any]
+    generation: int  # 1 = referred by the root (tree) / the root's referrer (chain)
+
+
+@dataclass
+class ReferralEdge:
+    start: str
+    end: str
+    props: dict[str, Any]
+
+
+@dataclass
+class Generation:
+    generation: int
+    invited: int
+    converted: int
+    revenue: float
+
+    @property
+    def conversion_rate(self) -> float:
+        return self.converted / self.invited if self.invited else 0.0
+
+
+@dataclass
+class ReferralTree:
+    root: dict[str, Any]
+    depth: int
+    nodes: list[ReferralNode]
+    edges: list[ReferralEdge]
+    generations: list[Generation]
+    truncated: bool
+
+
+def _reached(arrow: str, bounds: Bounds) -> list[str]:
+    return [
+        "MATCH (root:Entity {id: $id})",
+        "WHERE root:Party",
+        f"OPTIONAL MATCH p = (root){arrow}(n:Party)",
+        "WHERE n <> root",
+        "WITH root, n, min(length(p)) AS generation",
+    ]
+
+
+def _edges(dialect: Dialect) -> list[str]:
+    return [
+        "WITH root, reached, generations, [r IN reached | r.node.props.id] + [root.id] AS ids",
+        *dialect.call_open(("ids",)),
+        "  UNWIND ids AS aid",
+        "  MATCH (a:Entity {id: aid})-[r:REFERRED]->(b:Party)",
+        "  WHERE b.id IN ids",
+        "  WITH a, b, r",
+        "  LIMIT $edgeCap",
+        "  RETURN collect({start: a.id, end: b.id, props: properties(r)}) AS edges",
+        "}",
+        f"RETURN {node_summary('root')} AS root, reached, edges, generations",
+    ]
+
+
+def referral_tree(dialect: Dialect, root_id: str, bounds: Bounds, argument: str) -> Statement:
+    """Descendants to ``depth`` generations with per-generation counts over all of them
+    (the node list is cut at ``limit``; the counts are not)."""
+    checked_id(root_id, f"{argument}.id")
+    bounds = bounds.checked(argument)
+    arrow = f"-[:REFERRED*1..{bounds.depth}]->"
+    lines = [
+        *_reached(arrow, bounds),
+        # Per generation, over everyone reached: invited, converted, revenue.
+        "OPTIONAL MATCH (n)<-[inv:REFERRED]-()",
+        "WITH root, n, generation, collect(inv.status) AS statuses",
+        "OPTIONAL MATCH (n)-[:PLACED]->(o:Order)",
+        "WHERE NOT o.status IN $uncounted",
+        "WITH root, n, generation, statuses, sum(o.total) AS revenue",
+        "ORDER BY generation, n.id",
+        "WITH root, collect(CASE WHEN n IS NULL THEN null ELSE "
+        f"{{node: {node_summary('n')}, generation: generation, revenue: revenue, "
+        "converted: any(s IN statuses WHERE s IN $converted)} END) AS everyone",
+        "WITH root, everyone[0..$limit] AS reached, size(everyone) > $limit AS cut, "
+        "[g IN range(1, $depth) | {generation: g, "
+        "invited: size([e IN everyone WHERE e.generation = g]), "
+        "converted: size([e IN everyone WHERE e.generation = g AND e.converted]), "
+        "revenue: reduce(total = 0.0, e IN [x IN everyone WHERE x.generation = g] | total + e.revenue)}] AS generations",
+        "WITH root, reached, generations + [{cut: cut}] AS generations",
+        *_edges(dialect),
+    ]
+    params = {"id": root_id, "limit": bounds.limit, "depth": bounds.depth, "edgeCap": bounds.limit * 4,
+              "uncounted": list(COUNTED), "converted": list(CONVERTED)}
+
+    def decode(records: list[dict[str, Any]]) -> ReferralTree | None:
+        if not records:
+            return None
+        rec = records[0]
+        *gens, cut = rec["generations"]
+        return ReferralTree(
+            node_data(rec["root"]) or {}, bounds.depth,
+            [ReferralNode(node_data(r["node"]) or {}, r["generation"]) for r in rec["reached"]],
+            _decode_edges(rec["edges"]),
+            [Generation(g["generation"], g["invited"], g["converted"], float(g["revenue"] or 0))
+             for g in gens if g["invited"]],
+            bool(cut["cut"]),
+        )
+
+    return Statement(dialect.statement(lines), params, decode)
+
+
+@dataclass
+class ReferralChain:
+    party: dict[str, Any]
+    depth: int
+    referrers: list[ReferralNode]  # nearest first: 1 = who referred the party
+    edges: list[ReferralEdge]
+    truncated: bool
+
+
+def referral_chain(dialect: Dialect, party_id: str, bounds: Bounds, argument: str) -> Statement:
+    """Who referred the party, who referred them, ... up to ``depth`` (cycles end)."""
+    checked_id(party_id, f"{argument}.id")
+    bounds = bounds.checked(argument)
+    lines = [
+        *_reached(f"<-[:REFERRED*1..{bounds.depth}]-", bounds),
+        "ORDER BY generation, n.id",
+        "LIMIT $cut",
+        f"WITH root, collect(CASE WHEN n IS NULL THEN null ELSE {{node: {node_summary('n')}, generation: generation}} END) AS reached",
+        "WITH root, reached, [] AS generations",
+        *_edges(dialect),
+    ]
+    params = {"id": party_id, "cut": bounds.limit + 1, "edgeCap": bounds.limit * 4}
+
+    def decode(records: list[dict[str, Any]]) -> ReferralChain | None:
+        if not records:
+            return None
+        rec = records[0]
+        reached = rec["reached"]
+        return ReferralChain(
+            node_data(rec["root"]) or {}, bounds.depth,
+            [ReferralNode(node_data(r["node"]) or {}, r["generation"]) for r in reached[: bounds.limit]],
+            _decode_edges(rec["edges"]), len(reached) > bounds.limit)
+
+    return Statement(dialect.statement(lines), params, decode)
+
+
+def _decode_edges(raw: list[dict[str, Any]]) -> list[ReferralEdge]:
+    return [ReferralEdge(e["start"], e["end"], {p.name: from_store(p.type, e["props"].get(p.name)) for p in _REFERRED})
+            for e in raw]

@@ -1,0 +1,122 @@
+"""Supply chain of a company (SUPPLIES) or a product (COMPONENT_OF and who makes each part),
+upstream or downstream, tier by tier."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from graph.cypher.compiler import Statement
+from graph.cypher.dialect import Dialect
+from graph.cypher.values import from_store
+from graph.model import REL_KINDS
+from graph.traversals.bounds import Bounds, checked_id, node_data, node_summary
+
+ChainDirection = Literal["UPSTREAM", "DOWNSTREAM"]
+
+_SUPPLIES = {p.name: p for p in REL_KINDS["SUPPLIES"].props}
+
+
+@dataclass
+class ChainNode:
+    node: dict[str, Any]
+    tier: int
+    paths: int  # distinct paths from the root within the depth
+    single_source: bool = False  # depends on (or is) a single-source link of the chain
+    makers: list[dict[str, Any]] = field(default_factory=list)  # products: who makes them
+
+
+@dataclass
+class ChainEdge:
+    start: str
+    end: str
+    type: str
+    tier: int
+    props: dict[str, Any]
+
+
+@dataclass
+class SupplyChain:
+    root: dict[str, Any]
+    direction: ChainDirection
+    depth: int
+    nodes: list[ChainNode]
+    edges: list[ChainEdge]
+    truncated: bool
+
+
+def supply_chain(dialect: Dialect, root_id: str, kind: Literal["Company", "Product"],
+                 direction: ChainDirection, bounds: Bounds, argument: str) -> Statement:
+    checked_id(root_id, f"{argument}.id")
+    bounds = bounds.checked(argument)
+    rel = "SUPPLIES" if kind == "Company" else "COMPONENT_OF"
+    # Upstream of a company: who supplies it; of a product: what goes into it.
+    arrow = f"<-[:{rel}*1..{bounds.depth}]-" if direction == "UPSTREAM" else f"-[:{rel}*1..{bounds.depth}]->"
+    lines = [
+        "MATCH (root:Entity {id: $id})",
+        f"WHERE root:{kind}",
+        f"OPTIONAL MATCH p = (root){arrow}(n:{kind})",
+        "WHERE n <> root",
+        "WITH root, n, min(length(p)) AS tier, count(p) AS paths",
+        "ORDER BY tier, n.id",
+        "LIMIT $cut",
+        f"WITH root, collect(CASE WHEN n IS NULL THEN null ELSE {{node: {node_summary('n')}, tier: tier, paths: paths}} END) AS reached",
+        "WITH root, reached, [r IN reached | r.node.props.id] + [root.id] AS ids",
+        *dialect.call_open(("ids",)),
+        "  UNWIND ids AS aid",
+        f"  MATCH (a:Entity {{id: aid}})-[r:{rel}]->(b:{kind})",
+        "  WHERE b.id IN ids",
+        "  WITH a, b, r",
+        "  LIMIT $edgeCap",
+        "  RETURN collect({start: a.id, end: b.id, props: properties(r)}) AS edges",
+        "}",
+    ]
+    if kind == "Product":
+        lines += [
+            *dialect.call_open(("ids",)),
+            "  UNWIND ids AS pid",
+            "  MATCH (c:Company)-[:MAKES]->(made:Entity {id: pid})",
+            "  WITH pid, c",
+            "  LIMIT $edgeCap",
+            f"  RETURN collect({{product: pid, maker: {node_summary('c')}}}) AS makers",
+            "}",
+            f"RETURN {node_summary('root')} AS root, reached, edges, makers",
+        ]
+    else:
+        lines.append(f"RETURN {node_summary('root')} AS root, reached, edges, [] AS makers")
+    params = {"id": root_id, "cut": bounds.limit + 1, "edgeCap": bounds.limit * 10}
+
+    def decode(records: list[dict[str, Any]]) -> SupplyChain | None:
+        if not records:
+            return None
+        rec = records[0]
+        reached = rec["reached"]
+        truncated = len(reached) > bounds.limit
+        nodes = [ChainNode(node_data(r["node"]) or {}, r["tier"], r["paths"]) for r in reached[: bounds.limit]]
+        tiers = {n.node["props"]["id"]: n.tier for n in nodes}
+        tiers[rec["root"]["props"]["id"]] = 0
+        edges = [ChainEdge(e["start"], e["end"], rel, max(tiers.get(e["start"], 0), tiers.get(e["end"], 0)),
+                           _edge_props(rel, e["props"]))
+                 for e in rec["edges"] if e["start"] in tiers and e["end"] in tiers]
+        by_id = {n.node["props"]["id"]: n for n in nodes}
+        if kind == "Company":
+            for e in edges:  # a single-source link makes its far end a single-source dependency
+                if e.props.get("singleSource"):
+                    far = e.start if direction == "UPSTREAM" else e.end
+                    if far in by_id:
+                        by_id[far].single_source = True
+        else:
+            makers: dict[str, list[dict[str, Any]]] = {}
+            for m in rec["makers"]:
+                makers.setdefault(m["product"], []).append(node_data(m["maker"]) or {})
+            for pid, n in by_id.items():
+                n.makers = makers.get(pid, [])
+                n.single_source = len(n.makers) == 1
+        return SupplyChain(node_data(rec["root"]) or {}, direction, bounds.depth, nodes, edges, truncated)
+
+    return Statement(dialect.statement(lines), params, decode)
+
+
+def _edge_props(rel: str, raw: dict[str, Any]) -> dict[str, Any]:
+    props = REL_KINDS[rel].props
+    return {p.name: from_store(p.type, raw.get(p.name)) for p in props}

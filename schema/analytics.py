@@ -1,0 +1,160 @@
+"""Analytics types: lifetime value and RFM on every party, segment and referral statistics."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Optional
+
+import strawberry
+
+from graph.analytics.stats import Cohort, SegmentSummary
+from graph.analytics.value import LifetimeValue as LifetimeValueData
+from graph.analytics.value import Rfm as RfmData
+
+
+@strawberry.type(description=(
+    "Lifetime value of a party. Historic: what its orders brought (cancelled and returned "
+    "orders excluded). Predictive = averageOrderValue x purchaseFrequency x expectedLifespanYears."))
+class LifetimeValue:
+    data: strawberry.Private[LifetimeValueData]
+
+    @strawberry.field(description="Orders counted.")
+    def order_count(self) -> int:
+        return self.data.orders
+
+    @strawberry.field(description="Sum of the order totals.")
+    def historic_revenue(self) -> float:
+        return self.data.revenue
+
+    @strawberry.field(description="Sum over order lines of qty x (unitPrice - product cost), for lines "
+                                  "whose product has a known cost; null when none has.")
+    def historic_margin(self) -> Optional[float]:  # noqa: UP045
+        return self.data.margin
+
+    @strawberry.field(description="historicRevenue / orderCount.")
+    def average_order_value(self) -> float:
+        return self.data.average_order_value
+
+    @strawberry.field(description="Orders per year since the first order (at least one month observed).")
+    def purchase_frequency(self) -> float:
+        return self.data.purchase_frequency
+
+    @strawberry.field(description="The expected customer lifespan used, in years (argument).")
+    def expected_lifespan_years(self) -> float:
+        return self.data.lifespan_years
+
+    @strawberry.field(description="averageOrderValue x purchaseFrequency x expectedLifespanYears.")
+    def predictive(self) -> float:
+        return self.data.predictive
+
+    @strawberry.field(description="When the first counted order was placed.")
+    def first_order_at(self) -> Optional[datetime]:  # noqa: UP045
+        return self.data.first_order
+
+    @strawberry.field(description="When the latest counted order was placed.")
+    def last_order_at(self) -> Optional[datetime]:  # noqa: UP045
+        return self.data.last_order
+
+
+@strawberry.type(description=(
+    "Recency, frequency and monetary scores, 1-5 by quintile over every party with orders: "
+    "1 plus how many of the 20/40/60/80th percentile values the party's value exceeds."))
+class Rfm:
+    data: strawberry.Private[RfmData]
+
+    @strawberry.field(description="Recency score: 5 = ordered most recently.")
+    def recency(self) -> int:
+        return self.data.recency
+
+    @strawberry.field(description="Frequency score: 5 = most orders.")
+    def frequency(self) -> int:
+        return self.data.frequency
+
+    @strawberry.field(description="Monetary score: 5 = highest revenue.")
+    def monetary(self) -> int:
+        return self.data.monetary
+
+    @strawberry.field(description="The three scores as one string, e.g. \"545\".")
+    def score(self) -> str:
+        return f"{self.data.recency}{self.data.frequency}{self.data.monetary}"
+
+    @strawberry.field(description=(
+        "Champions (R,F,M >= 4), Loyal (F >= 4), New (R >= 4, F = 1), Potential loyalists (R >= 4), "
+        "At risk (R <= 2, F >= 3), Hibernating (R <= 2), else Need attention: the first that holds."))
+    def segment(self) -> str:
+        return self.data.segment
+
+    @strawberry.field(description="When the latest counted order was placed.")
+    def last_order_at(self) -> datetime:
+        return self.data.last_order
+
+    @strawberry.field(description="Days from the latest order to `asOf`.")
+    def recency_days(self) -> float:
+        return self.data.recency_days
+
+    @strawberry.field(description="Orders counted.")
+    def order_count(self) -> int:
+        return self.data.order_count
+
+    @strawberry.field(description="Revenue of those orders.")
+    def revenue(self) -> float:
+        return self.data.revenue
+
+
+@strawberry.type(description="Customers and revenue in one RFM segment.")
+class SegmentCount:
+    data: strawberry.Private[SegmentSummary]
+
+    @strawberry.field(description="Segment name (see Rfm.segment).")
+    def segment(self) -> str:
+        return self.data.segment
+
+    @strawberry.field(description="Parties with orders in this segment.")
+    def customers(self) -> int:
+        return self.data.customers
+
+    @strawberry.field(description="Their revenue (cancelled and returned orders excluded).")
+    def revenue(self) -> float:
+        return self.data.revenue
+
+
+@strawberry.type(description="Referral performance of the invitations sent in one month.")
+class ReferralCohort:
+    data: strawberry.Private[Cohort]
+
+    @strawberry.field(description="First instant of the cohort month (UTC).")
+    def month(self) -> datetime:
+        return self.data.month
+
+    @strawberry.field(description="Parties that sent invitations that month.")
+    def referrers(self) -> int:
+        return self.data.referrers
+
+    @strawberry.field(description="Invitations sent that month.")
+    def invites(self) -> int:
+        return self.data.invites
+
+    @strawberry.field(description="Invitations that reached converted or rewarded.")
+    def converted(self) -> int:
+        return self.data.converted
+
+    @strawberry.field(description="invites / referrers.")
+    def invites_per_referrer(self) -> float:
+        return self.data.invites_per_referrer
+
+    @strawberry.field(description="converted / invites.")
+    def conversion_rate(self) -> float:
+        return self.data.conversion_rate
+
+    @strawberry.field(description="K-factor = invitesPerReferrer x conversionRate.")
+    def k_factor(self) -> float:
+        return self.data.k_factor
+
+    @strawberry.field(description="Mean days from invitation to the referred party's first order after "
+                                  "it, over converted invitations that led to an order.")
+    def average_days_to_convert(self) -> Optional[float]:  # noqa: UP045
+        return self.data.days_to_convert
+
+
+def wrap(cls: type, data: Any) -> Any:
+    return None if data is None else cls(data=data)
