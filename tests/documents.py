@@ -135,3 +135,58 @@ CORPUS: list[tuple[str, dict[str, object]]] = [
     (NODE_LOOKUP, {"id": "segment:key-accounts"}),
     (ROOT_LISTS, {}),
 ]
+
+TRAVERSALS = """
+query Traversals($company: ID!, $product: ID!, $party: ID!, $descendant: ID!, $after: String) {
+  down: supplyChain(companyId: $company, direction: DOWNSTREAM, maxDepth: 4) {
+    root { id } truncated
+    nodes { tier paths multiplePaths singleSource node { id ... on Company { name } } }
+    edges { from to tier products sharePct leadTimeDays singleSource contractEnd }
+  }
+  up: supplyChain(productId: $product, direction: UPSTREAM) {
+    nodes { tier singleSource makers { name } node { id ... on Product { name } } }
+    edges { from to qty }
+  }
+  indirect: indirectCustomers(companyId: $company, first: 5, after: $after, customersPerIntermediary: 3) {
+    totalIntermediaries totalCustomers totalRevenue
+    pageInfo { hasNextPage endCursor }
+    intermediaries { cursor routes revenue orderCount customerCount intermediary { id name }
+                     path { id } customers { revenue orderCount party { id name } } }
+  }
+  impact: disruptionImpact(companyId: $company, from: "2026-01-01T00:00:00Z", to: "2027-01-01T00:00:00Z") {
+    companies { tier alternativeSuppliers hasAlternative company { id } }
+    products { tier otherMakers hasAlternative product { id } }
+    openOrders { order { id ... on Order { total status } } customer { id } }
+    openOrderCount openOrderValue endCustomerCount endCustomers { id } revenueAtRisk truncated
+  }
+  tree: referralTree(partyId: $party, maxDepth: 3) {
+    root { id } truncated
+    nodes { generation party { id name } }
+    edges { from to status at channel }
+    generations { generation invited converted conversionRate revenue }
+  }
+  chain: referralChain(partyId: $descendant) { truncated referrers { generation party { id } } edges { from to } }
+  path: shortestPath(from: $descendant, to: $party, types: [REFERRED, PLACED, SOLD_BY], maxDepth: 4) {
+    length nodes { id } relationships { type from to properties }
+  }
+  segments: segmentSummary { segment customers revenue }
+  cohorts: referralStats(from: "2026-01-01T00:00:00Z", to: "2026-10-01T00:00:00Z") {
+    month referrers invites converted invitesPerReferrer conversionRate kFactor averageDaysToConvert
+  }
+  value: party(id: $party) {
+    lifetimeValue(expectedLifespanYears: 5) { orderCount historicRevenue historicMargin averageOrderValue
+                                              purchaseFrequency expectedLifespanYears predictive firstOrderAt lastOrderAt }
+    rfm { recency frequency monetary score segment recencyDays orderCount revenue lastOrderAt }
+    referralsMade { nodes { name rfm { score } lifetimeValue { historicRevenue } } }
+  }
+  ranked: people(first: 5, orderBy: [{field: NAME}]) { nodes { name rfm { segment } } }
+}
+"""
+
+SEED_TRAVERSAL_VARIABLES = {"company": "company:xyz-manufacturing", "product": "product:apex-sedan-s",
+                            "party": "person:john-smith", "descendant": "person:anna-kowalski"}
+
+CORPUS += [
+    (TRAVERSALS, SEED_TRAVERSAL_VARIABLES),
+    (TRAVERSALS, {**SEED_TRAVERSAL_VARIABLES, "company": "company:abc-steel"}),
+]

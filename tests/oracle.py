@@ -1,0 +1,158 @@
+"""Independent answers, computed in Python with networkx over nodes and relationships
+read back from the store: what the traversals and analytics must agree with."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+
+from graph.analytics.value import segment, thresholds, score
+from graph.store import Store
+
+UNCOUNTED = {"cancelled", "returned"}
+CONVERTED = {"converted", "rewarded"}
+
+
+@dataclass
+class Snapshot:
+    labels: dict[str, set[str]] = field(default_factory=dict)
+    props: dict[str, dict[str, Any]] = field(default_factory=dict)
+    rels: dict[str, nx.MultiDiGraph] = field(default_factory=lambda: defaultdict(nx.MultiDiGraph))
+
+    @classmethod
+    async def read(cls, store: Store) -> Snapshot:
+        snap = cls()
+        for row in await store.read("MATCH (n:Entity) RETURN n.id AS id, labels(n) AS labels, properties(n) AS props"):
+            snap.labels[row["id"]] = set(row["labels"])
+            snap.props[row["id"]] = row["props"]
+        for row in await store.read(
+                "MATCH (a:Entity)-[r]->(b:Entity) RETURN a.id AS a, type(r) AS t, b.id AS b, properties(r) AS p"):
+            snap.rels[row["t"]].add_edge(row["a"], row["b"], **row["p"])
+        return snap
+
+    def graph(self, *types: str) -> nx.MultiDiGraph:
+        g = nx.MultiDiGraph()
+        for t in types:
+            g.add_edges_from(self.rels[t].edges(keys=False, data=True))
+        return g
+
+    def distances(self, root: str, types: tuple[str, ...], depth: int, reverse: bool = False) -> dict[str, int]:
+        g = self.graph(*types)
+        if reverse:
+            g = g.reverse(copy=False)
+        if root not in g:
+            return {}
+        found = nx.single_source_shortest_path_length(g, root, cutoff=depth)
+        found.pop(root, None)
+        return found
+
+    # -- orders -----------------------------------------------------------------------------
+
+    def orders_of(self, party: str) -> list[str]:
+        placed = self.rels["PLACED"]
+        return [o for o in (placed.successors(party) if party in placed else [])
+                if self.props[o].get("status") not in UNCOUNTED]
+
+    def revenue(self, party: str) -> float:
+        return sum(self.props[o]["total"] for o in self.orders_of(party))
+
+    def margin(self, party: str) -> float | None:
+        lines = [(data, product) for o in self.orders_of(party)
+                 for _, product, data in self.rels["CONTAINS"].out_edges(o, data=True)]
+        costed = [(d["qty"] * (d["unitPrice"] - self.props[p]["cost"])) for d, p in lines
+                  if self.props[p].get("cost") is not None]
+        return sum(costed) if costed else None
+
+    def customers(self) -> dict[str, tuple[int, int, float]]:
+        """party -> (latest order, order count, revenue), over parties with counted orders."""
+        out = {}
+        for party in self.rels["PLACED"].nodes:
+            orders = self.orders_of(party)
+            if orders and "Party" in self.labels.get(party, set()):
+                out[party] = (max(self.props[o]["placedAt"] for o in orders), len(orders), self.revenue(party))
+        return out
+
+    def rfm(self) -> dict[str, tuple[int, int, int]]:
+        customers = self.customers()
+        cuts = [thresholds([c[i] for c in customers.values()]) for i in range(3)]
+        return {p: tuple(score(v[i], cuts[i]) for i in range(3)) for p, v in customers.items()}  # type: ignore[misc]
+
+    def segments(self) -> dict[str, tuple[int, float]]:
+        customers, scores = self.customers(), self.rfm()
+        out: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
+        for party, (r, f, m) in scores.items():
+            cell = out[segment(r, f, m)]
+            cell[0] += 1
+            cell[1] += customers[party][2]
+        return {k: (int(v[0]), v[1]) for k, v in out.items()}
+
+    # -- referrals ----------------------------------------------------------------------------
+
+    def generations(self, root: str, depth: int) -> dict[int, tuple[int, int, float]]:
+        reached = self.distances(root, ("REFERRED",), depth)
+        referred = self.rels["REFERRED"]
+        out: dict[int, list[float]] = defaultdict(lambda: [0, 0, 0.0])
+        for party, gen in reached.items():
+            statuses = {d.get("status") for _, _, d in referred.in_edges(party, data=True)}
+            cell = out[gen]
+            cell[0] += 1
+            cell[1] += 1 if statuses & CONVERTED else 0
+            cell[2] += self.revenue(party)
+        return {g: (int(c[0]), int(c[1]), c[2]) for g, c in out.items()}
+
+    # -- indirect customers --------------------------------------------------------------------
+
+    def indirect(self, company: str, depth: int) -> dict[str, tuple[float, set[str]]]:
+        """intermediary -> (revenue, customers)."""
+        downstream = set(self.distances(company, ("SUPPLIES",), depth))
+        chain = self.distances(company, ("SUPPLIES",), depth - 1) | {company: 0}
+        resell = self.rels["RESELLS_FOR"]
+        resellers = {r for m in chain for r in (resell.predecessors(m) if m in resell else [])} - {company}
+        via = downstream | resellers
+        made = [p for _, p in self.rels["MAKES"].out_edges(company)] if company in self.rels["MAKES"] else []
+        containing = set()
+        for p in made:
+            containing |= set(self.distances(p, ("COMPONENT_OF",), depth))
+        sold_by = {o: s for o, s in self.rels["SOLD_BY"].edges()}
+        buyer = {o: c for c, o in self.rels["PLACED"].edges()}
+        direct = {buyer[o] for o, s in sold_by.items() if s == company and o in buyer}
+        orders: dict[str, str] = {}
+        for o, s in sold_by.items():
+            if s in via:
+                orders[o] = s
+        for q in containing:
+            for o, _ in self.rels["CONTAINS"].in_edges(q):
+                orders[o] = sold_by[o]
+        groups: dict[str, list[Any]] = defaultdict(lambda: [0.0, set()])
+        for o, s in orders.items():
+            c = buyer.get(o)
+            if c is None or c in direct or c == company or s == company or self.props[o]["status"] in UNCOUNTED:
+                continue
+            groups[s][0] += self.props[o]["total"]
+            groups[s][1].add(c)
+        return {s: (g[0], g[1]) for s, g in groups.items()}
+
+
+def disruption(snap: Snapshot, company: str, depth: int, start: int, end: int) -> dict[str, Any]:
+    """Hit companies (tiers), hit products, affected order ids, revenue at risk in [start, end)."""
+    hit = snap.distances(company, ("SUPPLIES",), depth)
+    sellers = set(hit) | {company}
+    own = [p for _, p in snap.rels["MAKES"].out_edges(company)] if company in snap.rels["MAKES"] else []
+    products: dict[str, int] = {}
+    for p in own:
+        products[p] = 0
+        for q, d in snap.distances(p, ("COMPONENT_OF",), depth).items():
+            products[q] = min(products.get(q, d), d)
+    orders = {o for o, s in snap.rels["SOLD_BY"].edges() if s in sellers}
+    for q in products:
+        orders |= {o for o, _ in snap.rels["CONTAINS"].in_edges(q)}
+    orders = {o for o in orders if snap.props[o]["status"] not in UNCOUNTED
+              and o in snap.rels["PLACED"] and snap.rels["PLACED"].in_degree(o)}
+    in_window = [o for o in orders if start <= snap.props[o]["placedAt"] < end]
+    open_ = [o for o in orders if snap.props[o]["status"] in ("open", "paid")]
+    buyer = {o: c for c, o in snap.rels["PLACED"].edges()}
+    return {"companies": hit, "products": products, "at_risk": sum(snap.props[o]["total"] for o in in_window),
+            "open": set(open_), "customers": {buyer[o] for o in set(in_window) | set(open_)}}
