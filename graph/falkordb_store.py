@@ -57,8 +57,10 @@ class FalkorDBStore(Store):
         except ResponseError:
             existing = []
         have = {(row[0], field) for row in existing for field in row[1]}
+        created = False
         for spec in INDEXES:
             if (spec.label, spec.prop) not in have:
+                created = True
                 try:
                     await self._graph.create_node_range_index(spec.label, spec.prop)
                 except ResponseError as exc:  # another worker created it meanwhile
@@ -67,12 +69,36 @@ class FalkorDBStore(Store):
         constraints = {(c["label"], tuple(c["properties"])) for c in await self._graph.list_constraints()}
         for spec in INDEXES:
             if spec.unique and (spec.label, (spec.prop,)) not in constraints:
+                created = True
                 try:
                     await self._graph.create_node_unique_constraint(spec.label, spec.prop)
                 except ResponseError as exc:  # another worker created it meanwhile
                     if "already exists" not in str(exc).lower():
                         raise
         await self._wait_constraints()
+        if created:
+            await self._compact_log()
+
+    async def _compact_log(self, timeout: float = 60.0) -> None:
+        """Rewrite the append-only file so the indexes live in its snapshot part.
+
+        Replaying writes whose index was created in the replayed log itself does not use
+        the index on FalkorDB 4.16: every MERGE scans the graph, and a restart after a
+        crash took 22 s for 20k nodes. With the index in the base snapshot it took 0.4 s.
+        """
+        connection = self._db.connection
+        try:
+            await connection.bgrewriteaof()
+        except ResponseError as exc:  # one is already running: wait for it instead
+            if "already in progress" not in str(exc):
+                raise
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline:
+            info = await connection.info("persistence")
+            if not info.get("aof_rewrite_in_progress") and not info.get("aof_rewrite_scheduled"):
+                return
+            await asyncio.sleep(0.05)
 
     async def _wait_constraints(self, timeout: float = 30.0) -> None:
         # Constraints are built in the background; writes must not start before they hold.

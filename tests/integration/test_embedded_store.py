@@ -90,3 +90,29 @@ def test_stop_ends_the_child_process(tmp_path: Path) -> None:
     server.stop()
     assert proc.poll() is not None
     assert not server.alive()
+
+
+async def test_restart_after_a_crash_replays_with_indexes(tmp_path: Path) -> None:
+    """The schema is compacted into the log's snapshot, so replaying writes after a crash
+    uses the id index (without it this replay scans the graph per row and runs past the
+    start timeout)."""
+    from graph.writes import node_row, upsert_nodes_query
+
+    server = EmbeddedFalkorDB(tmp_path)
+    server.start()
+    store = FalkorDBStore(str(server.socket_path), "durable")
+    try:
+        await store.ensure_schema()
+        info = await store._db.connection.info("persistence")
+        assert info["aof_rewrites"] >= 1
+        for start in range(0, 30_000, 5_000):
+            rows = [node_row("Person", {"id": f"p{i}", "name": f"P {i}"}) for i in range(start, start + 5_000)]
+            await store.write(upsert_nodes_query("Person"), {"rows": rows})
+    finally:
+        await store.close()
+    assert server.process is not None
+    os.kill(server.process.pid, signal.SIGKILL)
+    server.process.wait(5)
+    server.stop()
+    with EmbeddedFalkorDB(tmp_path, start_timeout=15) as again:
+        assert await _count(again) == 30_000
