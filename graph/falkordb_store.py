@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from typing import Any
 
 from falkordb.asyncio import FalkorDB
@@ -14,6 +15,15 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from graph.cypher.dialect import FALKORDB
 from graph.model import INDEXES
 from graph.store import QueryTimeoutError, Record, Store, StoreUnavailableError
+
+
+async def _unless(call: Awaitable[Any], phrase: str) -> None:
+    """Await a schema change; another worker having made it meanwhile is fine."""
+    try:
+        await call
+    except ResponseError as exc:
+        if phrase not in str(exc).lower():
+            raise
 
 
 class FalkorDBStore(Store):
@@ -61,20 +71,12 @@ class FalkorDBStore(Store):
         for spec in INDEXES:
             if (spec.label, spec.prop) not in have:
                 created = True
-                try:
-                    await self._graph.create_node_range_index(spec.label, spec.prop)
-                except ResponseError as exc:  # another worker created it meanwhile
-                    if "already indexed" not in str(exc).lower():
-                        raise
+                await _unless(self._graph.create_node_range_index(spec.label, spec.prop), "already indexed")
         constraints = {(c["label"], tuple(c["properties"])) for c in await self._graph.list_constraints()}
         for spec in INDEXES:
             if spec.unique and (spec.label, (spec.prop,)) not in constraints:
                 created = True
-                try:
-                    await self._graph.create_node_unique_constraint(spec.label, spec.prop)
-                except ResponseError as exc:  # another worker created it meanwhile
-                    if "already exists" not in str(exc).lower():
-                        raise
+                await _unless(self._graph.create_node_unique_constraint(spec.label, spec.prop), "already exists")
         await self._wait_constraints()
         if created:
             await self._compact_log()

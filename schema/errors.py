@@ -13,12 +13,16 @@ from graph.store import QueryTimeoutError, StoreUnavailableError
 T = TypeVar("T")
 
 
+def input_error(exc: QueryInputError) -> GraphQLError:
+    return GraphQLError(str(exc), extensions={"code": exc.code, "argument": exc.argument})
+
+
 async def translating(call: Callable[[], Awaitable[T]]) -> T:
     """Run ``call``; input and store errors become GraphQL errors with an extensions code."""
     try:
         return await call()
     except QueryInputError as exc:
-        raise GraphQLError(str(exc), extensions={"code": exc.code, "argument": exc.argument}) from exc
+        raise input_error(exc) from exc
     except QueryTimeoutError as exc:
         raise GraphQLError(f"{exc}; ask for less (smaller depth, pages or window)",
                            extensions={"code": "QUERY_TIMEOUT"}) from exc

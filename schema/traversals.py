@@ -26,7 +26,7 @@ from graph.traversals import supply_chain as sc
 from graph.traversals.bounds import DEFAULT_DEPTH, DEFAULT_LIMIT, MAX_DEPTH, MAX_LIMIT, Bounds
 from schema.analytics import ReferralCohort, SegmentCount
 from schema.context import Context
-from schema.errors import translating
+from schema.errors import input_error, translating
 from schema.registry import BUILDER
 from schema.types import Node, PageInfo
 
@@ -565,7 +565,7 @@ class TraversalQuery:
     ) -> Optional[SupplyChain]:  # noqa: UP045
         path = info.path.key
         if (company_id is None) == (product_id is None):
-            raise_input(path, "companyId", "give exactly one of companyId and productId")
+            raise input_error(QueryInputError(f"{path}.companyId", "give exactly one of companyId and productId"))
         kind, root = ("Company", company_id) if company_id is not None else ("Product", product_id)
         data = await run(info, lambda d: sc.supply_chain(d, str(root), kind, direction.value,  # type: ignore[arg-type]
                                                          Bounds(max_depth, limit), path))
@@ -659,9 +659,3 @@ class TraversalQuery:
         cohorts = await run(info, lambda d: referral_cohorts(d, start, end, info.path.key))
         return [ReferralCohort(data=c) for c in cohorts]
 
-
-def raise_input(path: str, argument: str, reason: str) -> None:
-    from graphql import GraphQLError
-
-    error = QueryInputError(f"{path}.{argument}", reason)
-    raise GraphQLError(str(error), extensions={"code": error.code, "argument": error.argument})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from graph.cypher.dialect import Dialect
 from graph.cypher.errors import InvalidIdError, QueryInputError
 from graph.ids import valid_id
 
@@ -35,6 +36,33 @@ def checked_id(value: str, argument: str) -> str:
     if not valid_id(value):
         raise InvalidIdError(argument, "malformed id")
     return value
+
+
+def reach(root_label: str, pattern: str, distance: str) -> list[str]:
+    """Lines binding ``root`` (by ``$id``) and, per node ``n`` reached by ``pattern``, its
+    shortest ``distance`` and ``paths`` (the number of paths). ``n`` is null when nothing is."""
+    return [
+        "MATCH (root:Entity {id: $id})",
+        f"WHERE root:{root_label}",
+        f"OPTIONAL MATCH p = {pattern}",
+        "WHERE n <> root",
+        f"WITH root, n, min(length(p)) AS {distance}, count(p) AS paths",
+    ]
+
+
+def edges_among(dialect: Dialect, rel: str, label: str) -> list[str]:
+    """A CALL block collecting the ``rel`` relationships between nodes whose ids are in
+    ``ids`` (at most ``$edgeCap``), as ``edges``."""
+    return [
+        *dialect.call_open(("ids",)),
+        "  UNWIND ids AS aid",
+        f"  MATCH (a:Entity {{id: aid}})-[r:{rel}]->(b:{label})",
+        "  WHERE b.id IN ids",
+        "  WITH a, b, r",
+        "  LIMIT $edgeCap",
+        "  RETURN collect({start: a.id, end: b.id, props: properties(r)}) AS edges",
+        "}",
+    ]
 
 
 def node_summary(var: str) -> str:

@@ -9,7 +9,7 @@ from graph.cypher.compiler import Statement
 from graph.cypher.dialect import Dialect
 from graph.cypher.values import from_store
 from graph.model import REL_KINDS
-from graph.traversals.bounds import COUNTED, Bounds, checked_id, node_data, node_summary
+from graph.traversals.bounds import COUNTED, Bounds, checked_id, edges_among, node_data, node_summary, reach
 
 CONVERTED = ("converted", "rewarded")
 """A referral counts as converted once it reached one of these statuses."""
@@ -51,27 +51,14 @@ class ReferralTree:
     truncated: bool
 
 
-def _reached(arrow: str, bounds: Bounds) -> list[str]:
-    return [
-        "MATCH (root:Entity {id: $id})",
-        "WHERE root:Party",
-        f"OPTIONAL MATCH p = (root){arrow}(n:Party)",
-        "WHERE n <> root",
-        "WITH root, n, min(length(p)) AS generation",
-    ]
+def _reached(arrow: str) -> list[str]:
+    return reach("Party", f"(root){arrow}(n:Party)", "generation")
 
 
 def _edges(dialect: Dialect) -> list[str]:
     return [
         "WITH root, reached, generations, [r IN reached | r.node.props.id] + [root.id] AS ids",
-        *dialect.call_open(("ids",)),
-        "  UNWIND ids AS aid",
-        "  MATCH (a:Entity {id: aid})-[r:REFERRED]->(b:Party)",
-        "  WHERE b.id IN ids",
-        "  WITH a, b, r",
-        "  LIMIT $edgeCap",
-        "  RETURN collect({start: a.id, end: b.id, props: properties(r)}) AS edges",
-        "}",
+        *edges_among(dialect, "REFERRED", "Party"),
         f"RETURN {node_summary('root')} AS root, reached, edges, generations",
     ]
 
@@ -83,7 +70,7 @@ def referral_tree(dialect: Dialect, root_id: str, bounds: Bounds, argument: str)
     bounds = bounds.checked(argument)
     arrow = f"-[:REFERRED*1..{bounds.depth}]->"
     lines = [
-        *_reached(arrow, bounds),
+        *_reached(arrow),
         # Per generation, over everyone reached: invited, converted, revenue.
         "OPTIONAL MATCH (n)<-[inv:REFERRED]-()",
         "WITH root, n, generation, collect(inv.status) AS statuses",
@@ -136,7 +123,7 @@ def referral_chain(dialect: Dialect, party_id: str, bounds: Bounds, argument: st
     checked_id(party_id, f"{argument}.id")
     bounds = bounds.checked(argument)
     lines = [
-        *_reached(f"<-[:REFERRED*1..{bounds.depth}]-", bounds),
+        *_reached(f"<-[:REFERRED*1..{bounds.depth}]-"),
         "ORDER BY generation, n.id",
         "LIMIT $cut",
         f"WITH root, collect(CASE WHEN n IS NULL THEN null ELSE {{node: {node_summary('n')}, generation: generation}} END) AS reached",

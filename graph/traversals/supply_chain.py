@@ -10,7 +10,7 @@ from graph.cypher.compiler import Statement
 from graph.cypher.dialect import Dialect
 from graph.cypher.values import from_store
 from graph.model import REL_KINDS
-from graph.traversals.bounds import Bounds, checked_id, node_data, node_summary
+from graph.traversals.bounds import Bounds, checked_id, edges_among, node_data, node_summary, reach
 
 ChainDirection = Literal["UPSTREAM", "DOWNSTREAM"]
 
@@ -53,23 +53,12 @@ def supply_chain(dialect: Dialect, root_id: str, kind: Literal["Company", "Produ
     # Upstream of a company: who supplies it; of a product: what goes into it.
     arrow = f"<-[:{rel}*1..{bounds.depth}]-" if direction == "UPSTREAM" else f"-[:{rel}*1..{bounds.depth}]->"
     lines = [
-        "MATCH (root:Entity {id: $id})",
-        f"WHERE root:{kind}",
-        f"OPTIONAL MATCH p = (root){arrow}(n:{kind})",
-        "WHERE n <> root",
-        "WITH root, n, min(length(p)) AS tier, count(p) AS paths",
+        *reach(kind, f"(root){arrow}(n:{kind})", "tier"),
         "ORDER BY tier, n.id",
         "LIMIT $cut",
         f"WITH root, collect(CASE WHEN n IS NULL THEN null ELSE {{node: {node_summary('n')}, tier: tier, paths: paths}} END) AS reached",
         "WITH root, reached, [r IN reached | r.node.props.id] + [root.id] AS ids",
-        *dialect.call_open(("ids",)),
-        "  UNWIND ids AS aid",
-        f"  MATCH (a:Entity {{id: aid}})-[r:{rel}]->(b:{kind})",
-        "  WHERE b.id IN ids",
-        "  WITH a, b, r",
-        "  LIMIT $edgeCap",
-        "  RETURN collect({start: a.id, end: b.id, props: properties(r)}) AS edges",
-        "}",
+        *edges_among(dialect, rel, kind),
     ]
     if kind == "Product":
         lines += [
