@@ -13,6 +13,10 @@ from typing import Literal
 
 ENTITY = "Entity"
 """Shared label of every node: one unique constraint on ``Entity.id`` makes ids global."""
+ALIAS = "Alias"
+ALIAS_OF = "ALIAS_OF"
+"""A merged party's id lives on as an ``(:Entity:Alias {id})-[:ALIAS_OF]->(survivor)``,
+so old references still resolve and the id cannot be reused."""
 
 
 class PropType(Enum):
@@ -202,6 +206,7 @@ REL_KINDS: dict[str, RelKind] = {r.type: r for r in (
         _p("at", D, "When the referral was made.", True),
         _p("channel", S, "How: word_of_mouth, email, social, link.", True),
         _p("status", S, "invited, converted, rewarded or rejected.", True),
+        _p("company", PropType.ID, "Id of the company the referral was for, if any.", True),
     )),
     RelKind("WORKS_FOR", ("Person",), ("Company",), "Employment or contact role.", (
         _p("title", S, "Job title.", True),

@@ -17,6 +17,7 @@ from strawberry.extensions import (
     SchemaExtension,
 )
 
+from schema.mutations import Mutation
 from schema.query import TYPES, Query
 
 MAX_DEPTH = 12
@@ -42,4 +43,5 @@ def build_schema(*, production: bool = False) -> strawberry.Schema:
             partial(AddValidationRules, [NoSchemaIntrospectionCustomRule]),
             partial(MaskErrors, should_mask_error=_unexpected),
         ]
-    return strawberry.Schema(query=Query, types=TYPES, extensions=extensions)  # type: ignore[arg-type]
+    return strawberry.Schema(query=Query, mutation=Mutation, types=TYPES,  # type: ignore[arg-type]
+                             extensions=extensions)

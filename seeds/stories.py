@@ -127,7 +127,7 @@ def _b2c(d: Dataset) -> None:
                 createdAt=at)
         if relation == "colleague":
             d.rel("WORKS_FOR", pid, brightwave, isPrimary=True, title="Marketing Specialist")
-        d.rel("REFERRED", john, pid, at=at, status=status,
+        d.rel("REFERRED", john, pid, at=at, status=status, company=abc,
               channel="word_of_mouth" if relation == "friend" else "email")
     d.order("order:abc-1002", "person:emily-chen", abc, "2026-03-25T14:00:00Z",
             [(laptop, 1, 1899.0), (warranty, 1, 249.0)],
@@ -141,7 +141,7 @@ def _b2c(d: Dataset) -> None:
     _person(d, "person:anna-kowalski", "Anna", "Kowalski", age=41, city="Evanston", region="IL",
             country="US", createdAt="2026-04-15T10:00:00Z")
     d.rel("REFERRED", "person:david-lee", "person:anna-kowalski", at="2026-04-15T10:00:00Z",
-          status="converted", channel="social")
+          status="converted", channel="social", company=abc)
     d.order("order:abc-1005", "person:anna-kowalski", abc, "2026-04-18T13:10:00Z",
             [(headphones, 2, 299.0)], channel="web", status="shipped", paymentMethod="credit_card")
     # John comes back, as he planned to.
@@ -255,7 +255,7 @@ def _automotive(d: Dataset) -> None:
                 channel="store" if seller == dealer else "web", status="delivered",
                 paymentMethod="transfer")
     d.rel("REFERRED", "person:maria-garcia", "person:noah-thompson", at="2026-07-20T09:00:00Z",
-          status="converted", channel="word_of_mouth")
+          status="converted", channel="word_of_mouth", company="company:lakeside-auto")
 
 
 def _segments(d: Dataset) -> None:

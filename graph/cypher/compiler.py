@@ -28,7 +28,7 @@ from graph.cypher.plan import (
     SortKey,
 )
 from graph.cypher.values import from_store, sort_sentinel
-from graph.model import ENTITY, NODE_KINDS, Hop, Prop, RelField
+from graph.model import ALIAS, ALIAS_OF, ENTITY, NODE_KINDS, Hop, Prop, RelField
 from graph.analytics.fields import COMPUTED, PRELUDES
 from graph.ids import valid_id
 
@@ -328,9 +328,17 @@ class Compiler:
             raise InvalidIdError(plan.argument_path, "malformed id")
         b = _Builder(self.dialect, self.limits)
         b.use_globals(plan.node)
-        lines = [*b.prelude, f"MATCH (n0:{ENTITY} {{id: {b.params.add(plan.id)}}})"]
+        lines = [
+            *b.prelude,
+            f"MATCH (x0:{ENTITY} {{id: {b.params.add(plan.id)}}})",
+            # A merged party's id is an alias: it resolves to the party it was merged into.
+            f"OPTIONAL MATCH (x0)-[:{ALIAS_OF}]->(a0)",
+            f"WITH {b.carry('coalesce(a0, x0) AS n0')}",
+        ]
         if labels:
             lines.append("WHERE " + " OR ".join(f"n0:{label}" for label in labels))
+        else:
+            lines.append(f"WHERE NOT n0:{ALIAS}")
         nested_lines, nested = b.relations("n0", plan.node, 1, 1)
         lines += nested_lines
         lines += [f"RETURN {b.projection('n0', plan.node, nested)} AS node", "LIMIT 1"]

@@ -51,3 +51,21 @@ def test_schema_and_write_statements(cypher_linter: CypherLinter) -> None:
         cypher_linter.assert_valid("CYPHER 5 " + upsert_nodes_query(label), {"rows": []})
     for type_ in REL_KINDS:
         cypher_linter.assert_valid("CYPHER 5 " + upsert_relationships_query(type_), {"rows": []})
+
+
+def test_write_statements(cypher_linter: CypherLinter) -> None:
+    from graph.mutations import statements as st
+    from graph.mutations.service import LINKS, WRITABLE
+
+    params = {k: None for k in ("id", "props", "start", "end", "customer", "seller", "items", "referrer",
+                                "referred", "company", "party", "target", "survivor", "merged", "withOrders")}
+    statements = [st.record_order(NEO4J), st.record_referral(NEO4J), st.merge_parties(NEO4J),
+                  st.record_touchpoint(NEO4J, "Interaction", "HAD", "WITH", ("Company",)),
+                  st.record_touchpoint(NEO4J, "Feedback", "GAVE", "ABOUT", ("Company", "Product", "Order"))]
+    for label in WRITABLE:
+        statements += [st.create_node(NEO4J, label), st.upsert_node(NEO4J, label), st.update_node(label),
+                       st.delete_node(NEO4J, label)]
+    for type_ in LINKS:
+        statements += [st.set_relationship(NEO4J, type_), st.remove_relationship(type_)]
+    for statement in statements:
+        cypher_linter.assert_valid("CYPHER 5\n" + statement, params)

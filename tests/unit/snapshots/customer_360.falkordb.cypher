@@ -1,4 +1,6 @@
-MATCH (n0:Entity {id: $p0})
+MATCH (x0:Entity {id: $p0})
+OPTIONAL MATCH (x0)-[:ALIAS_OF]->(a0)
+WITH coalesce(a0, x0) AS n0
 WHERE n0:Party
 CALL {
   WITH n0

@@ -1,5 +1,7 @@
 CYPHER 5
-MATCH (n0:Entity {id: $p0})
+MATCH (x0:Entity {id: $p0})
+OPTIONAL MATCH (x0)-[:ALIAS_OF]->(a0)
+WITH coalesce(a0, x0) AS n0
 WHERE n0:Party
 CALL (n0) {
   MATCH (n0)-[r1:PLACED]->(n1:Order)

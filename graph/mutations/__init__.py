@@ -1,0 +1,1 @@
+"""Writes: validated, atomic (one statement each), with typed errors naming the field."""

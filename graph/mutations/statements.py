@@ -1,0 +1,257 @@
+"""One statement per write. Each checks its preconditions first and writes only when none
+fails, inside a CALL that returns a count either way, so the statement reports *why* it
+wrote nothing. Labels and types come from ``graph.model``; values are ``$parameters``."""
+
+from __future__ import annotations
+
+from graph.cypher.dialect import Dialect
+from graph.model import ALIAS, ALIAS_OF, ENTITY, NODE_KINDS, REL_KINDS
+from graph.traversals.bounds import node_summary
+
+
+def resolve(var: str, param: str) -> list[str]:
+    """Bind ``var`` to the node with id ``$param``, following a merged party's alias."""
+    return [
+        f"OPTIONAL MATCH ({var}_:{ENTITY} {{id: ${param}}})",
+        f"OPTIONAL MATCH ({var}_)-[:{ALIAS_OF}]->({var}_to)",
+        f"WITH *, coalesce({var}_to, {var}_) AS {var}",
+    ]
+
+
+def is_kind(var: str, labels: tuple[str, ...]) -> str:
+    return f"({var} IS NOT NULL AND ({' OR '.join(f'{var}:{label}' for label in labels)}))"
+
+
+def _labels(label: str) -> str:
+    return ":".join(NODE_KINDS[label].labels)
+
+
+def create_node(dialect: Dialect, label: str) -> str:
+    return "\n".join([
+        f"OPTIONAL MATCH (e:{ENTITY} {{id: $id}})",
+        *dialect.call_open(("e",)),
+        "  WITH e",
+        "  WHERE e IS NULL",
+        f"  CREATE (n:{_labels(label)} {{id: $id}})",
+        "  SET n += $props",
+        f"  RETURN collect({node_summary('n')}) AS made",
+        "}",
+        "RETURN CASE WHEN e IS NULL THEN null ELSE labels(e) END AS clash, made",
+    ])
+
+
+def upsert_node(dialect: Dialect, label: str) -> str:
+    return "\n".join([
+        f"OPTIONAL MATCH (e:{ENTITY} {{id: $id}})",
+        f"WITH e, e IS NOT NULL AND NOT e:{label} AS clash",
+        *dialect.call_open(("clash",)),
+        "  WITH clash",
+        "  WHERE NOT clash",
+        f"  MERGE (n:{_labels(label)} {{id: $id}})",
+        "  SET n += $props",
+        f"  RETURN collect({node_summary('n')}) AS made",
+        "}",
+        "RETURN CASE WHEN clash THEN labels(e) ELSE null END AS clash, made",
+    ])
+
+
+def update_node(label: str) -> str:
+    return "\n".join([
+        f"MATCH (n:{ENTITY} {{id: $id}})",
+        f"WHERE n:{label}",
+        "SET n += $props",
+        f"RETURN {node_summary('n')} AS node",
+    ])
+
+
+def delete_node(dialect: Dialect, label: str) -> str:
+    """Refuses while the node has orders (placed, sold, or order lines naming a product),
+    unless ``$withOrders``: then those orders go too."""
+    return "\n".join([
+        f"MATCH (n:{ENTITY} {{id: $id}})",
+        f"WHERE n:{label}",
+        "OPTIONAL MATCH (n)-[:PLACED|SOLD_BY|CONTAINS]-(o:Order)",
+        "WITH n, collect(DISTINCT o) AS orders",
+        *dialect.call_open(("n", "orders")),
+        "  WITH n, orders",
+        "  WHERE size(orders) = 0 OR $withOrders",
+        "  FOREACH (o IN orders | DETACH DELETE o)",
+        "  DETACH DELETE n",
+        "  RETURN count(*) AS deleted",
+        "}",
+        "RETURN size(orders) AS orders, deleted",
+    ])
+
+
+def set_relationship(dialect: Dialect, type_: str) -> str:
+    rel = REL_KINDS[type_]
+    return "\n".join([
+        *resolve("a", "start"),
+        *resolve("b", "end"),
+        f"WITH a, b, CASE WHEN NOT {is_kind('a', rel.start)} THEN 'start' "
+        f"WHEN NOT {is_kind('b', rel.end)} THEN 'end' END AS missing",
+        *dialect.call_open(("a", "b", "missing")),
+        "  WITH a, b",
+        "  WHERE missing IS NULL",
+        f"  MERGE (a)-[r:{rel.type}]->(b)",
+        "  SET r = $props",
+        "  RETURN count(r) AS made",
+        "}",
+        "RETURN missing, made",
+    ])
+
+
+def remove_relationship(type_: str) -> str:
+    return "\n".join([
+        *resolve("a", "start"),
+        *resolve("b", "end"),
+        f"OPTIONAL MATCH (a)-[r:{REL_KINDS[type_].type}]->(b)",
+        "WITH collect(r) AS found",
+        "FOREACH (r IN found | DELETE r)",
+        "RETURN size(found) AS removed",
+    ])
+
+
+def record_order(dialect: Dialect) -> str:
+    return "\n".join([
+        f"OPTIONAL MATCH (e:{ENTITY} {{id: $id}})",
+        *resolve("c", "customer"),
+        *resolve("s", "seller"),
+        *dialect.call_open(()),
+        "  UNWIND $items AS item",
+        f"  OPTIONAL MATCH (p:{ENTITY} {{id: item.productId}})",
+        "  WITH item, p",
+        "  WHERE p IS NULL OR NOT p:Product",
+        "  RETURN collect(item.productId) AS unknownProducts",
+        "}",
+        "WITH e, c, s, unknownProducts, CASE",
+        "  WHEN e IS NOT NULL THEN 'DUPLICATE_ID'",
+        f"  WHEN NOT {is_kind('c', ('Party',))} THEN 'customerId'",
+        f"  WHEN NOT {is_kind('s', ('Company',))} THEN 'sellerId'",
+        "  WHEN size(unknownProducts) > 0 THEN 'items'",
+        "END AS problem",
+        *dialect.call_open(("c", "s", "problem")),
+        "  WITH c, s",
+        "  WHERE problem IS NULL",
+        f"  CREATE (o:{_labels('Order')} {{id: $id}})",
+        "  SET o += $props",
+        "  CREATE (c)-[:PLACED]->(o)",
+        "  CREATE (o)-[:SOLD_BY]->(s)",
+        "  WITH o",
+        "  UNWIND $items AS item",
+        f"  MATCH (p:{ENTITY} {{id: item.productId}})",
+        "  CREATE (o)-[:CONTAINS {qty: item.qty, unitPrice: item.unitPrice}]->(p)",
+        "  RETURN count(*) AS lines",
+        "}",
+        "RETURN problem, unknownProducts, lines",
+    ])
+
+
+MAX_REFERRAL_DEPTH = 50
+
+
+def record_referral(dialect: Dialect) -> str:
+    """A referral may not close a cycle (within 50 hops) and a party is referred at most
+    once per company (or once without one)."""
+    return "\n".join([
+        *resolve("a", "referrer"),
+        *resolve("b", "referred"),
+        *resolve("co", "company"),
+        f"OPTIONAL MATCH loop = (b)-[:REFERRED*1..{MAX_REFERRAL_DEPTH}]->(a)",
+        "WITH a, b, co, count(loop) > 0 AS cycle",
+        "OPTIONAL MATCH (b)<-[prior:REFERRED]-()",
+        "WHERE coalesce(prior.company, '') = coalesce($company, '')",
+        "WITH a, b, co, cycle, count(prior) > 0 AS already",
+        "WITH a, b, CASE",
+        f"  WHEN NOT {is_kind('a', ('Party',))} THEN 'referrerId'",
+        f"  WHEN NOT {is_kind('b', ('Party',))} THEN 'referredId'",
+        f"  WHEN $company IS NOT NULL AND NOT {is_kind('co', ('Company',))} THEN 'companyId'",
+        "  WHEN a = b THEN 'SELF_REFERRAL'",
+        "  WHEN cycle THEN 'REFERRAL_CYCLE'",
+        "  WHEN already THEN 'ALREADY_REFERRED'",
+        "END AS problem",
+        *dialect.call_open(("a", "b", "problem")),
+        "  WITH a, b",
+        "  WHERE problem IS NULL",
+        "  CREATE (a)-[r:REFERRED]->(b)",
+        "  SET r = $props",
+        "  RETURN count(r) AS made",
+        "}",
+        "RETURN problem, made",
+    ])
+
+
+def record_touchpoint(dialect: Dialect, label: str, first: str, second: str, second_kinds: tuple[str, ...]) -> str:
+    """An Interaction (party HAD it, WITH a company) or Feedback (party GAVE it, ABOUT a
+    company, product or order)."""
+    return "\n".join([
+        f"OPTIONAL MATCH (e:{ENTITY} {{id: $id}})",
+        *resolve("p", "party"),
+        *resolve("t", "target"),
+        "WITH e, p, t, CASE",
+        "  WHEN e IS NOT NULL THEN 'DUPLICATE_ID'",
+        f"  WHEN NOT {is_kind('p', ('Party',))} THEN 'partyId'",
+        f"  WHEN NOT {is_kind('t', second_kinds)} THEN 'target'",
+        "END AS problem",
+        *dialect.call_open(("p", "t", "problem")),
+        "  WITH p, t",
+        "  WHERE problem IS NULL",
+        f"  CREATE (n:{_labels(label)} {{id: $id}})",
+        "  SET n += $props",
+        f"  CREATE (p)-[:{first}]->(n)",
+        f"  CREATE (n)-[:{second}]->(t)",
+        f"  RETURN collect({node_summary('n')}) AS made",
+        "}",
+        "RETURN problem, made",
+    ])
+
+
+def merge_parties(dialect: Dialect) -> str:
+    """Move every relationship of the merged party to the survivor (MERGE: no duplicates,
+    none between the two), delete it, and keep its id as an alias of the survivor."""
+    lines = [
+        f"MATCH (s:{ENTITY} {{id: $survivor}})",
+        "WHERE s:Party",
+        f"MATCH (m:{ENTITY} {{id: $merged}})",
+        "WHERE m:Party",
+        "WITH s, m, (s:Person AND m:Person) OR (s:Company AND m:Company) AS sameKind",
+    ]
+    moved = []
+    for i, rel in enumerate(REL_KINDS.values()):
+        if not ({"Person", "Company"} & (set(rel.start) | set(rel.end))):
+            continue
+        for direction in ("out", "in"):
+            if direction == "out" and not {"Person", "Company"} & set(rel.start):
+                continue
+            if direction == "in" and not {"Person", "Company"} & set(rel.end):
+                continue
+            var = f"moved{i}{direction}"
+            pattern_m = f"(m)-[r:{rel.type}]->(x)" if direction == "out" else f"(m)<-[r:{rel.type}]-(x)"
+            pattern_s = f"(s)-[k:{rel.type}]->(x)" if direction == "out" else f"(s)<-[k:{rel.type}]-(x)"
+            lines += [
+                *dialect.call_open(("s", "m", "sameKind")),
+                "  WITH s, m",
+                "  WHERE sameKind",
+                f"  MATCH {pattern_m}",
+                "  WHERE x <> s AND x <> m",
+                f"  MERGE {pattern_s}",
+                "  SET k += properties(r)",
+                "  DELETE r",
+                f"  RETURN count(*) AS {var}",
+                "}",
+            ]
+            moved.append(var)
+    lines += [
+        *dialect.call_open(("s", "m", "sameKind")),
+        "  WITH s, m",
+        "  WHERE sameKind",
+        f"  OPTIONAL MATCH (old:{ALIAS})-[:{ALIAS_OF}]->(m)",
+        "  WITH s, m, collect(old) AS olds",
+        f"  FOREACH (a IN olds | MERGE (a)-[:{ALIAS_OF}]->(s))",
+        "  DETACH DELETE m",
+        f"  CREATE (:{ENTITY}:{ALIAS} {{id: $merged}})-[:{ALIAS_OF}]->(s)",
+        "  RETURN count(*) AS merged",
+        "}",
+        f"RETURN sameKind, merged, {' + '.join(moved)} AS moved, {node_summary('s')} AS survivor",
+    ]
+    return "\n".join(lines)
