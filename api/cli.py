@@ -8,7 +8,7 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -155,6 +155,126 @@ def seed_command(
     except EmbeddedStoreError as exc:
         _fail(str(exc))
     console.print(f"loaded {counts['nodes']} nodes and {counts['relationships']} relationships")
+
+
+@app.command("import")
+def import_command(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="JSON Lines or CSV file.")],
+    format: Annotated[str | None, typer.Option(help="jsonl or csv (default: from the file name).")] = None,
+    kind: Annotated[str | None, typer.Option(help="CSV: the node kind or relationship type of its rows.")] = None,
+    report: Annotated[Path | None, typer.Option(help="Where rejected rows go (default FILE.rejected.jsonl).")] = None,
+    batch: Annotated[int, typer.Option(min=1, max=50_000, help="Rows per write statement.")] = 5000,
+    data_dir: Annotated[Path | None, typer.Option(help="Embedded store folder.")] = None,
+) -> None:
+    """Import nodes and relationships (upserts by id: safe to run again). See docs/import.md."""
+    from graph.io.importer import Importer, Source
+
+    settings = _settings(data_dir=data_dir)
+    fmt = format or ("csv" if file.suffix.lower() == ".csv" else "jsonl")
+    if fmt not in ("jsonl", "csv"):
+        _fail("--format is jsonl or csv")
+    source = Source(file, fmt, kind)  # type: ignore[arg-type]
+    report_path = report or file.with_name(file.name + ".rejected.jsonl")
+    asyncio.run(_import(settings, source, report_path, batch))
+
+
+async def _import(settings: Settings, source: Any, report_path: Path, batch: int) -> None:
+    import resource
+
+    import orjson
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from graph.io.importer import Importer
+    from graph.io.rows import RowError
+
+    total = _count_lines(source.path)
+    columns = (TextColumn("{task.fields[phase]}"), BarColumn(), TextColumn("{task.fields[written]:,} written"),
+               TextColumn("{task.fields[rate]:,.0f} rows/s"), TextColumn("{task.fields[rejected]:,} rejected"),
+               TimeElapsedColumn())
+    with report_path.open("wb") as sink, Progress(*columns, console=console) as bar:
+        task = bar.add_task("import", total=2 * total, phase="nodes", written=0, rate=0.0, rejected=0)
+        shown = 0
+
+        def rejected(error: RowError) -> None:
+            nonlocal shown
+            sink.write(orjson.dumps({"line": error.line, "reason": error.reason}) + b"\n")
+            if shown < 20:
+                bar.console.print(f"[yellow]rejected[/yellow] line {error.line}: {error.reason}")
+                shown += 1
+
+        async with _open(settings) as store:
+            importer = Importer(store, batch, rejected)
+
+            def progress(rep: Any) -> None:
+                elapsed = bar.tasks[task].elapsed or 1e-9
+                bar.update(task, completed=importer.seen, phase=rep.phase, written=rep.written,
+                           rate=rep.written / elapsed, rejected=rep.rejected)
+
+            importer.on_progress = progress
+            try:
+                result = await importer.run(source)
+            except (KeyboardInterrupt, asyncio.CancelledError):
+                rep = importer.report
+                console.print(f"[red]interrupted[/red] in the {rep.phase} pass near line {rep.last_line}: "
+                              f"{rep.written:,} rows written, {rep.rejected:,} rejected. Every batch is "
+                              "written whole or not at all; run the same command again to finish.")
+                raise typer.Exit(130) from None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    console.print(f"imported {source.path.name}: {result.lines:,} lines, {result.written:,} rows written, "
+                  f"{result.rejected:,} rejected (listed in {report_path}); peak memory {peak:.0f} MB")
+
+
+def _count_lines(path: Path) -> int:
+    count = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            count += chunk.count(b"\n")
+    return max(count, 1)
+
+
+def _open(settings: Settings) -> Any:
+    from api.app import STORE_SOCKET_ENV
+    from graph.connect import open_store
+
+    return open_store(
+        neo4j_uri=settings.database_uri, neo4j_user=settings.database_user,
+        neo4j_password=settings.database_password.get_secret_value(),
+        neo4j_database=settings.database_name, falkordb_socket=os.environ.get(STORE_SOCKET_ENV),
+        data_dir=settings.data_dir, graph_name=settings.graph_name,
+        start_timeout=settings.store_start_timeout)
+
+
+@app.command("export")
+def export_command(
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="File (default: stdout).")] = None,
+    company: Annotated[str | None, typer.Option(help="Only this company's neighbourhood.")] = None,
+    depth: Annotated[int, typer.Option(min=0, max=3, help="Neighbourhood: hops from the company.")] = 1,
+    data_dir: Annotated[Path | None, typer.Option(help="Embedded store folder.")] = None,
+) -> None:
+    """Write the graph as JSON Lines that `crmgraph import` reads back to the same graph."""
+    settings = _settings(data_dir=data_dir)
+    asyncio.run(_export(settings, output, company, depth))
+
+
+async def _export(settings: Settings, output: Path | None, company: str | None, depth: int) -> None:
+    import orjson
+
+    from graph.io.exporter import export_lines, neighbourhood
+
+    async with _open(settings) as store:
+        scope = await neighbourhood(store, company, depth) if company else None
+        if company and not scope:
+            _fail(f"no company with id {company}")
+        sink = output.open("wb") if output else sys.stdout.buffer
+        count = 0
+        try:
+            async for line in export_lines(store, scope):
+                sink.write(orjson.dumps(line) + b"\n")
+                count += 1
+        finally:
+            if output:
+                sink.close()
+    console.print(f"exported {count:,} lines")
 
 
 @app.command("export-schema")

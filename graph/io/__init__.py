@@ -1,0 +1,1 @@
+"""Bulk import and export: JSON Lines and CSV, streamed in batches."""

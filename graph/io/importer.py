@@ -1,0 +1,224 @@
+"""Stream an import file into the store in batches, in two passes over the file (nodes
+and aliases' targets first, then relationships), so memory stays flat whatever the file
+size and lines may come in any order.
+
+Every line is validated before it is written; a batch is one statement (all or nothing);
+a line the store refuses (an endpoint that does not exist, an id used by another kind) is
+reported with its number and reason, and the rest of the batch lands. Writes are upserts
+by id, so running the same file again changes nothing and completes an interrupted run.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import orjson
+
+from graph.cypher.dialect import Dialect
+from graph.io.rows import AliasRow, NodeRow, RelRow, Row, RowError, csv_record, parse
+from graph.model import ALIAS, ALIAS_OF, ENTITY, NODE_KINDS, REL_KINDS
+from graph.store import Store
+
+Format = Literal["jsonl", "csv"]
+BATCH = 5000
+
+
+def node_batch_statement(dialect: Dialect, label: str) -> str:
+    labels = ":".join(NODE_KINDS[label].labels)
+    return "\n".join([
+        "UNWIND $rows AS row",
+        f"OPTIONAL MATCH (e:{ENTITY} {{id: row.id}})",
+        f"WITH row, e IS NOT NULL AND NOT e:{label} AS clash",
+        "WITH collect(CASE WHEN clash THEN row.line END) AS clashes, collect(CASE WHEN NOT clash THEN row END) AS ok",
+        *_write_each(dialect, "ok", "row", [f"MERGE (n:{labels} {{id: row.id}})", "SET n += row.props"]),
+        "RETURN clashes, written",
+    ])
+
+
+def rel_batch_statement(dialect: Dialect, type_: str) -> str:
+    rel = REL_KINDS[type_]
+    start = " OR ".join(f"a:{label}" for label in rel.start)
+    end = " OR ".join(f"b:{label}" for label in rel.end)
+    return "\n".join([
+        "UNWIND $rows AS row",
+        f"OPTIONAL MATCH (a:{ENTITY} {{id: row.start}})",
+        f"OPTIONAL MATCH (b:{ENTITY} {{id: row.end}})",
+        f"WITH row, a, b, a IS NOT NULL AND ({start}) AND b IS NOT NULL AND ({end}) AS fits",
+        "WITH collect(CASE WHEN NOT fits THEN row.line END) AS missing,",
+        "     collect(CASE WHEN fits THEN {a: a, b: b, props: row.props} END) AS ok",
+        *_write_each(dialect, "ok", "item", ["WITH item.a AS a, item.b AS b, item.props AS props",
+                                     f"MERGE (a)-[r:{rel.type}]->(b)", "SET r = props"]),
+        "RETURN missing, written",
+    ])
+
+
+def _write_each(dialect: Dialect, items: str, var: str, body: list[str]) -> list[str]:
+    """A CALL writing ``body`` once per element of ``items``; it always returns one row
+    (``written``), so the lines refused before it are reported even when nothing is written."""
+    return [
+        *dialect.call_open((items,)),
+        f"  UNWIND {items} AS {var}",
+        *("  " + line for line in body),
+        "  RETURN count(*) AS written",
+        "}",
+    ]
+
+
+def alias_batch_statement(dialect: Dialect) -> str:
+    return "\n".join([
+        "UNWIND $rows AS row",
+        f"OPTIONAL MATCH (s:{ENTITY} {{id: row.of}})",
+        f"OPTIONAL MATCH (e:{ENTITY} {{id: row.id}})",
+        f"WITH row, s, s IS NOT NULL AND s:Party AND (e IS NULL OR e:{ALIAS}) AS fits",
+        "WITH collect(CASE WHEN NOT fits THEN row.line END) AS missing,",
+        "     collect(CASE WHEN fits THEN {s: s, id: row.id} END) AS ok",
+        *_write_each(dialect, "ok", "item", [f"MERGE (a:{ENTITY}:{ALIAS} {{id: item.id}})", "WITH item, a",
+                                             "WITH a, item.s AS s", f"MERGE (a)-[:{ALIAS_OF}]->(s)"]),
+        "RETURN missing, written",
+    ])
+
+
+@dataclass
+class ImportReport:
+    lines: int = 0
+    written: int = 0
+    rejected: int = 0
+    last_line: int = 0  # the line read when the latest batch was written
+    phase: str = "nodes"
+
+
+@dataclass
+class Source:
+    """Lines of an import file as (line number, JSON object or RowError)."""
+
+    path: Path
+    format: Format = "jsonl"
+    kind: str | None = None  # CSV: the node kind or relationship type of every record
+
+    def records(self) -> Iterator[tuple[int, Any]]:
+        if self.format == "jsonl":
+            with self.path.open("rb") as handle:
+                for number, raw in enumerate(handle, 1):
+                    if not raw.strip():
+                        continue
+                    try:
+                        yield number, orjson.loads(raw)
+                    except orjson.JSONDecodeError as exc:
+                        yield number, RowError(number, f"not valid JSON: {exc}")
+        else:
+            if self.kind is None or (self.kind not in NODE_KINDS and self.kind not in REL_KINDS):
+                raise ValueError("a CSV import needs the kind of its rows (--kind Person, --kind SUPPLIES, ...)")
+            with self.path.open(newline="", encoding="utf-8") as handle:
+                reader = csv.DictReader(handle)
+                for record in reader:
+                    number = reader.line_num
+                    try:
+                        row = csv_record(self.kind, record)
+                        if self.kind in REL_KINDS:
+                            row["from"], row["to"] = record.get("from"), record.get("to")
+                        yield number, row
+                    except ValueError as exc:
+                        yield number, RowError(number, str(exc))
+
+    def size(self) -> int:
+        return self.path.stat().st_size
+
+
+def _phase_of(data: Any) -> str:
+    if isinstance(data, dict) and ("rel" in data or "alias" in data):
+        return "relationships"
+    return "nodes"
+
+
+class Importer:
+    def __init__(self, store: Store, batch: int = BATCH,
+                 on_rejected: Callable[[RowError], None] = lambda _e: None,
+                 on_progress: Callable[[ImportReport], None] = lambda _r: None) -> None:
+        self.store = store
+        self.batch = batch
+        self.on_rejected = on_rejected
+        self.on_progress = on_progress
+        self.report = ImportReport()
+        self.seen = 0  # records read, both passes together
+
+    def reject(self, error: RowError) -> None:
+        self.report.rejected += 1
+        self.on_rejected(error)
+
+    async def run(self, source: Source) -> ImportReport:
+        for phase in ("nodes", "relationships"):
+            self.report.phase = phase
+            pending: dict[str, list[Row]] = {}
+            for number, data in source.records():
+                self.seen += 1
+                if phase == "nodes":
+                    self.report.lines += 1
+                if isinstance(data, RowError):
+                    if phase == "nodes":
+                        self.reject(data)
+                    continue
+                if _phase_of(data) != phase:
+                    continue
+                try:
+                    row = parse(number, data)
+                except RowError as error:
+                    self.reject(error)
+                    continue
+                key = row.label if isinstance(row, NodeRow) else row.type if isinstance(row, RelRow) else ALIAS
+                bucket = pending.setdefault(key, [])
+                bucket.append(row)
+                if len(bucket) >= self.batch:
+                    await self.flush(key, bucket)
+                    pending[key] = []
+                    self.report.last_line = number
+                    self.on_progress(self.report)
+            for key, bucket in pending.items():
+                if bucket:
+                    await self.flush(key, bucket)
+            self.on_progress(self.report)
+        return self.report
+
+    async def flush(self, key: str, rows: list[Row]) -> None:
+        if key in NODE_KINDS:
+            query = node_batch_statement(self.store.dialect, key)
+            payload = [{"line": r.line, "id": r.id, "props": r.props} for r in rows]  # type: ignore[union-attr]
+            problem = "the id is already used by a node of another kind"
+            refused_key = "clashes"
+        elif key == ALIAS:
+            query = alias_batch_statement(self.store.dialect)
+            payload = [{"line": r.line, "id": r.id, "of": r.of} for r in rows]  # type: ignore[union-attr]
+            problem = "`of` is not a party, or the alias id is used by a node"
+            refused_key = "missing"
+        else:
+            query = rel_batch_statement(self.store.dialect, key)
+            rel = REL_KINDS[key]
+            payload = [{"line": r.line, "start": r.start, "end": r.end, "props": r.props} for r in rows]  # type: ignore[union-attr]
+            problem = (f"no {' or '.join(rel.start)} with the `from` id, or no {' or '.join(rel.end)} "
+                       "with the `to` id")
+            refused_key = "missing"
+        try:
+            result = await self.store.write(query, {"rows": payload})
+        except Exception:
+            if len(rows) == 1:
+                raise
+            # One row broke the whole statement (say, an id given twice to two kinds in
+            # one batch): write row by row to isolate it, the rest still lands.
+            for row in rows:
+                try:
+                    await self.flush(key, [row])
+                except Exception as exc:  # noqa: BLE001 - reported with its line, import goes on
+                    if "unique" not in str(exc).lower() and "constraint" not in str(exc).lower():
+                        raise
+                    self.reject(RowError(row.line, "the id is already used by a node of another kind"))
+            return
+        refused = set(result[0][refused_key]) if result else set()
+        for row in rows:
+            if row.line in refused:
+                self.reject(RowError(row.line, problem))
+        self.report.written += len(rows) - len(refused)
+
+
