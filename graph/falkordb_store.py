@@ -50,6 +50,8 @@ class FalkorDBStore(Store):
         except ResponseError as exc:
             if "timed out" in str(exc):
                 raise QueryTimeoutError(self.read_timeout) from exc
+            if not write and "empty key" in str(exc):
+                return []  # the graph has never been written to: nothing to read
             raise
         columns = [h[1] if isinstance(h, list | tuple) else h for h in result.header]
         return [dict(zip(columns, row, strict=True)) for row in result.result_set]

@@ -25,7 +25,7 @@ MAX_ALIASES = 30
 MAX_TOKENS = 5000
 
 
-def _unexpected(error: GraphQLError) -> bool:
+def is_unexpected(error: GraphQLError) -> bool:
     """Only errors we did not raise on purpose are masked: ours name the argument."""
     original = error.original_error
     return original is not None and not isinstance(original, GraphQLError)
@@ -41,7 +41,7 @@ def build_schema(*, production: bool = False) -> strawberry.Schema:
     if production:
         extensions += [
             partial(AddValidationRules, [NoSchemaIntrospectionCustomRule]),
-            partial(MaskErrors, should_mask_error=_unexpected),
+            partial(MaskErrors, should_mask_error=is_unexpected),
         ]
     return strawberry.Schema(query=Query, mutation=Mutation, types=TYPES,  # type: ignore[arg-type]
                              extensions=extensions)
