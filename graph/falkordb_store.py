@@ -13,6 +13,7 @@ from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from graph.cypher.dialect import FALKORDB
+from graph.falkordb_params import header as fast_header
 from graph.model import INDEXES
 from graph.store import QueryTimeoutError, Record, Store, StoreUnavailableError
 
@@ -37,6 +38,8 @@ class FalkorDBStore(Store):
         )
         self._db = FalkorDB(connection_pool=pool)
         self._graph = self._db.select_graph(graph)
+        client_header = self._graph._build_params_header
+        self._graph._build_params_header = lambda params: fast_header(params, client_header)  # type: ignore[method-assign]
         self.graph_name = graph
 
     async def _run(self, query: str, params: dict[str, Any], *, write: bool) -> list[Record]:

@@ -10,6 +10,7 @@ by id, so running the same file again changes nothing and completes an interrupt
 
 from __future__ import annotations
 
+import asyncio
 import csv
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -21,10 +22,13 @@ import orjson
 from graph.cypher.dialect import Dialect
 from graph.io.rows import AliasRow, NodeRow, RelRow, Row, RowError, csv_record, parse
 from graph.model import ALIAS, ALIAS_OF, ENTITY, NODE_KINDS, REL_KINDS
-from graph.store import Store
+from graph.store import Store, StoreUnavailableError
 
 Format = Literal["jsonl", "csv"]
+DONE = object()
+"""Stands for a line the current pass need not read (its row was handled in pass one)."""
 BATCH = 5000
+IN_FLIGHT = 3
 
 
 def node_batch_statement(dialect: Dialect, label: str) -> str:
@@ -99,11 +103,16 @@ class Source:
     format: Format = "jsonl"
     kind: str | None = None  # CSV: the node kind or relationship type of every record
 
-    def records(self) -> Iterator[tuple[int, Any]]:
+    def records(self, phase: str = "nodes") -> Iterator[tuple[int, Any]]:
+        """Lines as (number, JSON object or RowError). In the relationships pass a JSON line
+        without a "rel" or "alias" key is not parsed again (a node line: done in pass one)."""
         if self.format == "jsonl":
             with self.path.open("rb") as handle:
                 for number, raw in enumerate(handle, 1):
                     if not raw.strip():
+                        continue
+                    if phase == "relationships" and b'"rel"' not in raw and b'"alias"' not in raw:
+                        yield number, DONE
                         continue
                     try:
                         yield number, orjson.loads(raw)
@@ -112,6 +121,8 @@ class Source:
         else:
             if self.kind is None or (self.kind not in NODE_KINDS and self.kind not in REL_KINDS):
                 raise ValueError("a CSV import needs the kind of its rows (--kind Person, --kind SUPPLIES, ...)")
+            if (phase == "nodes") != (self.kind in NODE_KINDS):
+                return  # a CSV file holds one kind: its rows belong to one pass
             with self.path.open(newline="", encoding="utf-8") as handle:
                 reader = csv.DictReader(handle)
                 for record in reader:
@@ -144,6 +155,7 @@ class Importer:
         self.on_progress = on_progress
         self.report = ImportReport()
         self.seen = 0  # records read, both passes together
+        self._inflight: list[asyncio.Future[None]] = []
 
     def reject(self, error: RowError) -> None:
         self.report.rejected += 1
@@ -153,10 +165,12 @@ class Importer:
         for phase in ("nodes", "relationships"):
             self.report.phase = phase
             pending: dict[str, list[Row]] = {}
-            for number, data in source.records():
+            for number, data in source.records(phase):
                 self.seen += 1
                 if phase == "nodes":
                     self.report.lines += 1
+                if data is DONE:
+                    continue
                 if isinstance(data, RowError):
                     if phase == "nodes":
                         self.reject(data)
@@ -172,15 +186,28 @@ class Importer:
                 bucket = pending.setdefault(key, [])
                 bucket.append(row)
                 if len(bucket) >= self.batch:
-                    await self.flush(key, bucket)
+                    await self._submit(key, bucket)
                     pending[key] = []
                     self.report.last_line = number
                     self.on_progress(self.report)
             for key, bucket in pending.items():
                 if bucket:
-                    await self.flush(key, bucket)
+                    await self._submit(key, bucket)
+            await self._drain()  # every node is in before the relationships pass starts
             self.on_progress(self.report)
         return self.report
+
+    async def _submit(self, key: str, rows: list[Row]) -> None:
+        """Write batches while the next ones are parsed, at most ``IN_FLIGHT`` at a time
+        (neither this process nor the store is busy all the time with one)."""
+        while len(self._inflight) >= IN_FLIGHT:
+            await self._inflight.pop(0)
+        self._inflight.append(asyncio.ensure_future(self.flush(key, rows)))
+        await asyncio.sleep(0)  # let it send, then parse on while the store works
+
+    async def _drain(self) -> None:
+        while self._inflight:
+            await self._inflight.pop(0)
 
     async def flush(self, key: str, rows: list[Row]) -> None:
         if key in NODE_KINDS:

@@ -12,6 +12,7 @@ empty cells are absent values.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from graph.cypher.values import to_store
@@ -55,6 +56,13 @@ class RowError(ValueError):
         self.reason = reason
 
 
+@cache
+def _datetimes(kind: str) -> frozenset[str]:
+    """The date-time properties of a node kind or relationship type (stored as epoch ms)."""
+    props = NODE_KINDS[kind].props if kind in NODE_KINDS else REL_KINDS[kind].props
+    return frozenset(p.name for p in props if p.type is PropType.DATETIME)
+
+
 def _reason(exc: MutationError) -> str:
     return "; ".join(f"{p.field}: {p.message}" for p in exc.problems)
 
@@ -72,8 +80,8 @@ def parse(line: int, data: Any) -> Row:
             values = validate(node_model(label), fields)
         except MutationError as exc:
             raise RowError(line, _reason(exc)) from None
-        kind = NODE_KINDS[label]
-        props = {k: to_store(kind.prop(k).type, v) for k, v in values.items()  # type: ignore[union-attr]
+        moments = _datetimes(label)
+        props = {k: to_store(PropType.DATETIME, v) if k in moments else v for k, v in values.items()
                  if k != "id" and v is not None}
         return NodeRow(line, label, values["id"], props)
     if "rel" in data:
@@ -88,8 +96,8 @@ def parse(line: int, data: Any) -> Row:
             values = validate(rel_model(type_), fields)
         except MutationError as exc:
             raise RowError(line, _reason(exc)) from None
-        types = {p.name: p.type for p in REL_KINDS[type_].props}
-        props = {k: to_store(types[k], v) for k, v in values.items() if v is not None}
+        moments = _datetimes(type_)
+        props = {k: to_store(PropType.DATETIME, v) if k in moments else v for k, v in values.items() if v is not None}
         if data["from"] == data["to"] and type_ in ("SUPPLIES", "RESELLS_FOR", "COMPONENT_OF", "SUBSIDIARY_OF", "REFERRED"):
             raise RowError(line, f"to: a {type_} relationship cannot link a node to itself")
         return RelRow(line, type_, data["from"], data["to"], props)
