@@ -26,9 +26,7 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from graph.cypher.values import from_store  # noqa: E402
-from graph.model import NODE_KINDS, REL_KINDS  # noqa: E402
-from seeds.synthetic import Generator, SyntheticSpec  # noqa: E402
+from seeds.synthetic import SyntheticSpec, import_lines  # noqa: E402
 
 console = Console(width=150)
 CRMGRAPH = str(Path(sys.executable).with_name("crmgraph"))
@@ -44,19 +42,11 @@ def spec_for(rows: int) -> SyntheticSpec:
 def write_file(path: Path, rows: int) -> int:
     written = 0
     with path.open("wb") as out:
-        for kind, name, batch in Generator(spec_for(rows)).batches():
-            types = {p.name: p.type for p in (NODE_KINDS[name].props if kind == "node" else REL_KINDS[name].props)}
-            for row in batch:
-                props = {}
-                for key, value in row["props"].items():
-                    value = from_store(types[key], value)
-                    props[key] = value.isoformat() if hasattr(value, "isoformat") else value
-                line = ({"node": name, "id": row["id"], **props} if kind == "node"
-                        else {"rel": name, "from": row["start"], "to": row["end"], **props})
-                out.write(orjson.dumps(line) + b"\n")
-                written += 1
-                if written >= rows:
-                    return written
+        for line in import_lines(spec_for(rows)):
+            out.write(orjson.dumps(line) + b"\n")
+            written += 1
+            if written >= rows:
+                break
     return written
 
 

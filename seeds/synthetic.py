@@ -292,3 +292,22 @@ async def generate_into(store: Store, spec: SyntheticSpec,
         if progress is not None:
             progress(done, max(total, done))
     return counts
+
+
+def import_lines(spec: SyntheticSpec) -> Iterator[dict[str, Any]]:
+    """The synthetic graph as `crmgraph import` lines (date-times as ISO-8601), streamed."""
+    from graph.cypher.values import from_store
+    from graph.model import NODE_KINDS, REL_KINDS
+
+    for kind, name, rows in Generator(spec).batches():
+        props_of = NODE_KINDS[name].props if kind == "node" else REL_KINDS[name].props
+        types = {p.name: p.type for p in props_of}
+        for row in rows:
+            props = {}
+            for key, value in row["props"].items():
+                value = from_store(types[key], value)
+                props[key] = value.isoformat() if isinstance(value, datetime) else value
+            if kind == "node":
+                yield {"node": name, "id": row["id"], **props}
+            else:
+                yield {"rel": name, "from": row["start"], "to": row["end"], **props}

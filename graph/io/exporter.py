@@ -43,34 +43,42 @@ def _rel_line(type_: str, start: str, end: str, props: dict[str, Any]) -> dict[s
     return {**line, "from": start, "to": end}
 
 
-async def _pages(store: Store, what: str, scope: list[str] | None) -> AsyncIterator[list[dict[str, Any]]]:
-    """Nodes (``what='nodes'``) or their outgoing relationships, page by page."""
+def page_statements(dialect_name: str, what: str, scoped: bool) -> tuple[str, str]:
+    """(bounds or ids statement, page statement) for nodes or their outgoing relationships."""
     returns = ("RETURN labels(n) AS labels, properties(n) AS props" if what == "nodes" else
                "MATCH (n)-[r]->(m) RETURN type(r) AS type, n.id AS start, m.id AS end, properties(r) AS props")
-    scoped = "AND n.id IN $scope " if scope is not None else ""
+    scope = "AND n.id IN $scope " if scoped else ""
+    if dialect_name == "falkordb":
+        return (f"MATCH (n:{ENTITY}) RETURN max(id(n)) AS top",
+                f"MATCH (n:{ENTITY}) WHERE id(n) >= $lo AND id(n) < $hi {scope}WITH n {returns}")
+    return (f"MATCH (n:{ENTITY}) WHERE n.id > $after {scope}RETURN n.id AS id ORDER BY id LIMIT $page",
+            f"MATCH (n:{ENTITY}) WHERE n.id IN $ids WITH n {returns}")
+
+
+async def _pages(store: Store, what: str, scope: list[str] | None) -> AsyncIterator[list[dict[str, Any]]]:
+    """Nodes (``what='nodes'``) or their outgoing relationships, page by page."""
+    first, page = page_statements(store.dialect.name, what, scope is not None)
     if store.dialect.name == "falkordb":
-        top = (await store.read(f"MATCH (n:{ENTITY}) RETURN max(id(n)) AS top"))[0]["top"]
+        top = (await store.read(first))[0]["top"]
         for lo in range(0, (top or 0) + 1, PAGE):
-            yield await store.read(
-                f"MATCH (n:{ENTITY}) WHERE id(n) >= $lo AND id(n) < $hi {scoped}WITH n {returns}",
-                {"lo": lo, "hi": lo + PAGE, "scope": scope})
+            yield await store.read(page, {"lo": lo, "hi": lo + PAGE, "scope": scope})
     else:
         after = ""
         while True:
-            ids = [r["id"] for r in await store.read(
-                f"MATCH (n:{ENTITY}) WHERE n.id > $after {scoped}RETURN n.id AS id ORDER BY id LIMIT $page",
-                {"after": after, "page": PAGE, "scope": scope})]
+            ids = [r["id"] for r in await store.read(first, {"after": after, "page": PAGE, "scope": scope})]
             if not ids:
                 return
-            yield await store.read(f"MATCH (n:{ENTITY}) WHERE n.id IN $ids WITH n {returns}", {"ids": ids})
+            yield await store.read(page, {"ids": ids})
             after = ids[-1]
 
 
+def neighbourhood_statement(depth: int) -> str:
+    return (f"MATCH (c:{ENTITY} {{id: $id}}) WHERE c:Company "
+            f"MATCH (c)-[*0..{int(depth)}]-(n:{ENTITY}) WHERE NOT n:{ALIAS} RETURN collect(DISTINCT n.id) AS ids")
+
+
 async def neighbourhood(store: Store, company: str, depth: int) -> list[str]:
-    rows = await store.read(
-        f"MATCH (c:{ENTITY} {{id: $id}}) WHERE c:Company "
-        f"MATCH (c)-[*0..{int(depth)}]-(n:{ENTITY}) WHERE NOT n:{ALIAS} RETURN collect(DISTINCT n.id) AS ids",
-        {"id": company})
+    rows = await store.read(neighbourhood_statement(depth), {"id": company})
     return rows[0]["ids"] if rows else []
 
 

@@ -162,6 +162,18 @@ class Importer:
         self.on_rejected(error)
 
     async def run(self, source: Source) -> ImportReport:
+        try:
+            return await self._run(source)
+        except BaseException:
+            # Interrupted or failed: settle the batches in flight (each is written whole or
+            # not at all) before the store may be stopped under them.
+            for task in self._inflight:
+                task.cancel()
+            await asyncio.gather(*self._inflight, return_exceptions=True)
+            self._inflight.clear()
+            raise
+
+    async def _run(self, source: Source) -> ImportReport:
         for phase in ("nodes", "relationships"):
             self.report.phase = phase
             pending: dict[str, list[Row]] = {}

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from graph.io.rows import RowError
 from graph.store import Store, StoreUnavailableError
 from seeds.loader import load
 from seeds.stories import build
-from seeds.synthetic import Generator, SyntheticSpec
+from seeds.synthetic import SyntheticSpec, import_lines
 from tests.integration.test_seeds import fingerprint
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "seeds" / "examples"
@@ -41,24 +42,7 @@ def write_lines(path: Path, lines: list[Any]) -> Path:
 
 
 def synthetic_lines(spec: SyntheticSpec) -> list[dict[str, Any]]:
-    """The synthetic graph as import lines (what a user's export of it would be)."""
-    from graph.cypher.values import from_store
-    from graph.model import NODE_KINDS, REL_KINDS
-
-    out: list[dict[str, Any]] = []
-    for kind, name, rows in Generator(spec).batches():
-        for row in rows:
-            if kind == "node":
-                types = {p.name: p.type for p in NODE_KINDS[name].props}
-                props = {k: from_store(types[k], v) for k, v in row["props"].items()}
-                out.append({"node": name, "id": row["id"], **{k: v.isoformat() if hasattr(v, "isoformat") else v
-                                                             for k, v in props.items()}})
-            else:
-                types = {p.name: p.type for p in REL_KINDS[name].props}
-                props = {k: from_store(types[k], v) for k, v in row["props"].items()}
-                out.append({"rel": name, "from": row["start"], "to": row["end"],
-                            **{k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in props.items()}})
-    return out
+    return list(import_lines(spec))
 
 
 async def test_round_trip_gives_the_same_graph(empty_store: Store, tmp_path: Path) -> None:
@@ -184,3 +168,34 @@ def test_import_command(tmp_path: Path) -> None:
     assert "1 rows written, 1 rejected" in " ".join(done.stderr.split())
     report = [orjson.loads(x) for x in (tmp_path / "in.jsonl.rejected.jsonl").read_bytes().splitlines()]
     assert report == [{"line": 2, "reason": "name: Input should be a valid string"}]
+
+
+def test_ctrl_c_says_how_far_it_got_and_a_rerun_completes(tmp_path: Path) -> None:
+    crmgraph = str(Path(sys.executable).with_name("crmgraph"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CRMGRAPH_")}
+    env["CRMGRAPH_DATA_DIR"] = str(tmp_path / "data")
+    file = write_lines(tmp_path / "big.jsonl", synthetic_lines(SyntheticSpec(
+        people=8_000, companies=200, products=500, orders=15_000, interactions=0, seed=9)))
+    proc = subprocess.Popen([crmgraph, "import", str(file), "--batch", "250"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not (tmp_path / "data" / "falkordb.sock").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(1.0)  # some batches in
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert "interrupted in the" in err and "run the same command again" in " ".join(err.split())
+    assert "Traceback" not in err
+    again = subprocess.run([crmgraph, "import", str(file)], env=env, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    clean_env = {**env, "CRMGRAPH_DATA_DIR": str(tmp_path / "clean")}
+    subprocess.run([crmgraph, "import", str(file)], env=clean_env, capture_output=True, timeout=300, check=True)
+    exports = [subprocess.run([crmgraph, "export"], env=e, capture_output=True, timeout=120, check=True).stdout
+               for e in (env, clean_env)]
+    assert canonical([orjson.loads(x) for x in exports[0].splitlines()]) == \
+        canonical([orjson.loads(x) for x in exports[1].splitlines()])

@@ -69,3 +69,18 @@ def test_write_statements(cypher_linter: CypherLinter) -> None:
         statements += [st.set_relationship(NEO4J, type_), st.remove_relationship(type_)]
     for statement in statements:
         cypher_linter.assert_valid("CYPHER 5\n" + statement, params)
+
+
+def test_import_and_export_statements(cypher_linter: CypherLinter) -> None:
+    from graph.io import exporter, importer
+    from graph.model import NODE_KINDS, REL_KINDS
+
+    statements = [importer.alias_batch_statement(NEO4J), exporter.neighbourhood_statement(2)]
+    statements += [importer.node_batch_statement(NEO4J, label) for label in NODE_KINDS]
+    statements += [importer.rel_batch_statement(NEO4J, type_) for type_ in REL_KINDS]
+    for what in ("nodes", "relationships"):
+        for scoped in (False, True):
+            statements += list(exporter.page_statements("neo4j", what, scoped))
+    for statement in statements:
+        cypher_linter.assert_valid("CYPHER 5\n" + statement, {
+            "rows": [], "id": "x", "after": "", "page": 1, "scope": [], "ids": []})
