@@ -230,7 +230,7 @@ class WriteMutations:
                                       "at most once per company).")
     async def record_referral(self, info: Info, input: Annotated[ReferralInput, strawberry.argument(description="What to record.")]) -> ReferralEdge:
         data = await write(lambda: service.record_referral(store(info), given(input)))
-        props = {k: data.get(k) for k in ("at", "channel", "status")}
+        props = {k: data.get(k) for k in ("at", "channel", "status", "company")}
         return ReferralEdge(data=ref.ReferralEdge(data["referrerId"], data["referredId"], props))
 
     @strawberry.mutation(description="Record an interaction between a party and a company.")

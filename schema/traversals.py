@@ -414,6 +414,11 @@ class ReferralEdge:
     def channel(self) -> Optional[str]:  # noqa: UP045
         return self.data.props.get("channel")
 
+    @strawberry.field(description="Id of the company the referral was for, if any.")
+    def company(self) -> Optional[strawberry.ID]:  # noqa: UP045
+        value = self.data.props.get("company")
+        return None if value is None else strawberry.ID(value)
+
 
 @strawberry.type(description="One generation of a referral tree, counted over every member.")
 class ReferralGeneration:

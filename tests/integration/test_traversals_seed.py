@@ -89,7 +89,7 @@ async def test_john_smiths_referral_tree(answers: dict) -> None:
         "person:anna-kowalski", "person:david-lee", "person:john-smith"]
     assert path["relationships"][0] == {"type": "REFERRED", "from": "person:david-lee", "to": "person:anna-kowalski",
                                         "properties": {"at": "2026-04-15T10:00:00+00:00", "channel": "social",
-                                                       "status": "converted"}}
+                                                       "status": "converted", "company": "company:abc-electronics"}}
 
 
 async def test_lifetime_value_and_rfm_of_john(answers: dict) -> None:
