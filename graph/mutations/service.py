@@ -91,6 +91,31 @@ async def delete_node(store: Store, label: str, node_id: str, with_orders: bool 
     return node_id
 
 
+def _as_object(data: Any) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise MutationError.one("input", "INVALID_TYPE", "must be an object")
+    return data
+
+
+def _ids(data: dict[str, Any], fields: tuple[str, ...], problems: list[Problem]) -> dict[str, str]:
+    """The checked id fields of ``data``; their problems go to ``problems``."""
+    found = {}
+    for field in fields:
+        try:
+            found[field] = _check_id(data.get(field), field)
+        except MutationError as exc:
+            problems += exc.problems
+    return found
+
+
+def _validated(model: Any, data: dict[str, Any], problems: list[Problem], prefix: str = "") -> dict[str, Any]:
+    try:
+        return validate(model, data, prefix)
+    except MutationError as exc:
+        problems += exc.problems
+        return {}
+
+
 def _check_id(value: Any, field: str) -> str:
     from graph.ids import ID_RULE, valid_id
 
@@ -102,21 +127,11 @@ def _check_id(value: Any, field: str) -> str:
 async def link(store: Store, type_: str, data: Any) -> dict[str, Any]:
     """Create or update the relationship ``type_`` between two nodes (idempotent)."""
     start_field, end_field = LINKS[type_]
-    if not isinstance(data, dict):
-        raise MutationError.one("input", "INVALID_TYPE", "must be an object")
+    data = _as_object(data)
     problems: list[Problem] = []
-    ends = {}
-    for field in (start_field, end_field):
-        try:
-            ends[field] = _check_id(data.get(field), field)
-        except MutationError as exc:
-            problems += exc.problems
-    props_in = {k: v for k, v in data.items() if k not in (start_field, end_field)}
-    try:
-        props = validate(rel_model(type_), props_in)
-    except MutationError as exc:
-        problems += exc.problems
-        props = {}
+    ends = _ids(data, (start_field, end_field), problems)
+    props = _validated(rel_model(type_), {k: v for k, v in data.items() if k not in (start_field, end_field)},
+                       problems)
     if problems:
         raise MutationError(problems)
     if type_ in NO_SELF_LINK and ends[start_field] == ends[end_field]:
@@ -144,15 +159,9 @@ async def unlink(store: Store, type_: str, start: str, end: str) -> int:
 async def record_order(store: Store, data: Any) -> dict[str, Any]:
     """An order with its lines, placed by a party and sold by a company. The total is
     computed from the lines; a total given as well must agree with it."""
-    if not isinstance(data, dict):
-        raise MutationError.one("input", "INVALID_TYPE", "must be an object")
+    data = _as_object(data)
     problems: list[Problem] = []
-    refs = {}
-    for field in ("customerId", "sellerId"):
-        try:
-            refs[field] = _check_id(data.get(field), field)
-        except MutationError as exc:
-            problems += exc.problems
+    refs = _ids(data, ("customerId", "sellerId"), problems)
     items = data.get("items")
     lines: list[dict[str, Any]] = []
     if not isinstance(items, list) or not items:
@@ -177,12 +186,8 @@ async def record_order(store: Store, data: Any) -> dict[str, Any]:
                 problems.append(Problem(prefix + "productId", "DUPLICATE_ITEM", "the product is already on the order"))
             seen.add(product)
             lines.append({"productId": product, **line})
-    order_fields = {k: v for k, v in data.items() if k not in ("customerId", "sellerId", "items")}
-    try:
-        order = validate(node_model("Order"), order_fields)
-    except MutationError as exc:
-        problems += exc.problems
-        order = {}
+    order = _validated(node_model("Order"),
+                       {k: v for k, v in data.items() if k not in ("customerId", "sellerId", "items")}, problems)
     if problems:
         raise MutationError(problems)
     computed = round(sum(line["qty"] * line["unitPrice"] for line in lines), 2)
@@ -209,27 +214,15 @@ async def record_order(store: Store, data: Any) -> dict[str, Any]:
 
 
 async def record_referral(store: Store, data: Any) -> dict[str, Any]:
-    if not isinstance(data, dict):
-        raise MutationError.one("input", "INVALID_TYPE", "must be an object")
+    data = _as_object(data)
     problems: list[Problem] = []
-    refs = {}
-    for field in ("referrerId", "referredId"):
-        try:
-            refs[field] = _check_id(data.get(field), field)
-        except MutationError as exc:
-            problems += exc.problems
+    refs = _ids(data, ("referrerId", "referredId"), problems)
     company = data.get("companyId")
     if company is not None:
-        try:
-            _check_id(company, "companyId")
-        except MutationError as exc:
-            problems += exc.problems
-    try:
-        props = validate(rel_model("REFERRED"), {k: v for k, v in data.items()
-                                                 if k not in ("referrerId", "referredId", "companyId")})
-    except MutationError as exc:
-        problems += exc.problems
-        props = {}
+        _ids(data, ("companyId",), problems)
+    props = _validated(rel_model("REFERRED"),
+                       {k: v for k, v in data.items() if k not in ("referrerId", "referredId", "companyId")},
+                       problems)
     if problems:
         raise MutationError(problems)
     if refs["referrerId"] == refs["referredId"]:
@@ -258,20 +251,11 @@ async def record_referral(store: Store, data: Any) -> dict[str, Any]:
 
 async def _touchpoint(store: Store, label: str, data: Any, first: str, second: str, target_field: str,
                       kinds: tuple[str, ...]) -> dict[str, Any]:
-    if not isinstance(data, dict):
-        raise MutationError.one("input", "INVALID_TYPE", "must be an object")
+    data = _as_object(data)
     problems: list[Problem] = []
-    refs = {}
-    for field in ("partyId", target_field):
-        try:
-            refs[field] = _check_id(data.get(field), field)
-        except MutationError as exc:
-            problems += exc.problems
-    try:
-        values = validate(node_model(label), {k: v for k, v in data.items() if k not in ("partyId", target_field)})
-    except MutationError as exc:
-        problems += exc.problems
-        values = {}
+    refs = _ids(data, ("partyId", target_field), problems)
+    values = _validated(node_model(label), {k: v for k, v in data.items() if k not in ("partyId", target_field)},
+                        problems)
     if problems:
         raise MutationError(problems)
     rows = await store.write(st.record_touchpoint(store.dialect, label, first, second, kinds), {
