@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from schema.types import Registry, _Builder
+from schema.types import Registry, TypeBuilder
 
-BUILDER = _Builder()
+BUILDER = TypeBuilder()
 REGISTRY: Registry = BUILDER.build()

@@ -71,7 +71,7 @@ def _edge_name(rf: RelField) -> str:
     return "".join(w.capitalize() for w in rel.type.split("_"))
 
 
-class _Builder:
+class TypeBuilder:
     def __init__(self) -> None:
         self.objects: dict[str, type] = {}
         self.gql_types: dict[tuple[str, ...], Any] = {}

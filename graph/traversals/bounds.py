@@ -7,6 +7,8 @@ from typing import Any
 
 from graph.cypher.dialect import Dialect
 from graph.cypher.errors import InvalidIdError, QueryInputError
+from graph.cypher.values import from_store
+from graph.model import NODE_KINDS
 from graph.ids import valid_id
 
 DEFAULT_DEPTH = 3
@@ -75,9 +77,6 @@ def node_data(summary: dict[str, Any] | None) -> dict[str, Any] | None:
 
     ``rels`` is None: nodes reached by a traversal carry their own properties only.
     """
-    from graph.cypher.values import from_store
-    from graph.model import NODE_KINDS
-
     if summary is None:
         return None
     labels = summary.get("labels") or []
