@@ -165,6 +165,9 @@ NODE_KINDS: dict[str, NodeKind] = {
 }
 PARTY_KINDS = (PERSON, COMPANY)
 
+UNCOUNTED = ("cancelled", "returned")
+"""Order statuses that count nowhere: not as revenue, lifetime value, RFM or risk."""
+
 
 @dataclass(frozen=True)
 class RelKind:

@@ -16,9 +16,8 @@ from graph.analytics.value import DEFAULT_LIFESPAN_YEARS, QUANTILES, LifetimeVal
 from graph.cypher.dialect import Dialect
 from graph.cypher.params import Params
 from graph.cypher.values import from_store
-from graph.model import PropType
+from graph.model import UNCOUNTED, PropType
 
-UNCOUNTED = ("cancelled", "returned")
 
 
 @dataclass(frozen=True)

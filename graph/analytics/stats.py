@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from graph.analytics.fields import UNCOUNTED, rfm_thresholds_lines
+from graph.analytics.fields import rfm_thresholds_lines
 from graph.analytics.value import SEGMENTS, segment
 from graph.cypher.compiler import Statement
 from graph.cypher.dialect import Dialect
 from graph.cypher.errors import QueryInputError
 from graph.cypher.params import Params
 from graph.cypher.values import epoch_ms
+from graph.model import UNCOUNTED
 from graph.traversals.referrals import CONVERTED
 
 MAX_COHORTS = 36

@@ -15,8 +15,6 @@ DEFAULT_DEPTH = 3
 MAX_DEPTH = 10
 DEFAULT_LIMIT = 200
 MAX_LIMIT = 1000
-COUNTED = ("cancelled", "returned")
-"""Order statuses that do not count as revenue anywhere."""
 OPEN = ("open", "paid")
 """Order statuses of orders not yet shipped: what a disruption can still hit."""
 

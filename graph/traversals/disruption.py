@@ -10,7 +10,8 @@ from graph.cypher.compiler import Statement
 from graph.cypher.dialect import Dialect
 from graph.cypher.errors import QueryInputError
 from graph.cypher.values import epoch_ms
-from graph.traversals.bounds import COUNTED, OPEN, Bounds, checked_id, node_data, node_summary
+from graph.model import UNCOUNTED
+from graph.traversals.bounds import OPEN, Bounds, checked_id, node_data, node_summary
 
 
 @dataclass
@@ -133,7 +134,7 @@ def disruption_impact(dialect: Dialect, company_id: str, window_from: datetime, 
         f"RETURN {node_summary('x')} AS company, size(hit) AS hitCount, companies, products, bom,",
         "       openCount, openValue, atRisk, openOrders, size(customerIds) AS customerCount, customers",
     ]
-    params = {"id": company_id, "limit": bounds.limit, "uncounted": list(COUNTED), "open": list(OPEN),
+    params = {"id": company_id, "limit": bounds.limit, "uncounted": list(UNCOUNTED), "open": list(OPEN),
               "from": epoch_ms(window_from), "to": epoch_ms(window_to)}
 
     def decode(records: list[dict[str, Any]]) -> DisruptionImpact | None:

@@ -17,7 +17,8 @@ from graph.cypher.cursor import decode_cursor, encode_cursor
 from graph.cypher.dialect import Dialect
 from graph.cypher.errors import PageSizeError
 from graph.cypher.plan import SortKey
-from graph.traversals.bounds import COUNTED, Bounds, checked_id, node_data, node_summary
+from graph.model import UNCOUNTED
+from graph.traversals.bounds import Bounds, checked_id, node_data, node_summary
 
 _ORDER = [SortKey("revenue", descending=True)]
 MAX_GROUP_PAGE = 100
@@ -139,7 +140,7 @@ def indirect_customers(dialect: Dialect, company_id: str, bounds: Bounds, first:
         f"RETURN {node_summary('x')} AS company, size(groups) AS intermediaries, customers, revenue, "
         "page, via, containing, summaries",
     ]
-    params = {"id": company_id, "uncounted": list(COUNTED), "perGroup": per_group, "cut": first + 1,
+    params = {"id": company_id, "uncounted": list(UNCOUNTED), "perGroup": per_group, "cut": first + 1,
               "afterRevenue": after_values[0] if after_values else None,
               "afterId": after_values[1] if after_values else None}
 

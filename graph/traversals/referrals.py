@@ -8,8 +8,8 @@ from typing import Any
 from graph.cypher.compiler import Statement
 from graph.cypher.dialect import Dialect
 from graph.cypher.values import from_store
-from graph.model import REL_KINDS
-from graph.traversals.bounds import COUNTED, Bounds, checked_id, edges_among, node_data, node_summary, reach
+from graph.model import REL_KINDS, UNCOUNTED
+from graph.traversals.bounds import Bounds, checked_id, edges_among, node_data, node_summary, reach
 
 CONVERTED = ("converted", "rewarded")
 """A referral counts as converted once it reached one of these statuses."""
@@ -90,7 +90,7 @@ def referral_tree(dialect: Dialect, root_id: str, bounds: Bounds, argument: str)
         *_edges(dialect),
     ]
     params = {"id": root_id, "limit": bounds.limit, "depth": bounds.depth, "edgeCap": bounds.limit * 4,
-              "uncounted": list(COUNTED), "converted": list(CONVERTED)}
+              "uncounted": list(UNCOUNTED), "converted": list(CONVERTED)}
 
     def decode(records: list[dict[str, Any]]) -> ReferralTree | None:
         if not records:
