@@ -167,7 +167,7 @@ def import_command(
     data_dir: Annotated[Path | None, typer.Option(help="Embedded store folder.")] = None,
 ) -> None:
     """Import nodes and relationships (upserts by id: safe to run again). See docs/import.md."""
-    from graph.io.importer import Importer, Source
+    from graph.io.importer import Source
 
     settings = _settings(data_dir=data_dir)
     fmt = format or ("csv" if file.suffix.lower() == ".csv" else "jsonl")

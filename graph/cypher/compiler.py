@@ -28,7 +28,7 @@ from graph.cypher.plan import (
     SortKey,
 )
 from graph.cypher.values import from_store, sort_sentinel
-from graph.model import ALIAS, ALIAS_OF, ENTITY, NODE_KINDS, Hop, Prop, RelField
+from graph.model import ALIAS, ALIAS_OF, ENTITY, NODE_KINDS, Prop, RelField
 from graph.analytics.fields import COMPUTED, PRELUDES
 from graph.ids import valid_id
 

@@ -13,16 +13,16 @@ from __future__ import annotations
 import asyncio
 import csv
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import orjson
 
 from graph.cypher.dialect import Dialect
-from graph.io.rows import AliasRow, NodeRow, RelRow, Row, RowError, csv_record, parse
+from graph.io.rows import NodeRow, RelRow, Row, RowError, csv_record, parse
 from graph.model import ALIAS, ALIAS_OF, ENTITY, NODE_KINDS, REL_KINDS
-from graph.store import Store, StoreUnavailableError
+from graph.store import Store
 
 Format = Literal["jsonl", "csv"]
 DONE = object()
