@@ -32,11 +32,14 @@ def _ts(value: Any) -> datetime | None:
     return from_store(PropType.DATETIME, value)
 
 
+def _counted_orders(party: str, params: Params, match: str = "OPTIONAL MATCH") -> list[str]:
+    """Bind ``o`` to the party's orders that count (cancelled and returned ones do not)."""
+    return [f"{match} ({party})-[:PLACED]->(o:Order)", f"WHERE NOT o.status IN {params.add(list(UNCOUNTED))}"]
+
+
 def _ltv_block(node: str, args: dict[str, Any], params: Params, _targets: tuple[str, ...]) -> list[str]:
-    uncounted = params.add(list(UNCOUNTED))
     return [
-        f"OPTIONAL MATCH ({node})-[:PLACED]->(o:Order)",
-        f"WHERE NOT o.status IN {uncounted}",
+        *_counted_orders(node, params),
         "OPTIONAL MATCH (o)-[l:CONTAINS]->(p:Product)",
         "WITH o, sum(CASE WHEN p.cost IS NULL THEN 0 ELSE l.qty * (l.unitPrice - p.cost) END) AS margin,",
         "     count(p.cost) AS costed",
@@ -62,10 +65,8 @@ RFM_GLOBALS = ("g_rfm_r", "g_rfm_f", "g_rfm_m")
 
 
 def _rfm_block(node: str, args: dict[str, Any], params: Params, _targets: tuple[str, ...]) -> list[str]:
-    uncounted = params.add(list(UNCOUNTED))
     return [
-        f"OPTIONAL MATCH ({node})-[:PLACED]->(o:Order)",
-        f"WHERE NOT o.status IN {uncounted}",
+        *_counted_orders(node, params),
         f"WITH {', '.join(RFM_GLOBALS)}, max(o.placedAt) AS last, count(o) AS f, sum(o.total) AS m",
     ]
 
@@ -89,19 +90,9 @@ COMPUTED: dict[str, ComputedSpec] = {
 }
 
 
-def customer_values_lines(dialect: Dialect, uncounted: str) -> list[str]:
-    """Lines that end with one row per customer: ``c, last, f, m`` (recency, frequency, monetary)."""
-    return [
-        "MATCH (c:Party)-[:PLACED]->(o:Order)",
-        f"WHERE NOT o.status IN {uncounted}",
-        "WITH c, max(o.placedAt) AS last, count(o) AS f, sum(o.total) AS m",
-    ]
-
-
 def rfm_thresholds_lines(dialect: Dialect, params: Params, into: tuple[str, str, str]) -> list[str]:
     """Lines that end with the three quintile threshold lists bound to ``into``, plus ``rows``
     (every customer's ``{l, f, m}``)."""
-    uncounted = params.add(list(UNCOUNTED))
     quantiles = params.add(list(QUANTILES))
 
     def sort(var: str, out: str) -> list[str]:
@@ -110,7 +101,8 @@ def rfm_thresholds_lines(dialect: Dialect, params: Params, into: tuple[str, str,
 
     r, f, m = into
     return [
-        *customer_values_lines(dialect, uncounted),
+        *_counted_orders("c:Party", params, match="MATCH"),
+        "WITH c, max(o.placedAt) AS last, count(o) AS f, sum(o.total) AS m",
         "WITH collect({l: last, f: f, m: m}) AS rows",
         *sort("l", "sl"), *sort("f", "sf"), *sort("m", "sm"),
         f"WITH rows, [q IN {quantiles} | sl[toInteger(floor(q * size(sl)))]] AS {r},",
