@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from graph.access import ANONYMOUS_ADMIN, Access
 from graph.cypher.compiler import Compiler
 from graph.store import Store
 
@@ -15,3 +16,4 @@ class Context:
     compiler: Compiler
     request: Any = None
     response: Any = None
+    access: Access = ANONYMOUS_ADMIN  # who is asking (api.auth decides)
