@@ -44,3 +44,30 @@ class Access:
 
 ANONYMOUS_ADMIN = Access(Role.ADMIN, subject="anonymous")
 """Dev mode on loopback: GraphiQL works without credentials."""
+
+
+# -- what each role may run ----------------------------------------------------------------
+
+READERS = frozenset({Role.ADMIN, Role.EDITOR, Role.ANALYST})
+EVERYONE = frozenset(Role)
+WRITERS = frozenset({Role.ADMIN, Role.EDITOR})
+ADMINS = frozenset({Role.ADMIN})
+
+PARTNER_QUERIES = frozenset({
+    "node", "party", "person", "company", "product", "order",
+    "parties", "people", "companies", "products", "orders",
+    "supplyChain", "indirectCustomers", "disruptionImpact",
+})
+"""Root reads a partner may run; each is scoped to its company inside the statement."""
+ADMIN_QUERIES = frozenset({"auditLog"})
+ADMIN_MUTATIONS = frozenset({"deletePerson", "deleteCompany", "mergeParties"})
+"""Deleting or merging parties loses history: admins only."""
+
+
+def allowed_roles(operation: str, field: str) -> frozenset[Role]:
+    """The roles that may use root ``field`` of ``operation`` (query or mutation)."""
+    if operation == "mutation":
+        return ADMINS if field in ADMIN_MUTATIONS else WRITERS
+    if field in ADMIN_QUERIES:
+        return ADMINS
+    return EVERYONE if field in PARTNER_QUERIES else READERS

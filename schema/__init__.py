@@ -18,6 +18,7 @@ from strawberry.extensions import (
 )
 
 from schema.mutations import Mutation
+from schema.permissions import RolePermissions, document_roles
 from schema.query import TYPES, Query
 
 MAX_DEPTH = 12
@@ -37,11 +38,14 @@ def build_schema(*, production: bool = False) -> strawberry.Schema:
         partial(QueryDepthLimiter, max_depth=MAX_DEPTH),
         partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES),
         partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
+        RolePermissions,
     ]
     if production:
         extensions += [
             partial(AddValidationRules, [NoSchemaIntrospectionCustomRule]),
             partial(MaskErrors, should_mask_error=is_unexpected),
         ]
+    document_roles(Query, "query")
+    document_roles(Mutation, "mutation")
     return strawberry.Schema(query=Query, mutation=Mutation, types=TYPES,  # type: ignore[arg-type]
                              extensions=extensions)

@@ -1,4 +1,5 @@
-"""What every resolver can reach: the store and the compiler for its dialect."""
+"""What every resolver can reach: the store, the caller, and a compiler bound to the
+caller's scope (so every statement a resolver builds is scoped without it asking)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 from graph.access import ANONYMOUS_ADMIN, Access
 from graph.cypher.compiler import Compiler
+from graph.cypher.scope import Scope
 from graph.store import Store
 
 
@@ -17,3 +19,7 @@ class Context:
     request: Any = None
     response: Any = None
     access: Access = ANONYMOUS_ADMIN  # who is asking (api.auth decides)
+
+    def __post_init__(self) -> None:
+        if self.compiler.scope.access != self.access:
+            self.compiler = self.compiler.scoped(Scope(self.access))

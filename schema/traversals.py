@@ -42,7 +42,7 @@ async def run(info: Info, build: Any) -> Any:
     ctx: Context = info.context
 
     async def call() -> Any:
-        return await ctx.store.fetch(build(ctx.compiler.dialect))
+        return await ctx.store.fetch(build(ctx.compiler.dialect, ctx.compiler.scope))
 
     return await translating(call)
 
@@ -572,8 +572,8 @@ class TraversalQuery:
         if (company_id is None) == (product_id is None):
             raise input_error(QueryInputError(f"{path}.companyId", "give exactly one of companyId and productId"))
         kind, root = ("Company", company_id) if company_id is not None else ("Product", product_id)
-        data = await run(info, lambda d: sc.supply_chain(d, str(root), kind, direction.value,  # type: ignore[arg-type]
-                                                         Bounds(max_depth, limit), path))
+        data = await run(info, lambda d, s: sc.supply_chain(d, str(root), kind, direction.value,  # type: ignore[arg-type]
+                                                            Bounds(max_depth, limit), path, s))
         return _wrap(SupplyChain, data)
 
     @strawberry.field(description="Parties that buy from companies downstream of a company (through supply "
@@ -588,9 +588,9 @@ class TraversalQuery:
         customers_per_intermediary: Annotated[int, strawberry.argument(
             description="Top customers listed per intermediary (at most 100).")] = 10,
     ) -> Optional[IndirectCustomers]:  # noqa: UP045
-        data = await run(info, lambda d: ind.indirect_customers(
+        data = await run(info, lambda d, s: ind.indirect_customers(
             d, str(company_id), Bounds(max_depth, DEFAULT_LIMIT), first, after, customers_per_intermediary,
-            info.path.key))
+            info.path.key, s))
         return _wrap(IndirectCustomers, data)
 
     @strawberry.field(description="If a company fails: downstream companies and products hit (with "
@@ -605,8 +605,8 @@ class TraversalQuery:
         limit: Annotated[int, strawberry.argument(description=LIMIT_DOC)] = DEFAULT_LIMIT,
     ) -> Optional[DisruptionImpact]:  # noqa: UP045
         start, end = _window(from_, to, 365)
-        data = await run(info, lambda d: dis.disruption_impact(d, str(company_id), start, end,
-                                                               Bounds(max_depth, limit), info.path.key))
+        data = await run(info, lambda d, s: dis.disruption_impact(d, str(company_id), start, end,
+                                                                  Bounds(max_depth, limit), info.path.key, s))
         return _wrap(DisruptionImpact, data)
 
     @strawberry.field(description="Everyone a party referred, and whom they referred, to maxDepth "
@@ -617,7 +617,7 @@ class TraversalQuery:
         max_depth: Annotated[int, strawberry.argument(description=DEPTH_DOC)] = DEFAULT_DEPTH,
         limit: Annotated[int, strawberry.argument(description=LIMIT_DOC)] = DEFAULT_LIMIT,
     ) -> Optional[ReferralTree]:  # noqa: UP045
-        data = await run(info, lambda d: ref.referral_tree(d, str(party_id), Bounds(max_depth, limit), info.path.key))
+        data = await run(info, lambda d, _s: ref.referral_tree(d, str(party_id), Bounds(max_depth, limit), info.path.key))
         return _wrap(ReferralTree, data)
 
     @strawberry.field(description="Who referred a party, up the chain to its root (or maxDepth).")
@@ -627,7 +627,7 @@ class TraversalQuery:
         max_depth: Annotated[int, strawberry.argument(description=DEPTH_DOC)] = MAX_DEPTH,
         limit: Annotated[int, strawberry.argument(description=LIMIT_DOC)] = DEFAULT_LIMIT,
     ) -> Optional[ReferralChain]:  # noqa: UP045
-        data = await run(info, lambda d: ref.referral_chain(d, str(party_id), Bounds(max_depth, limit), info.path.key))
+        data = await run(info, lambda d, _s: ref.referral_chain(d, str(party_id), Bounds(max_depth, limit), info.path.key))
         return _wrap(ReferralChain, data)
 
     @strawberry.field(description="A shortest path between two parties over the given relationship types; "
@@ -644,13 +644,13 @@ class TraversalQuery:
     ) -> Optional[Path]:  # noqa: UP045
         names = [t.value for t in types] if types is not None else DEFAULT_PATH_TYPES
         names = [getattr(n, "value", n) for n in names]
-        data = await run(info, lambda d: pth.shortest_path(d, str(from_), str(to), names, direction.value,  # type: ignore[arg-type]
+        data = await run(info, lambda d, _s: pth.shortest_path(d, str(from_), str(to), names, direction.value,  # type: ignore[arg-type]
                                                            Bounds(max_depth, 1), info.path.key))
         return _wrap(Path, data)
 
     @strawberry.field(description="Customers and revenue per RFM segment, over every party with orders.")
     async def segment_summary(self, info: Info) -> list[SegmentCount]:
-        return [SegmentCount(data=s) for s in await run(info, segment_summary)]
+        return [SegmentCount(data=s) for s in await run(info, lambda d, _s: segment_summary(d))]
 
     @strawberry.field(description="Referral K-factor (invites per referrer x conversion rate) and time to "
                                   "convert, per month invitations were sent.")
@@ -661,6 +661,6 @@ class TraversalQuery:
         to: Annotated[Optional[datetime], strawberry.argument(description="End (exclusive); default now.")] = None,  # noqa: UP045
     ) -> list[ReferralCohort]:
         start, end = _window(from_, to, 365)
-        cohorts = await run(info, lambda d: referral_cohorts(d, start, end, info.path.key))
+        cohorts = await run(info, lambda d, _s: referral_cohorts(d, start, end, info.path.key))
         return [ReferralCohort(data=c) for c in cohorts]
 

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import strawberry
 
+from graph.access import ANONYMOUS_ADMIN, Access
 from graph.cypher.compiler import Compiler
 from graph.embedded import EmbeddedFalkorDB
 from graph.falkordb_store import FalkorDBStore
@@ -94,18 +95,20 @@ class GraphQLClient:
     statements: list[str] = field(default_factory=list)
 
     async def execute(self, query: str, variables: dict[str, Any] | None = None,
-                      max_page_size: int = 100) -> Any:
+                      max_page_size: int = 100, access: Access = ANONYMOUS_ADMIN) -> Any:
         from graph.cypher.compiler import Limits
 
-        context = Context(self.store, Compiler(self.store.dialect, Limits(max_page_size=max_page_size)))
+        context = Context(self.store, Compiler(self.store.dialect, Limits(max_page_size=max_page_size)),
+                          access=access)
         stop = self.store.add_listener(lambda q, _p: self.statements.append(q))
         try:
             return await self.schema.execute(query, variable_values=variables, context_value=context)
         finally:
             stop()
 
-    async def data(self, query: str, variables: dict[str, Any] | None = None) -> Any:
-        result = await self.execute(query, variables)
+    async def data(self, query: str, variables: dict[str, Any] | None = None,
+                   access: Access = ANONYMOUS_ADMIN) -> Any:
+        result = await self.execute(query, variables, access=access)
         assert result.errors is None, result.errors
         return result.data
 

@@ -18,6 +18,7 @@ from graph.cypher.dialect import Dialect
 from graph.cypher.errors import InvalidIdError, PageSizeError, QueryInputError, QueryTooComplexError
 from graph.cypher.filters import compile_filter
 from graph.cypher.params import Params
+from graph.cypher.scope import UNSCOPED, Scope
 from graph.cypher.plan import (
     ComputedSelection,
     Lookup,
@@ -83,21 +84,27 @@ class _Scope:
 
 
 class _Builder:
-    def __init__(self, dialect: Dialect, limits: Limits) -> None:
+    def __init__(self, dialect: Dialect, limits: Limits, scope: Scope = UNSCOPED) -> None:
         self.dialect = dialect
         self.limits = limits
+        self.scope = scope
         self.params = Params()
         self._next = 0
         self.rows_bound = 1
         self.index: dict[int, tuple[int, list[SortKey]]] = {}  # id(RelSelection) -> (var, order)
         self.computed_index: dict[int, int] = {}  # id(ComputedSelection) -> var
+        self.shown: dict[str, str] = {}  # nested variable -> what the projection shows of it
         # Statement-wide values some computed fields need (e.g. RFM quintile thresholds):
         # computed once in a prelude, then carried through every WITH and into every CALL.
         self.globals: list[str] = []
         self.prelude: list[str] = []
 
     def use_globals(self, sel: NodeSelection) -> None:
-        """Add the preludes the computed fields anywhere in ``sel`` need."""
+        """Add the caller's scope and the preludes the computed fields anywhere in ``sel`` need."""
+        lines, variables = self.scope.prelude(self.dialect)
+        self.params.values.update(self.scope.params())
+        self.prelude += lines
+        self.globals += variables
         for name in sorted(_needed_globals(sel)):
             lines, variables = PRELUDES[name](self.dialect, self.params)
             self.prelude += lines
@@ -115,10 +122,11 @@ class _Builder:
 
     # -- expressions -------------------------------------------------------------------
 
-    @staticmethod
-    def node_resolver(var: str, targets: tuple[str, ...]) -> Callable[[str], tuple[str, Prop] | None]:
+    def node_resolver(self, var: str, targets: tuple[str, ...]) -> Callable[[str], tuple[str, Prop] | None]:
+        """Filter and sort keys to expressions; what the caller may not see reads as null."""
         props = props_of(targets)
-        return lambda key: (f"{var}.{key}", props[key]) if key in props else None
+        masked = self.scope.masked
+        return lambda key: (masked(var, targets, key, f"{var}.{key}"), props[key]) if key in props else None
 
     @staticmethod
     def edge_resolver(rel: RelField, scope: _Scope) -> Callable[[str], tuple[str, Prop] | None]:
@@ -171,9 +179,13 @@ class _Builder:
 
     def projection(self, var: str, sel: NodeSelection, nested: list[str]) -> str:
         known = props_of(sel.targets)
-        parts = [".id"] + [f".{p}" for p in sorted(sel.props) if p in known and p != "id"]
+        parts = [".id"]
+        for p in sorted(sel.props):
+            if p in known and p != "id":
+                expr = self.scope.masked(var, sel.targets, p, f"{var}.{p}")
+                parts.append(f".{p}" if expr == f"{var}.{p}" else f"{p}: {expr}")
         parts.append(f"_labels: labels({var})")
-        parts += [f"{v}: {v}" for v in nested]
+        parts += [f"{v}: {self.shown.get(v, v)}" for v in nested]
         return f"{var} {{{', '.join(parts)}}}"
 
     # -- relationship lists --------------------------------------------------------------
@@ -199,7 +211,11 @@ class _Builder:
         scope = _Scope(node, rvar, {a.prop.name: f"a{i}_{a.prop.name}" for a in rel.aggregates})
         match = ["  MATCH " + self.pattern(src, rel, i)]
         carry = [node] + ([rvar] if rvar else [])
+        scoped = self.scope_predicates(src, rel, i, sel.node.targets)
         if rel.aggregates:
+            if scoped:
+                match.append("  WHERE " + " AND ".join(scoped))
+                scoped = []
             via = f"v{i}_0"
             aggs = [f"{a.function}({via}{'.' + a.of if a.of else ''}) AS {scope.aggregates[a.prop.name]}"
                     for a in rel.aggregates]
@@ -207,7 +223,7 @@ class _Builder:
             carry += list(scope.aggregates.values())
 
         node_filter, edge_filter = (sel.filter or {}).get("node"), (sel.filter or {}).get("edge")
-        preds = [p for p in (
+        preds = scoped + [p for p in (
             compile_filter(node_filter, self.node_resolver(node, sel.node.targets), self.params,
                            f"{sel.argument_path}.filter.node", self.dialect),
             compile_filter(edge_filter, self.edge_resolver(rel, scope), self.params,
@@ -216,7 +232,7 @@ class _Builder:
 
         lines: list[str] = []
         if sel.total:
-            lines += self.dialect.call_open((src,))
+            lines += self.call(src)
             lines += match
             if preds:
                 lines.append("  WHERE " + " AND ".join(preds))
@@ -256,11 +272,29 @@ class _Builder:
         self.index[id(sel)] = (i, order)
         return lines, i
 
+    def scope_predicates(self, src: str, rel: RelField, i: int, targets: tuple[str, ...]) -> list[str]:
+        """What the caller's scope requires of every node and relationship on the field's hops."""
+        out: list[str] = []
+        prev = src
+        for h, hop in enumerate(rel.hops):
+            last = h == len(rel.hops) - 1
+            var = f"n{i}" if last else f"v{i}_{h}"
+            hop_targets = targets if last else ((hop.label,) if hop.label in NODE_KINDS else ())
+            seen = self.scope.visible(var, hop_targets) if hop_targets else None
+            start, end = (prev, var) if hop.direction == "out" else (var, prev)
+            link = self.scope.relationship(hop.rel, start, end)
+            out += [p for p in (seen, link) if p]
+            prev = var
+        return out
+
     def computed(self, src: str, sel: ComputedSelection, targets: tuple[str, ...]) -> tuple[list[str], int]:
         spec = COMPUTED[sel.name]
         i = self.var()
         body = spec.block(src, sel.args, self.params, targets)
         self.computed_index[id(sel)] = i
+        own = self.scope.own(src)
+        if own is not None:  # the projection reads it only where the caller may see it
+            self.shown[f"k{i}"] = f"CASE WHEN {own} THEN k{i} END"
         return [*self.call(src), *("  " + line for line in body), f"  RETURN {spec.result} AS k{i}", "}"], i
 
     def relations(self, src: str, sel: NodeSelection, depth: int, fanout: int) -> tuple[list[str], list[str]]:
@@ -318,15 +352,20 @@ class _Builder:
 class Compiler:
     """Builds statements in one dialect, within the given limits."""
 
-    def __init__(self, dialect: Dialect, limits: Limits | None = None) -> None:
+    def __init__(self, dialect: Dialect, limits: Limits | None = None, scope: Scope = UNSCOPED) -> None:
         self.dialect = dialect
         self.limits = limits or Limits()
+        self.scope = scope
+
+    def scoped(self, scope: Scope) -> Compiler:
+        """This compiler, building every statement within ``scope`` (the caller's)."""
+        return Compiler(self.dialect, self.limits, scope)
 
     def lookup(self, plan: Lookup, labels: tuple[str, ...] = ()) -> Statement:
         """One node by external id (``labels`` restricts its kind), or None."""
         if not valid_id(plan.id):
             raise InvalidIdError(plan.argument_path, "malformed id")
-        b = _Builder(self.dialect, self.limits)
+        b = _Builder(self.dialect, self.limits, self.scope)
         b.use_globals(plan.node)
         lines = [
             *b.prelude,
@@ -335,10 +374,13 @@ class Compiler:
             f"OPTIONAL MATCH (x0)-[:{ALIAS_OF}]->(a0)",
             f"WITH {b.carry('coalesce(a0, x0) AS n0')}",
         ]
-        if labels:
-            lines.append("WHERE " + " OR ".join(f"n0:{label}" for label in labels))
-        else:
-            lines.append(f"WHERE NOT n0:{ALIAS}")
+        if b.globals and self.scope.partner:
+            lines.append(f"WITH {b.carry('n0')}")  # FalkorDB: pattern predicates after a plain WITH
+        where = [" OR ".join(f"n0:{label}" for label in labels)] if labels else [f"NOT n0:{ALIAS}"]
+        visible = self.scope.visible("n0", plan.node.targets)
+        if visible:
+            where = [f"({where[0]})", visible]
+        lines.append("WHERE " + " AND ".join(where))
         nested_lines, nested = b.relations("n0", plan.node, 1, 1)
         lines += nested_lines
         lines += [f"RETURN {b.projection('n0', plan.node, nested)} AS node", "LIMIT 1"]
@@ -350,13 +392,15 @@ class Compiler:
 
     def connection(self, plan: RootConnection) -> Statement:
         """A page of nodes of one kind, with nested selections, as one statement."""
-        b = _Builder(self.dialect, self.limits)
+        b = _Builder(self.dialect, self.limits, self.scope)
         b.use_globals(plan.node)
         label = plan.label
         scope = _Scope("n0", None)
         path = plan.argument_path
         where = compile_filter(plan.filter, b.node_resolver("n0", plan.node.targets), b.params,
                                f"{path}.filter", self.dialect)
+        visible = self.scope.visible("n0", plan.node.targets)
+        where = " AND ".join(p for p in (visible, where) if p) or None
         count_where = where
         order = plan.order or default_order(plan.node.targets)
         sort = b.sort_exprs(order, scope, plan.node.targets, None, path)
@@ -376,9 +420,9 @@ class Compiler:
         if nested:
             lines += [f"WITH {b.carry('n0', *nested)}", f"ORDER BY {order_by}"]
         item = f"{{sort: [{', '.join(e for e, _ in sort)}], node: {b.projection('n0', plan.node, nested)}}}"
-        lines.append(f"WITH collect({item}) AS rows")
+        lines.append(f"WITH {b.carry(f'collect({item}) AS rows')}")
         if plan.total:
-            lines += self.dialect.call_open(())
+            lines += b.call()
             lines.append(f"  MATCH (n0:{label})")
             if count_where:
                 lines.append(f"  WHERE {count_where}")

@@ -28,3 +28,10 @@ class QueryTooComplexError(QueryInputError):
 
 class InvalidIdError(QueryInputError):
     code = "INVALID_ID"
+
+
+class OutOfScopeError(QueryInputError):
+    """A partner asked for something rooted outside its company's scope. The message is
+    the same whether or not the thing exists."""
+
+    code = "OUT_OF_SCOPE"

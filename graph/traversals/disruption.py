@@ -11,7 +11,9 @@ from graph.cypher.dialect import Dialect
 from graph.cypher.errors import QueryInputError
 from graph.cypher.values import epoch_ms
 from graph.model import UNCOUNTED
-from graph.traversals.bounds import OPEN, Bounds, checked_id, node_data, node_summary
+from graph.cypher import scope as sc_
+from graph.cypher.scope import UNSCOPED, Scope
+from graph.traversals.bounds import OPEN, Bounds, checked_id, node_data
 
 
 @dataclass
@@ -57,9 +59,17 @@ class DisruptionImpact:
 
 
 def disruption_impact(dialect: Dialect, company_id: str, window_from: datetime, window_to: datetime,
-                      bounds: Bounds, argument: str) -> Statement:
+                      bounds: Bounds, argument: str, scope: Scope = UNSCOPED) -> Statement:
     checked_id(company_id, f"{argument}.id")
     bounds = bounds.checked(argument)
+    sc_.root(scope, company_id, f"{argument}.companyId")
+    sc_.depth(scope, bounds.depth, argument)
+    node_summary = lambda var: sc_.summary(scope, var)  # noqa: E731
+    # A partner sees what is hit downstream as companies, its own products, and figures:
+    # not the other companies' products, orders or customers.
+    products, open_orders, customers = (
+        ("[p IN products WHERE p.tier = 0]", "[]", "[]") if scope.partner
+        else ("products", "openOrders", "customers"))
     if window_from >= window_to:
         raise QueryInputError(f"{argument}.from", "must be before `to`")
     d = bounds.depth
@@ -131,11 +141,12 @@ def disruption_impact(dialect: Dialect, company_id: str, window_from: datetime, 
         "  MATCH (c:Entity {id: cid})",
         f"  RETURN collect({node_summary('c')}) AS customers",
         "}",
-        f"RETURN {node_summary('x')} AS company, size(hit) AS hitCount, companies, products, bom,",
-        "       openCount, openValue, atRisk, openOrders, size(customerIds) AS customerCount, customers",
+        f"RETURN {node_summary('x')} AS company, size(hit) AS hitCount, companies, {products} AS products, bom,",
+        f"       openCount, openValue, atRisk, {open_orders} AS openOrders, size(customerIds) AS customerCount, "
+        f"{customers} AS customers",
     ]
     params = {"id": company_id, "limit": bounds.limit, "uncounted": list(UNCOUNTED), "open": list(OPEN),
-              "from": epoch_ms(window_from), "to": epoch_ms(window_to)}
+              "from": epoch_ms(window_from), "to": epoch_ms(window_to), **sc_.params(scope)}
 
     def decode(records: list[dict[str, Any]]) -> DisruptionImpact | None:
         if not records:

@@ -18,7 +18,9 @@ from graph.cypher.dialect import Dialect
 from graph.cypher.errors import PageSizeError
 from graph.cypher.plan import SortKey
 from graph.model import UNCOUNTED
-from graph.traversals.bounds import Bounds, checked_id, node_data, node_summary
+from graph.cypher import scope as sc_
+from graph.cypher.scope import UNSCOPED, Scope
+from graph.traversals.bounds import Bounds, checked_id, node_data
 
 _ORDER = [SortKey("revenue", descending=True)]
 MAX_GROUP_PAGE = 100
@@ -70,9 +72,12 @@ def _best_paths(var: str, pattern: str, route: str | None, into: str, keep: str)
 
 
 def indirect_customers(dialect: Dialect, company_id: str, bounds: Bounds, first: int, after: str | None,
-                       per_group: int, argument: str) -> Statement:
+                       per_group: int, argument: str, scope: Scope = UNSCOPED) -> Statement:
     checked_id(company_id, f"{argument}.id")
     bounds = bounds.checked(argument)
+    sc_.root(scope, company_id, f"{argument}.companyId")
+    sc_.depth(scope, bounds.depth, argument)
+    node_summary = lambda var: sc_.summary(scope, var)  # noqa: E731
     if not 0 <= first <= MAX_GROUP_PAGE:
         raise PageSizeError(f"{argument}.first", f"must be between 0 and {MAX_GROUP_PAGE}")
     if not 0 <= per_group <= MAX_CUSTOMERS_PER_GROUP:
@@ -129,9 +134,10 @@ def indirect_customers(dialect: Dialect, company_id: str, bounds: Bounds, first:
         "WITH x, via, containing, groups, customers, revenue, page,",
         "     reduce(ids = [], g IN page | ids + [g.id] + [t IN g.top | t.id]) AS pageIds",
         *dialect.call_open(("pageIds", "via", "containing", "page")),
-        "  WITH pageIds + reduce(ids = [], v IN via | ids + CASE WHEN v.id IN pageIds THEN v.path ELSE [] END)",
-        "       + reduce(ids = [], c IN containing | ids + CASE WHEN c.id IN [g IN page | g.q] THEN c.path ELSE [] END)",
-        "       AS wanted",
+        *(["  WITH pageIds AS wanted"] if scope.partner else [  # partners: no route through others' nodes
+            "  WITH pageIds + reduce(ids = [], v IN via | ids + CASE WHEN v.id IN pageIds THEN v.path ELSE [] END)",
+            "       + reduce(ids = [], c IN containing | ids + CASE WHEN c.id IN [g IN page | g.q] THEN c.path ELSE [] END)",
+            "       AS wanted"]),
         "  UNWIND wanted AS nid",
         "  WITH DISTINCT nid",
         "  MATCH (n:Entity {id: nid})",
@@ -142,7 +148,9 @@ def indirect_customers(dialect: Dialect, company_id: str, bounds: Bounds, first:
     ]
     params = {"id": company_id, "uncounted": list(UNCOUNTED), "perGroup": per_group, "cut": first + 1,
               "afterRevenue": after_values[0] if after_values else None,
-              "afterId": after_values[1] if after_values else None}
+              "afterId": after_values[1] if after_values else None, **sc_.params(scope)}
+    if scope.partner:  # counts and revenue per intermediary, without naming the people
+        params["perGroup"] = 0
 
     def decode(records: list[dict[str, Any]]) -> IndirectCustomers | None:
         if not records:

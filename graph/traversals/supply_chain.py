@@ -10,7 +10,10 @@ from graph.cypher.compiler import Statement
 from graph.cypher.dialect import Dialect
 from graph.cypher.values import from_store
 from graph.model import REL_KINDS
-from graph.traversals.bounds import Bounds, checked_id, edges_among, node_data, node_summary, reach
+from graph.cypher import scope as sc_
+from graph.cypher.errors import OutOfScopeError
+from graph.cypher.scope import UNSCOPED, Scope
+from graph.traversals.bounds import Bounds, checked_id, edges_among, node_data, reach
 
 ChainDirection = Literal["UPSTREAM", "DOWNSTREAM"]
 
@@ -46,9 +49,15 @@ class SupplyChain:
 
 
 def supply_chain(dialect: Dialect, root_id: str, kind: Literal["Company", "Product"],
-                 direction: ChainDirection, bounds: Bounds, argument: str) -> Statement:
+                 direction: ChainDirection, bounds: Bounds, argument: str,
+                 scope: Scope = UNSCOPED) -> Statement:
     checked_id(root_id, f"{argument}.id")
     bounds = bounds.checked(argument)
+    if scope.partner and kind != "Company":
+        raise OutOfScopeError(f"{argument}.productId", "outside the scope of this key")
+    sc_.root(scope, root_id, f"{argument}.companyId")
+    sc_.depth(scope, bounds.depth, argument)
+    node_summary = lambda var: sc_.summary(scope, var)  # noqa: E731
     rel = "SUPPLIES" if kind == "Company" else "COMPONENT_OF"
     # Upstream of a company: who supplies it; of a product: what goes into it.
     arrow = f"<-[:{rel}*1..{bounds.depth}]-" if direction == "UPSTREAM" else f"-[:{rel}*1..{bounds.depth}]->"
@@ -73,7 +82,7 @@ def supply_chain(dialect: Dialect, root_id: str, kind: Literal["Company", "Produ
         ]
     else:
         lines.append(f"RETURN {node_summary('root')} AS root, reached, edges, [] AS makers")
-    params = {"id": root_id, "cut": bounds.limit + 1, "edgeCap": bounds.limit * 10}
+    params = {"id": root_id, "cut": bounds.limit + 1, "edgeCap": bounds.limit * 10, **sc_.params(scope)}
 
     def decode(records: list[dict[str, Any]]) -> SupplyChain | None:
         if not records:
