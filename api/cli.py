@@ -29,6 +29,13 @@ def _settings(**overrides: object) -> Settings:
         raise typer.Exit(2) from None
 
 
+def cli_actor() -> str:
+    """Who runs the command line, for the audit trail."""
+    import getpass
+
+    return f"cli:{getpass.getuser()}"
+
+
 def _fail(message: str) -> None:
     console.print(f"[red]error:[/red] {message}")
     raise typer.Exit(1)
@@ -184,6 +191,7 @@ async def _import(settings: Settings, source: Any, report_path: Path, batch: int
     import orjson
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from graph.audit import Audit, auditing
     from graph.io.importer import Importer
     from graph.io.rows import RowError
 
@@ -212,7 +220,8 @@ async def _import(settings: Settings, source: Any, report_path: Path, batch: int
 
             importer.on_progress = progress
             try:
-                result = await importer.run(source)
+                with auditing(Audit(cli_actor(), "import")):
+                    result = await importer.run(source)
             except (KeyboardInterrupt, asyncio.CancelledError):
                 rep = importer.report
                 console.print(f"[red]interrupted[/red] in the {rep.phase} pass near line {rep.last_line}: "
@@ -293,3 +302,46 @@ def export_schema(
 
 if __name__ == "__main__":  # pragma: no cover
     app()
+
+
+@app.command("audit")
+def audit_command(
+    since: Annotated[str | None, typer.Option(help="Only events at or after this ISO date or time.")] = None,
+    key: Annotated[str | None, typer.Option(help="Only writes made with this API key id.")] = None,
+    actor: Annotated[str | None, typer.Option(help="Only this actor (key:ID, sub:SUBJECT, cli:USER).")] = None,
+    id: Annotated[str | None, typer.Option("--id", help="Only writes that named this node id.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=500, help="Most events to show.")] = 50,
+    data_dir: Annotated[Path | None, typer.Option(help="Embedded store folder.")] = None,
+) -> None:
+    """Show the audit trail: who wrote what, newest first."""
+    from datetime import UTC, datetime
+
+    from rich.table import Table
+
+    from graph.audit import read_audit
+
+    settings = _settings(data_dir=data_dir)
+    since_ms = None
+    if since:
+        try:
+            moment = datetime.fromisoformat(since)
+        except ValueError:
+            _fail(f"--since: not an ISO date or time: {since!r}")
+        since_ms = int((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp() * 1000)
+    if key and actor:
+        _fail("give --key or --actor, not both")
+    who = f"key:{key}" if key else actor
+
+    async def read() -> Any:
+        async with _open(settings) as store:
+            return await read_audit(store, first=limit, since_ms=since_ms, actor=who, touched=id)
+
+    page = asyncio.run(read())
+    table = Table("at", "actor", "operation", "ids")
+    for ev in page.events:
+        shown = ", ".join(ev.ids[:5]) + (f" … ({ev.id_count} in all)" if ev.id_count > 5 else "")
+        table.add_row(datetime.fromtimestamp(ev.at / 1000, UTC).isoformat(timespec="seconds"),
+                      ev.actor, ev.operation, shown)
+    Console().print(table)
+    if page.has_next_page:
+        console.print(f"(more than {limit} events; narrow with --since, --key or --id, or raise --limit)")

@@ -6,6 +6,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from graph.audit import Write, with_audit
+from graph.audit import current as current_audit
 from graph.cypher.compiler import Statement
 from graph.cypher.dialect import Dialect
 
@@ -48,8 +50,14 @@ class Store(ABC):
         return await self._run(query, dict(params or {}), write=False)
 
     async def write(self, query: str, params: Mapping[str, Any] | None = None) -> list[Record]:
-        self._notify(query, params or {})
-        return await self._run(query, dict(params or {}), write=True)
+        """Run a write. Inside ``graph.audit.auditing``, a ``Write`` records who made it,
+        in the same statement."""
+        values = dict(params or {})
+        audit = current_audit()
+        if audit is not None and isinstance(query, Write):
+            query, values = with_audit(query, audit, values, self.dialect.call_open)
+        self._notify(query, values)
+        return await self._run(query, values, write=True)
 
     async def fetch(self, statement: Statement) -> Any:
         """Run a compiled read statement and decode its result."""

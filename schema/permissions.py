@@ -7,6 +7,7 @@ root field's description so the schema says who may use what.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -15,6 +16,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types import Info
 
 from graph.access import Role, allowed_roles
+from graph.audit import Audit, auditing
 
 ROLE_ORDER = (Role.ADMIN, Role.EDITOR, Role.ANALYST, Role.PARTNER)
 
@@ -25,13 +27,25 @@ def forbidden(field: str, role: Role) -> GraphQLError:
 
 
 class RolePermissions(SchemaExtension):
+    """Checks the caller's role at every root field; runs every mutation under an audit
+    record naming the caller (``graph.audit``)."""
+
     def resolve(self, _next: Callable[..., Any], root: Any, info: Info, *args: Any, **kwargs: Any) -> Any:
-        if info.path.prev is None:  # a root field
-            operation = info.operation.operation.value
-            role = info.context.access.role
-            if role not in allowed_roles(operation, info.field_name):
-                raise forbidden(info.path.key if isinstance(info.path.key, str) else info.field_name, role)
-        return _next(root, info, *args, **kwargs)
+        if info.path.prev is not None:
+            return _next(root, info, *args, **kwargs)
+        operation = info.operation.operation.value
+        access = info.context.access
+        if access.role not in allowed_roles(operation, info.field_name):
+            raise forbidden(info.path.key if isinstance(info.path.key, str) else info.field_name, access.role)
+        if operation != "mutation":
+            return _next(root, info, *args, **kwargs)
+        return _audited(_next(root, info, *args, **kwargs), Audit(access.caller, info.field_name))
+
+
+async def _audited(result: Any, audit: Audit) -> Any:
+    # The resolver's coroutine runs here, inside the audit context.
+    with auditing(audit):
+        return await result if inspect.isawaitable(result) else result
 
 
 def document_roles(type_: type, operation: str) -> type:

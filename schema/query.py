@@ -97,6 +97,7 @@ def _list_field(label: str, targets: tuple[str, ...], doc: str) -> Any:
 
 
 def _build_query() -> type:
+    from schema.audit import AuditQuery
     from schema.traversals import TraversalQuery
 
     namespace: dict[str, Any] = {}
@@ -104,7 +105,7 @@ def _build_query() -> type:
         namespace[name] = _lookup_field(labels, targets, doc)
     for name, (label, targets, doc) in ROOT_LISTS.items():
         namespace[name] = _list_field(label, targets, doc)
-    return strawberry.type(type("Query", (TraversalQuery,), namespace),
+    return strawberry.type(type("Query", (TraversalQuery, AuditQuery), namespace),
                            description="Reads. Each root field runs as one bounded Cypher statement.")
 
 

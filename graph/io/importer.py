@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 import orjson
 
+from graph.audit import Write
 from graph.cypher.dialect import Dialect
 from graph.io.rows import NodeRow, RelRow, Row, RowError, csv_record, parse
 from graph.model import ALIAS, ALIAS_OF, ENTITY, NODE_KINDS, REL_KINDS
@@ -31,23 +32,23 @@ BATCH = 5000
 IN_FLIGHT = 3
 
 
-def node_batch_statement(dialect: Dialect, label: str) -> str:
+def node_batch_statement(dialect: Dialect, label: str) -> Write:
     labels = ":".join(NODE_KINDS[label].labels)
-    return "\n".join([
+    return Write("\n".join([
         "UNWIND $rows AS row",
         f"OPTIONAL MATCH (e:{ENTITY} {{id: row.id}})",
         f"WITH row, e IS NOT NULL AND NOT e:{label} AS clash",
         "WITH collect(CASE WHEN clash THEN row.line END) AS clashes, collect(CASE WHEN NOT clash THEN row END) AS ok",
         *_write_each(dialect, "ok", "row", [f"MERGE (n:{labels} {{id: row.id}})", "SET n += row.props"]),
         "RETURN clashes, written",
-    ])
+    ]), "written > 0")
 
 
-def rel_batch_statement(dialect: Dialect, type_: str) -> str:
+def rel_batch_statement(dialect: Dialect, type_: str) -> Write:
     rel = REL_KINDS[type_]
     start = " OR ".join(f"a:{label}" for label in rel.start)
     end = " OR ".join(f"b:{label}" for label in rel.end)
-    return "\n".join([
+    return Write("\n".join([
         "UNWIND $rows AS row",
         f"OPTIONAL MATCH (a:{ENTITY} {{id: row.start}})",
         f"OPTIONAL MATCH (b:{ENTITY} {{id: row.end}})",
@@ -57,7 +58,7 @@ def rel_batch_statement(dialect: Dialect, type_: str) -> str:
         *_write_each(dialect, "ok", "item", ["WITH item.a AS a, item.b AS b, item.props AS props",
                                      f"MERGE (a)-[r:{rel.type}]->(b)", "SET r = props"]),
         "RETURN missing, written",
-    ])
+    ]), "written > 0")
 
 
 def _write_each(dialect: Dialect, items: str, var: str, body: list[str]) -> list[str]:
@@ -72,8 +73,8 @@ def _write_each(dialect: Dialect, items: str, var: str, body: list[str]) -> list
     ]
 
 
-def alias_batch_statement(dialect: Dialect) -> str:
-    return "\n".join([
+def alias_batch_statement(dialect: Dialect) -> Write:
+    return Write("\n".join([
         "UNWIND $rows AS row",
         f"OPTIONAL MATCH (s:{ENTITY} {{id: row.of}})",
         f"OPTIONAL MATCH (e:{ENTITY} {{id: row.id}})",
@@ -83,7 +84,7 @@ def alias_batch_statement(dialect: Dialect) -> str:
         *_write_each(dialect, "ok", "item", [f"MERGE (a:{ENTITY}:{ALIAS} {{id: item.id}})", "WITH item, a",
                                              "WITH a, item.s AS s", f"MERGE (a)-[:{ALIAS_OF}]->(s)"]),
         "RETURN missing, written",
-    ])
+    ]), "written > 0")
 
 
 @dataclass

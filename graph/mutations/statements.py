@@ -4,6 +4,7 @@ wrote nothing. Labels and types come from ``graph.model``; values are ``$paramet
 
 from __future__ import annotations
 
+from graph.audit import Write
 from graph.cypher.dialect import Dialect
 from graph.model import ALIAS, ALIAS_OF, ENTITY, NODE_KINDS, REL_KINDS
 from graph.traversals.bounds import node_summary
@@ -26,8 +27,8 @@ def _labels(label: str) -> str:
     return ":".join(NODE_KINDS[label].labels)
 
 
-def create_node(dialect: Dialect, label: str) -> str:
-    return "\n".join([
+def create_node(dialect: Dialect, label: str) -> Write:
+    return Write("\n".join([
         f"OPTIONAL MATCH (e:{ENTITY} {{id: $id}})",
         *dialect.call_open(("e",)),
         "  WITH e",
@@ -37,11 +38,11 @@ def create_node(dialect: Dialect, label: str) -> str:
         f"  RETURN collect({node_summary('n')}) AS made",
         "}",
         "RETURN CASE WHEN e IS NULL THEN null ELSE labels(e) END AS clash, made",
-    ])
+    ]), "size(made) > 0")
 
 
-def upsert_node(dialect: Dialect, label: str) -> str:
-    return "\n".join([
+def upsert_node(dialect: Dialect, label: str) -> Write:
+    return Write("\n".join([
         f"OPTIONAL MATCH (e:{ENTITY} {{id: $id}})",
         f"WITH e, e IS NOT NULL AND NOT e:{label} AS clash",
         *dialect.call_open(("clash",)),
@@ -52,22 +53,22 @@ def upsert_node(dialect: Dialect, label: str) -> str:
         f"  RETURN collect({node_summary('n')}) AS made",
         "}",
         "RETURN CASE WHEN clash THEN labels(e) ELSE null END AS clash, made",
-    ])
+    ]), "size(made) > 0")
 
 
-def update_node(label: str) -> str:
-    return "\n".join([
+def update_node(label: str) -> Write:
+    return Write("\n".join([
         f"MATCH (n:{ENTITY} {{id: $id}})",
         f"WHERE n:{label}",
         "SET n += $props",
         f"RETURN {node_summary('n')} AS node",
-    ])
+    ]), "true")
 
 
-def delete_node(dialect: Dialect, label: str) -> str:
+def delete_node(dialect: Dialect, label: str) -> Write:
     """Refuses while the node has orders (placed, sold, or order lines naming a product),
     unless ``$withOrders``: then those orders go too."""
-    return "\n".join([
+    return Write("\n".join([
         f"MATCH (n:{ENTITY} {{id: $id}})",
         f"WHERE n:{label}",
         "OPTIONAL MATCH (n)-[:PLACED|SOLD_BY|CONTAINS]-(o:Order)",
@@ -80,12 +81,12 @@ def delete_node(dialect: Dialect, label: str) -> str:
         "  RETURN count(*) AS deleted",
         "}",
         "RETURN size(orders) AS orders, deleted",
-    ])
+    ]), "deleted > 0")
 
 
-def set_relationship(dialect: Dialect, type_: str) -> str:
+def set_relationship(dialect: Dialect, type_: str) -> Write:
     rel = REL_KINDS[type_]
-    return "\n".join([
+    return Write("\n".join([
         *resolve("a", "start"),
         *resolve("b", "end"),
         f"WITH a, b, CASE WHEN NOT {is_kind('a', rel.start)} THEN 'start' "
@@ -98,22 +99,22 @@ def set_relationship(dialect: Dialect, type_: str) -> str:
         "  RETURN count(r) AS made",
         "}",
         "RETURN missing, made",
-    ])
+    ]), "made > 0")
 
 
-def remove_relationship(type_: str) -> str:
-    return "\n".join([
+def remove_relationship(type_: str) -> Write:
+    return Write("\n".join([
         *resolve("a", "start"),
         *resolve("b", "end"),
         f"OPTIONAL MATCH (a)-[r:{REL_KINDS[type_].type}]->(b)",
         "WITH collect(r) AS found",
         "FOREACH (r IN found | DELETE r)",
         "RETURN size(found) AS removed",
-    ])
+    ]), "removed > 0")
 
 
-def record_order(dialect: Dialect) -> str:
-    return "\n".join([
+def record_order(dialect: Dialect) -> Write:
+    return Write("\n".join([
         f"OPTIONAL MATCH (e:{ENTITY} {{id: $id}})",
         *resolve("c", "customer"),
         *resolve("s", "seller"),
@@ -144,16 +145,16 @@ def record_order(dialect: Dialect) -> str:
         "  RETURN count(*) AS lines",
         "}",
         "RETURN problem, unknownProducts, lines",
-    ])
+    ]), "lines > 0")
 
 
 MAX_REFERRAL_DEPTH = 50
 
 
-def record_referral(dialect: Dialect) -> str:
+def record_referral(dialect: Dialect) -> Write:
     """A referral may not close a cycle (within 50 hops) and a party is referred at most
     once per company (or once without one)."""
-    return "\n".join([
+    return Write("\n".join([
         *resolve("a", "referrer"),
         *resolve("b", "referred"),
         *resolve("co", "company"),
@@ -178,13 +179,13 @@ def record_referral(dialect: Dialect) -> str:
         "  RETURN count(r) AS made",
         "}",
         "RETURN problem, made",
-    ])
+    ]), "made > 0")
 
 
-def record_touchpoint(dialect: Dialect, label: str, first: str, second: str, second_kinds: tuple[str, ...]) -> str:
+def record_touchpoint(dialect: Dialect, label: str, first: str, second: str, second_kinds: tuple[str, ...]) -> Write:
     """An Interaction (party HAD it, WITH a company) or Feedback (party GAVE it, ABOUT a
     company, product or order)."""
-    return "\n".join([
+    return Write("\n".join([
         f"OPTIONAL MATCH (e:{ENTITY} {{id: $id}})",
         *resolve("p", "party"),
         *resolve("t", "target"),
@@ -203,10 +204,10 @@ def record_touchpoint(dialect: Dialect, label: str, first: str, second: str, sec
         f"  RETURN collect({node_summary('n')}) AS made",
         "}",
         "RETURN problem, made",
-    ])
+    ]), "size(made) > 0")
 
 
-def merge_parties(dialect: Dialect) -> str:
+def merge_parties(dialect: Dialect) -> Write:
     """Move every relationship of the merged party to the survivor (MERGE: no duplicates,
     none between the two), delete it, and keep its id as an alias of the survivor."""
     lines = [
@@ -254,4 +255,4 @@ def merge_parties(dialect: Dialect) -> str:
         "}",
         f"RETURN sameKind, merged, {' + '.join(moved)} AS moved, {node_summary('s')} AS survivor",
     ]
-    return "\n".join(lines)
+    return Write("\n".join(lines), "merged > 0")

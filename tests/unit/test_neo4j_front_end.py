@@ -7,6 +7,7 @@ import pytest
 import strawberry
 
 from graph.access import ANONYMOUS_ADMIN, Access, Role
+from graph.audit import Audit, Write, with_audit
 from graph.cypher.compiler import Compiler
 from graph.cypher.dialect import NEO4J
 from graph.model import NODE_KINDS, REL_KINDS
@@ -75,6 +76,9 @@ def test_write_statements(cypher_linter: CypherLinter) -> None:
         statements += [st.set_relationship(NEO4J, type_), st.remove_relationship(type_)]
     for statement in statements:
         cypher_linter.assert_valid("CYPHER 5\n" + statement, params)
+        # the same statement as sent with an audit record (graph.audit)
+        audited, with_params = with_audit(statement, Audit("key:k", "op"), params, NEO4J.call_open)
+        cypher_linter.assert_valid("CYPHER 5\n" + audited, with_params)
 
 
 def test_import_and_export_statements(cypher_linter: CypherLinter) -> None:
@@ -87,6 +91,12 @@ def test_import_and_export_statements(cypher_linter: CypherLinter) -> None:
     for what in ("nodes", "relationships"):
         for scoped in (False, True):
             statements += list(exporter.page_statements("neo4j", what, scoped))
+    params = {"rows": [], "id": "x", "after": "", "page": 1, "scope": [], "ids": []}
     for statement in statements:
-        cypher_linter.assert_valid("CYPHER 5\n" + statement, {
-            "rows": [], "id": "x", "after": "", "page": 1, "scope": [], "ids": []})
+        cypher_linter.assert_valid("CYPHER 5\n" + statement, params)
+        if isinstance(statement, Write):
+            audited, with_params = with_audit(statement, Audit("cli:me", "import"), params, NEO4J.call_open)
+            cypher_linter.assert_valid("CYPHER 5\n" + audited, with_params)
+    from graph.audit import AUDIT_PAGE
+    cypher_linter.assert_valid("CYPHER 5\n" + AUDIT_PAGE, {k: None for k in (
+        "since", "actor", "touched", "afterAt", "afterEvent", "cut")})
