@@ -180,3 +180,108 @@ def test_a_killed_store_is_restarted_and_keeps_every_acknowledged_write(
     assert log.count("is back after") == 1, log
     assert "Traceback" not in log  # STORE_UNAVAILABLE answers are not incidents
     assert service.stop() == 0
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 16 MB tmpfs the test mounts itself (needs root)."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small filesystem needs root (mount -t tmpfs)")
+    folder = tmp_path / "small"
+    folder.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(folder)],
+                             capture_output=True, text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"could not mount a tmpfs: {mounted.stderr.strip()}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+def _fill(folder: Path, leave: int) -> Path:
+    """Fill the filesystem, then give back ``leave`` bytes."""
+    filler = folder / "filler"
+    with filler.open("wb") as out:
+        try:
+            while True:
+                out.write(b"\0" * 65536)
+                out.flush()
+        except OSError:
+            pass
+    size = filler.stat().st_size
+    os.truncate(filler, max(0, size - leave))
+    return filler
+
+
+def _write(service: Serve, pid: str) -> dict:
+    response = service.post(CREATE, {"input": {"id": pid, "name": "Disk"}})
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def test_a_full_disk_makes_the_store_read_only_until_space_is_freed(
+        small_disk: Path, served: list[Serve]) -> None:
+    service = Serve(small_disk / "data", small_disk.parent / "serve.log",
+                    env={"CRMGRAPH_STORE_MIN_FREE_MB": "4"})
+    served.append(service)
+    try:
+        service.wait_ready()
+        acknowledged = {f"person:disk-{i}" for i in range(20)}
+        for pid in acknowledged:
+            assert "errors" not in _write(service, pid)
+        filler = _fill(small_disk, leave=1 << 20)  # 1 MB free: below the 4 MB the service keeps
+        time.sleep(0.5)  # the free-space figure is cached for 0.25 s
+        for i in range(30):
+            body = _write(service, f"person:refused-{i}")
+            assert body["data"] is None or body["data"].get("createPerson") is None
+            assert [e["extensions"]["code"] for e in body["errors"]] == ["STORE_READ_ONLY"], body
+            assert "disk" in body["errors"][0]["message"]
+        assert service.ids("person:disk-") == acknowledged  # reads keep working
+        assert service.ids("person:refused-") == set()
+        assert service.ready() == 200
+        filler.unlink()
+        time.sleep(0.5)
+        assert "errors" not in _write(service, "person:disk-after")
+        assert service.ids("person:disk-") == acknowledged | {"person:disk-after"}
+        assert service.proc.poll() is None
+        log = service.log.read_text()
+        assert "exited with code" not in log, log  # the store never went down
+        assert log.count("refusing writes until space is freed") == 1, log
+        assert log.count("accepting writes") == 1, log
+        assert "Traceback" not in log
+    finally:
+        assert service.stop() == 0
+
+
+def test_a_disk_filled_past_the_guard_loses_no_acknowledged_write(
+        small_disk: Path, served: list[Serve]) -> None:
+    """Without the free-space guard the store exits on its first failed append: the
+    supervisor starts it again, and what it acknowledged before is all there."""
+    service = Serve(small_disk / "data", small_disk.parent / "serve.log",
+                    env={"CRMGRAPH_STORE_MIN_FREE_MB": "0"})
+    served.append(service)
+    try:
+        service.wait_ready()
+        filler = _fill(small_disk, leave=8 << 10)
+        acknowledged: set[str] = set()
+        codes: set[str] = set()
+        for i in range(100):  # about 300 bytes of log each: the disk fills after a few dozen
+            body = _write(service, f"person:past-{i}")
+            if "errors" in body:
+                codes |= {e["extensions"]["code"] for e in body["errors"]}
+            else:
+                acknowledged.add(f"person:past-{i}")
+        assert codes == {"STORE_UNAVAILABLE"}, codes
+        filler.unlink()
+        service.wait_ready()
+        deadline = time.monotonic() + 30
+        while errors := _write(service, "person:past-after").get("errors"):  # until the store is back
+            if errors[0]["extensions"]["code"] == "DUPLICATE_ID":
+                break  # an earlier try landed though its answer was lost with the connection
+            assert time.monotonic() < deadline, errors
+            time.sleep(0.2)
+        assert acknowledged | {"person:past-after"} <= service.ids("person:past-")
+        assert "exited with code" in service.log.read_text()
+    finally:
+        assert service.stop() == 0

