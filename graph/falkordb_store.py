@@ -130,7 +130,9 @@ class FalkorDBStore(Store):
         try:
             await asyncio.wait_for(self._graph.ro_query("RETURN 1", timeout=max(1, int(deadline * 1000))),
                                    timeout=deadline)
-        except (*_UNAVAILABLE, TimeoutError, ResponseError) as exc:
+        except ResponseError:
+            pass  # it answered (an error such as a graph never written to): it is up
+        except (*_UNAVAILABLE, TimeoutError) as exc:
             self._went_away(exc)
             raise StoreUnavailableError(f"FalkorDB did not answer within {deadline:g} s: "
                                         f"{exc or type(exc).__name__}") from exc

