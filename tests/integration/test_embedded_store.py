@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import time
@@ -222,3 +223,25 @@ async def test_restart_after_kill_9_and_the_pool_reconnects(tmp_path: Path) -> N
     finally:
         await store.close()
         server.stop()
+
+
+async def test_ping_is_unready_while_every_store_thread_is_busy(tmp_path: Path) -> None:
+    """A PING is answered by redis itself; readiness asks for a trivial graph query, which
+    waits for a FalkorDB worker thread: busy threads mean not ready, within the deadline."""
+    with EmbeddedFalkorDB(tmp_path) as server:
+        store = FalkorDBStore(str(server.socket_path), "busy", read_timeout=3)
+        try:
+            await store.ensure_schema()
+            threads = int((await store._db.connection.execute_command("GRAPH.CONFIG", "GET", "THREAD_COUNT"))[1])
+            hogs = [asyncio.create_task(store.read(_SLOW_READ)) for _ in range(threads)]
+            await asyncio.sleep(0.3)  # let them start
+            started = time.monotonic()
+            with pytest.raises(StoreUnavailableError, match="within 0.5 s"):
+                await store.ping(deadline=0.5)
+            assert time.monotonic() - started < 2.0
+            for hog in hogs:
+                with pytest.raises(QueryTimeoutError):
+                    await hog
+            await store.ping(deadline=1.0)  # ready again once they were stopped
+        finally:
+            await store.close()
