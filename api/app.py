@@ -8,11 +8,13 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
+from api.logs import RequestIdMiddleware, configure_logging
 from api.settings import Mode, Settings, load_settings
 from graph.connect import open_store
 from graph.cypher.compiler import Compiler, Limits
@@ -32,6 +34,7 @@ class CRMGraphQL(GraphQL[Context, None]):
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or load_settings()
+    configure_logging()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -45,6 +48,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             graph_name=settings.graph_name,
             start_timeout=settings.store_start_timeout,
             read_timeout=settings.query_timeout,
+            write_timeout=settings.write_timeout,
+            min_free_bytes=int(settings.store_min_free_mb * 1024 * 1024),
         ) as store:
             app.state.store = store
             app.state.compiler = Compiler(store.dialect, Limits(max_page_size=settings.max_page_size))
@@ -54,8 +59,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         return JSONResponse({"status": "ok"})
 
     async def readyz(request: Request) -> JSONResponse:
+        # Ready = the store answers a trivial query within 1 s (not just a PING).
         try:
-            await request.app.state.store.ping()
+            await request.app.state.store.ping(deadline=1.0)
         except (StoreUnavailableError, AttributeError) as exc:
             return JSONResponse({"status": "unavailable", "reason": str(exc)}, status_code=503)
         return JSONResponse({"status": "ready", "store": request.app.state.store.dialect.name})
@@ -75,6 +81,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/graphql", graphql, methods=["GET", "POST"]),
         ],
         lifespan=lifespan,
+        middleware=[Middleware(RequestIdMiddleware)],
     )
     app.state.settings = settings
     return app

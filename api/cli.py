@@ -6,7 +6,6 @@ import asyncio
 import os
 import signal
 import sys
-import threading
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -53,9 +52,13 @@ def serve(
     import uvicorn
 
     from api.app import STORE_SOCKET_ENV
+    from api.logs import configure_logging
+    from graph.supervisor import StoreSupervisor
 
     settings = _settings(host=host, port=port, data_dir=data_dir)
+    configure_logging()
     embedded: EmbeddedFalkorDB | None = None
+    supervisor: StoreSupervisor | None = None
     if settings.embedded:
         # One store for every worker: this process owns it, workers reach it by socket.
         embedded = EmbeddedFalkorDB(settings.data_dir, settings.store_start_timeout)
@@ -63,7 +66,10 @@ def serve(
             os.environ[STORE_SOCKET_ENV] = str(embedded.start())
         except EmbeddedStoreError as exc:
             _fail(str(exc))
-        _watch(embedded)
+        # If the store dies under the running service, it is started again (with backoff)
+        # while the service answers STORE_UNAVAILABLE and /readyz 503.
+        supervisor = StoreSupervisor(embedded)
+        supervisor.start()
     try:
         if seed:
             counts = asyncio.run(_seed(settings))
@@ -81,10 +87,8 @@ def serve(
         except _StopRequested:
             pass
     finally:
-        if embedded is not None:
-            embedded.stop()
-    if embedded is not None and embedded.died:
-        _fail("the embedded store stopped unexpectedly; see its log in the data folder")
+        if supervisor is not None:
+            supervisor.stop()
 
 
 class _StopRequested(Exception):
@@ -93,22 +97,6 @@ class _StopRequested(Exception):
 
 def _stop_requested(signum: int, _frame: object) -> None:
     raise _StopRequested(signum)
-
-
-def _watch(embedded: EmbeddedFalkorDB) -> None:
-    """If the store dies under a running service, stop the service rather than serve errors."""
-    proc = embedded.process
-
-    def wait() -> None:
-        if proc is None:
-            return
-        proc.wait()
-        if embedded.process is proc:  # not a stop we asked for
-            embedded.died = True
-            console.print(f"[red]error:[/red] embedded FalkorDB exited with code {proc.returncode}")
-            os.kill(os.getpid(), signal.SIGTERM)
-
-    threading.Thread(target=wait, name="store-watch", daemon=True).start()
 
 
 async def _seed(settings: Settings, synthetic: dict[str, int | None] | None = None) -> dict[str, int]:

@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+LONGEST_STATEMENT_MS = 600_000  # the store's TIMEOUT_MAX; settings allow at most 600 s
 SOCKET_NAME = "falkordb.sock"
 LOCK_NAME = "crmgraph.lock"
 LOG_NAME = "falkordb.log"
@@ -79,6 +80,30 @@ class EmbeddedFalkorDB:
                 "choose a shorter CRMGRAPH_DATA_DIR"
             )
         self._acquire_lock()
+        try:
+            self._launch(server, module)
+        except BaseException:
+            self._release_lock()
+            raise
+        return self.socket_path
+
+    def restart(self) -> Path:
+        """Start the server again after it died, on the same folder, keeping the folder lock.
+
+        The append-only file is replayed, so every write it acknowledged is back; a
+        command cut short by the crash was never acknowledged and is dropped
+        (``aof-load-truncated``).
+        """
+        if self._lock_fd is None:
+            raise EmbeddedStoreError("restart() is for a store this object started")
+        if self.alive():
+            return self.socket_path
+        self.process = None
+        server, module = _binaries()
+        self._launch(server, module)
+        return self.socket_path
+
+    def _launch(self, server: Path, module: Path) -> None:
         self.socket_path.unlink(missing_ok=True)  # stale, from a process that was killed
         args = [
             str(server),
@@ -92,7 +117,11 @@ class EmbeddedFalkorDB:
             # rewritten as a snapshot, which loads in a fraction of the time.
             "--auto-aof-rewrite-min-size", "16mb",
             "--save", "",
+            "--aof-load-truncated", "yes",
             "--loadmodule", str(module),
+            # Writes obey their statement timeout only while TIMEOUT_MAX is set (FalkorDB
+            # 4.16); every statement the adapter sends carries its own, lower, timeout.
+            "TIMEOUT_MAX", str(LONGEST_STATEMENT_MS),
             "--daemonize", "no",
         ]
         try:
@@ -106,14 +135,12 @@ class EmbeddedFalkorDB:
                     start_new_session=True,  # Ctrl-C reaches only us; we stop it in order
                 )
         except OSError as exc:
-            self._release_lock()
             raise EmbeddedStoreError(f"could not start FalkorDB ({server}): {exc}") from exc
         try:
             self._wait_ready()
         except BaseException:
-            self.stop()
+            self._terminate()
             raise
-        return self.socket_path
 
     def _acquire_lock(self) -> None:
         fd = os.open(self.data_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
@@ -170,6 +197,10 @@ class EmbeddedFalkorDB:
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop the server (SIGTERM lets it flush the append-only file), then free the lock."""
+        self._terminate(timeout)
+        self._release_lock()
+
+    def _terminate(self, timeout: float = 10.0) -> None:
         proc, self.process = self.process, None
         if proc is not None and proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
@@ -179,7 +210,6 @@ class EmbeddedFalkorDB:
                 proc.kill()
                 proc.wait()
         self.socket_path.unlink(missing_ok=True)
-        self._release_lock()
 
     def __enter__(self) -> EmbeddedFalkorDB:
         self.start()

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
 from collections.abc import Awaitable
+from pathlib import Path
 from typing import Any
 
 from falkordb.asyncio import FalkorDB
@@ -13,9 +16,21 @@ from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from graph.cypher.dialect import FALKORDB
+from graph.embedded import LONGEST_STATEMENT_MS
 from graph.falkordb_params import header as fast_header
 from graph.model import INDEXES
-from graph.store import QueryTimeoutError, Record, Store, StoreUnavailableError
+from graph.store import (
+    QueryTimeoutError,
+    Record,
+    Store,
+    StoreReadOnlyError,
+    StoreUnavailableError,
+    client_wait,
+)
+
+log = logging.getLogger("crmgraph.store")
+
+_UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, OSError)
 
 
 async def _unless(call: Awaitable[Any], phrase: str) -> None:
@@ -30,42 +45,114 @@ async def _unless(call: Awaitable[Any], phrase: str) -> None:
 class FalkorDBStore(Store):
     dialect = FALKORDB
 
-    def __init__(self, socket_path: str, graph: str = "crm", max_connections: int = 32) -> None:
+    def __init__(self, socket_path: str, graph: str = "crm", max_connections: int = 32, *,
+                 read_timeout: float = 10.0, write_timeout: float = 10.0,
+                 min_free_bytes: int = 0) -> None:
         super().__init__()
-        pool = BlockingConnectionPool(
+        self._pool = BlockingConnectionPool(
             connection_class=UnixDomainSocketConnection,
             path=socket_path, max_connections=max_connections, timeout=30, decode_responses=True,
         )
-        self._db = FalkorDB(connection_pool=pool)
+        self._db = FalkorDB(connection_pool=self._pool)
         self._graph = self._db.select_graph(graph)
         client_header = self._graph._build_params_header
         self._graph._build_params_header = lambda params: fast_header(params, client_header)  # type: ignore[method-assign]
         self.graph_name = graph
+        # The socket lives in the data folder: that is the disk writes must leave room on.
+        self.space = DiskSpaceGuard(Path(socket_path).parent, min_free_bytes)
+        self._unavailable = False  # logged once per outage, not once per request
+        self.read_timeout = read_timeout
+        self.write_timeout = write_timeout
+
+    @property
+    def read_timeout(self) -> float:  # type: ignore[override]
+        return self._read_timeout
+
+    @read_timeout.setter
+    def read_timeout(self, seconds: float) -> None:
+        self._read_timeout = seconds
+        self._set_socket_timeout()
+
+    @property
+    def write_timeout(self) -> float:  # type: ignore[override]
+        return self._write_timeout
+
+    @write_timeout.setter
+    def write_timeout(self, seconds: float) -> None:
+        self._write_timeout = seconds
+        self._set_socket_timeout()
+
+    def _set_socket_timeout(self) -> None:
+        # The client waits longer than the store's own limit, so a slow statement ends as
+        # QUERY_TIMEOUT (stopped in the store), never as a socket timeout that abandons it.
+        longest = max(getattr(self, "_read_timeout", 0.0), getattr(self, "_write_timeout", 0.0))
+        self._pool.connection_kwargs["socket_timeout"] = client_wait(longest)
 
     async def _run(self, query: str, params: dict[str, Any], *, write: bool) -> list[Record]:
+        limit = self.write_timeout if write else self.read_timeout
+        if write:
+            self.space.check()
         try:
             if write:
-                result = await self._graph.query(query, params)
+                result = await self._graph.query(query, params, timeout=int(limit * 1000))
             else:
-                result = await self._graph.ro_query(query, params, timeout=int(self.read_timeout * 1000))
-        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+                result = await self._graph.ro_query(query, params, timeout=int(limit * 1000))
+        except _UNAVAILABLE as exc:
+            self._went_away(exc)
             raise StoreUnavailableError(f"FalkorDB did not answer: {exc}") from exc
         except ResponseError as exc:
-            if "timed out" in str(exc):
-                raise QueryTimeoutError(self.read_timeout) from exc
-            if not write and "empty key" in str(exc):
+            self._came_back()
+            text = str(exc)
+            if "timed out" in text:
+                raise QueryTimeoutError(limit) from exc
+            if not write and "empty key" in text:
                 return []  # the graph has never been written to: nothing to read
+            if write and _refused_for_disk(text):
+                raise StoreReadOnlyError("the store refuses writes: its disk is full") from exc
             raise
+        self._came_back()
         columns = [h[1] if isinstance(h, list | tuple) else h for h in result.header]
         return [dict(zip(columns, row, strict=True)) for row in result.result_set]
 
-    async def ping(self) -> None:
+    def _went_away(self, exc: BaseException) -> None:
+        if not self._unavailable:
+            self._unavailable = True
+            log.warning("the graph store does not answer (%s); answering STORE_UNAVAILABLE until it is back",
+                        exc or type(exc).__name__)
+
+    def _came_back(self) -> None:
+        if self._unavailable:
+            self._unavailable = False
+            log.warning("the graph store answers again")
+
+    async def ping(self, deadline: float = 1.0) -> None:
+        """A trivial graph query, not a PING: it needs a free FalkorDB worker thread to answer."""
         try:
-            await asyncio.wait_for(self._db.connection.ping(), timeout=2)
-        except (RedisConnectionError, RedisTimeoutError, OSError, TimeoutError) as exc:
-            raise StoreUnavailableError(f"FalkorDB did not answer: {exc}") from exc
+            await asyncio.wait_for(self._graph.ro_query("RETURN 1", timeout=max(1, int(deadline * 1000))),
+                                   timeout=deadline)
+        except ResponseError:
+            pass  # it answered (an error such as a graph never written to): it is up
+        except (*_UNAVAILABLE, TimeoutError) as exc:
+            self._went_away(exc)
+            raise StoreUnavailableError(f"FalkorDB did not answer within {deadline:g} s: "
+                                        f"{exc or type(exc).__name__}") from exc
+        self._came_back()
+
+    async def _ensure_time_limits(self) -> None:
+        """Writes obey a statement's ``timeout`` only while the store's TIMEOUT_MAX is set.
+
+        FalkorDB 4.16 stops a read at its ``timeout`` argument always, but a write only
+        when TIMEOUT_MAX is non-zero (tried: with TIMEOUT_MAX 0 a write given 500 ms ran
+        its full 640 ms). ``graph.embedded`` starts the store with it; a store started
+        another way gets it here (it can be set at run time).
+        """
+        connection = self._db.connection
+        current = await connection.execute_command("GRAPH.CONFIG", "GET", "TIMEOUT_MAX")
+        if int(current[1]) < LONGEST_STATEMENT_MS:  # 0 is "no limit", and writes then ignore theirs
+            await connection.execute_command("GRAPH.CONFIG", "SET", "TIMEOUT_MAX", LONGEST_STATEMENT_MS)
 
     async def ensure_schema(self) -> None:
+        await self._ensure_time_limits()
         # A graph key exists only once something was written: create it with the first index.
         try:
             existing = (await self._graph.list_indices()).result_set
@@ -121,7 +208,56 @@ class FalkorDBStore(Store):
         raise RuntimeError("unique constraints still pending after 30s")
 
     async def clear(self) -> None:
-        await self._graph.query("MATCH (n) DETACH DELETE n")
+        await self._graph.query("MATCH (n) DETACH DELETE n", timeout=LONGEST_STATEMENT_MS)
 
     async def close(self) -> None:
         await self._db.connection.aclose()
+
+
+def _refused_for_disk(text: str) -> bool:
+    """Redis refuses writes with MISCONF after a failed persistence write."""
+    return text.startswith("MISCONF") or "AOF" in text and "error" in text.lower()
+
+
+class DiskSpaceGuard:
+    """Refuse writes while the data folder's disk has less than ``min_free_bytes`` free.
+
+    Redis with ``appendfsync always`` exits when it cannot append to its log ("Can't
+    recover from AOF write error"), which would take reads down with it. Checking the
+    free space before each write keeps the store up and read-only instead; the check is
+    one ``statvfs`` call, cached for a fraction of a second.
+    """
+
+    def __init__(self, folder: Path, min_free_bytes: int, cache_seconds: float = 0.25) -> None:
+        self.folder = folder
+        self.min_free_bytes = min_free_bytes
+        self._cache_seconds = cache_seconds
+        self._checked_at = -1e9
+        self._free = 0
+        self._refusing = False
+
+    def free_bytes(self) -> int:
+        stat = os.statvfs(self.folder)
+        return stat.f_bavail * stat.f_frsize
+
+    def check(self) -> None:
+        if self.min_free_bytes <= 0:
+            return
+        now = asyncio.get_running_loop().time()
+        if now - self._checked_at > self._cache_seconds:
+            try:
+                self._free = self.free_bytes()
+            except OSError:  # the folder is gone: the write will tell what happened
+                return
+            self._checked_at = now
+        if self._free < self.min_free_bytes:
+            if not self._refusing:
+                self._refusing = True
+                log.warning("the store's disk has %d kB free (below %d kB): refusing writes until space is freed",
+                            self._free // 1024, self.min_free_bytes // 1024)
+            raise StoreReadOnlyError(
+                f"the store's disk is nearly full ({self._free // 1024} kB free); writes are refused "
+                "until space is freed, reads still work")
+        if self._refusing:
+            self._refusing = False
+            log.warning("the store's disk has %d kB free again: accepting writes", self._free // 1024)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from neo4j import AsyncGraphDatabase, Query, RoutingControl
@@ -12,6 +13,7 @@ from graph.model import INDEXES
 from graph.store import QueryTimeoutError, Record, Store, StoreUnavailableError
 
 _CONSTRAINT = "CREATE CONSTRAINT {name} IF NOT EXISTS FOR (n:{label}) REQUIRE n.{prop} IS UNIQUE"
+_SCHEMA_TIMEOUT = 330.0  # awaitIndexes waits up to 300 s itself
 _INDEX = "CREATE INDEX {name} IF NOT EXISTS FOR (n:{label}) ON (n.{prop})"
 
 
@@ -41,11 +43,16 @@ class Neo4jStore(Store):
             raise StoreUnavailableError(f"Neo4j did not answer: {exc}") from exc
 
     async def _run(self, query: str, params: dict[str, Any], *, write: bool) -> list[Record]:
+        return await self._execute(query, params, write=write,
+                                   timeout=self.write_timeout if write else self.read_timeout)
+
+    async def _execute(self, query: str, params: dict[str, Any], *, write: bool, timeout: float) -> list[Record]:
+        """One auto-committed transaction the server stops (and rolls back) after ``timeout`` s."""
         if not query.startswith("CYPHER "):
             query = f"CYPHER 5\n{query}"  # the dialect the compiler writes, whatever the db default
         try:
             result = await self._driver.execute_query(
-                Query(query, timeout=None if write else self.read_timeout),  # type: ignore[arg-type]
+                Query(query, timeout=timeout),  # type: ignore[arg-type]
                 params, database_=self._database,
                 routing_=RoutingControl.WRITE if write else RoutingControl.READ,
             )
@@ -53,20 +60,20 @@ class Neo4jStore(Store):
             raise StoreUnavailableError(f"Neo4j did not answer: {exc}") from exc
         except ClientError as exc:
             if "TransactionTimedOut" in (exc.code or ""):
-                raise QueryTimeoutError(self.read_timeout) from exc
+                raise QueryTimeoutError(timeout) from exc
             raise
         return [record.data() for record in result.records]
 
-    async def ping(self) -> None:
+    async def ping(self, deadline: float = 1.0) -> None:
         try:
-            await self._driver.verify_connectivity()
-        except (ServiceUnavailable, OSError) as exc:
-            raise StoreUnavailableError(f"Neo4j did not answer: {exc}") from exc
+            await asyncio.wait_for(self._execute("RETURN 1", {}, write=False, timeout=deadline), deadline)
+        except (ServiceUnavailable, OSError, TimeoutError, QueryTimeoutError) as exc:
+            raise StoreUnavailableError(f"Neo4j did not answer within {deadline:g} s: {exc}") from exc
 
     async def ensure_schema(self) -> None:
         for statement in schema_statements():
-            await self._run(statement, {}, write=True)
-        await self._run("CALL db.awaitIndexes(300)", {}, write=True)
+            await self._execute(statement, {}, write=True, timeout=_SCHEMA_TIMEOUT)
+        await self._execute("CALL db.awaitIndexes(300)", {}, write=True, timeout=_SCHEMA_TIMEOUT)
 
     async def clear(self) -> None:
         # CALL { } IN TRANSACTIONS needs an auto-commit transaction, hence session.run.

@@ -19,12 +19,26 @@ class StoreUnavailableError(RuntimeError):
     """The database did not answer."""
 
 
+class StoreReadOnlyError(RuntimeError):
+    """Writes are refused for now (the store's disk is nearly full); reads still work."""
+
+
 class QueryTimeoutError(RuntimeError):
-    """A read ran past the statement time limit and was stopped by the database."""
+    """A statement ran past its time limit and was stopped by the database."""
 
     def __init__(self, seconds: float) -> None:
         super().__init__(f"the query ran past the {seconds:g} s limit and was stopped")
         self.seconds = seconds
+
+
+def client_wait(limit: float) -> float:
+    """How long a client waits for a statement the store limits to ``limit`` seconds.
+
+    The store starts a statement's clock when a worker thread picks it up, not when it
+    arrives, so a statement may first wait in the store's queue: the client allows one
+    more ``limit`` for that, plus two seconds, and only then calls the store unavailable.
+    """
+    return 2 * limit + 2.0
 
 
 class Store(ABC):
@@ -32,6 +46,7 @@ class Store(ABC):
 
     dialect: Dialect
     read_timeout: float = 10.0  # seconds a read may run before the database stops it
+    write_timeout: float = 10.0  # seconds a write may run before the database stops it (and undoes it)
 
     def __init__(self) -> None:
         self._listeners: list[StatementListener] = []
@@ -67,8 +82,8 @@ class Store(ABC):
     async def _run(self, query: str, params: dict[str, Any], *, write: bool) -> list[Record]: ...
 
     @abstractmethod
-    async def ping(self) -> None:
-        """Raise StoreUnavailableError unless the database answers."""
+    async def ping(self, deadline: float = 1.0) -> None:
+        """Raise StoreUnavailableError unless the database answers a trivial query within ``deadline`` s."""
 
     @abstractmethod
     async def ensure_schema(self) -> None:

@@ -8,7 +8,7 @@ from typing import TypeVar
 from graphql import GraphQLError
 
 from graph.cypher.errors import QueryInputError
-from graph.store import QueryTimeoutError, StoreUnavailableError
+from graph.store import QueryTimeoutError, StoreReadOnlyError, StoreUnavailableError
 
 T = TypeVar("T")
 
@@ -26,6 +26,8 @@ async def translating(call: Callable[[], Awaitable[T]]) -> T:
     except QueryTimeoutError as exc:
         raise GraphQLError(f"{exc}; ask for less (smaller depth, pages or window)",
                            extensions={"code": "QUERY_TIMEOUT"}) from exc
+    except StoreReadOnlyError as exc:
+        raise GraphQLError(f"{exc}", extensions={"code": "STORE_READ_ONLY"}) from exc
     except StoreUnavailableError as exc:
         raise GraphQLError("the graph store is unavailable; try again shortly",
                            extensions={"code": "STORE_UNAVAILABLE"}) from exc

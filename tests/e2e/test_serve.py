@@ -132,21 +132,6 @@ def test_bad_setting_names_the_variable(tmp_path: Path) -> None:
     assert "CRMGRAPH_PORT" in result.stderr
 
 
-def test_store_that_dies_under_the_service_stops_it(tmp_path: Path, services: list[Service]) -> None:
-    service = Service(tmp_path)
-    services.append(service)
-    service.wait_ready()
-    owner = int((tmp_path / "crmgraph.lock").read_text())
-    assert owner == service.proc.pid
-    store_pids = subprocess.run(["pgrep", "-P", str(owner), "-f", "redis-server"], capture_output=True,
-                                text=True).stdout.split()
-    assert store_pids
-    os.kill(int(store_pids[0]), signal.SIGKILL)
-    code, out = service.proc.wait(60), service.proc.stdout.read()  # type: ignore[union-attr]
-    assert code != 0
-    assert "embedded FalkorDB exited" in out
-
-
 def test_workers_share_one_embedded_store(tmp_path: Path, services: list[Service]) -> None:
     service = Service(tmp_path, "--seed", "--workers", "2")
     services.append(service)
