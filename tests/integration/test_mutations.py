@@ -15,7 +15,7 @@ from seeds.loader import load
 from seeds.stories import build
 from tests.conftest import GraphQLClient
 
-COUNTS = "MATCH (n) OPTIONAL MATCH (n)-[r]->() RETURN count(DISTINCT n) AS nodes, count(r) AS rels"
+COUNTS = "MATCH (n:Entity) OPTIONAL MATCH (n)-[r]->() RETURN count(DISTINCT n) AS nodes, count(r) AS rels"  # graph data, not the audit trail
 
 
 @pytest.fixture

@@ -145,3 +145,100 @@ async def test_the_same_documents_as_admin_reach_outside_the_scope(graph: tuple[
             outside += sum(1 for obj in walk(result.data) if isinstance(obj.get("id"), str)
                            and obj["id"] not in visible)
     assert outside > 50
+
+
+ID_ARGUMENTS = {"id", "companyId", "partyId", "productId", "from", "to", "touched"}
+SMALL_INTS = {"first": 10, "maxDepth": DEPTH, "limit": 50, "customersPerIntermediary": 5}
+
+
+def with_real_ids(schema: Any, document: str, ids: list[str]) -> str:
+    """The document with every id argument replaced by one of ``ids`` (in turn), page
+    sizes and depths brought into range, cursors dropped, and ``id`` selected wherever it
+    can be, so random documents reach real nodes and show which ones they reached."""
+    from graphql import (
+        REMOVE,
+        ArgumentNode,
+        FieldNode,
+        IntValueNode,
+        NameNode,
+        SelectionSetNode,
+        StringValueNode,
+        TypeInfo,
+        TypeInfoVisitor,
+        Visitor,
+        get_named_type,
+        parse,
+        print_ast,
+        visit,
+    )
+
+    info = TypeInfo(schema)
+    turn = iter(range(10**6))
+
+    class Swap(Visitor):
+        def enter_argument(self, node: ArgumentNode, *_args: Any) -> Any:
+            name = node.name.value
+            if name == "productId" or name == "after":
+                return REMOVE
+            if name in ID_ARGUMENTS:
+                return ArgumentNode(name=node.name, value=StringValueNode(value=ids[next(turn) % len(ids)]))
+            if name in SMALL_INTS and isinstance(node.value, IntValueNode):
+                bound = SMALL_INTS[name]
+                return ArgumentNode(name=node.name, value=IntValueNode(value=str(1 + abs(int(node.value.value)) % bound)))
+            return None
+
+        def leave_selection_set(self, node: SelectionSetNode, *_args: Any) -> Any:
+            parent = get_named_type(info.get_type())
+            fields = getattr(parent, "fields", {})
+            have = {s.name.value for s in node.selections if isinstance(s, FieldNode) and s.alias is None}
+            if "id" in fields and "id" not in have:
+                return SelectionSetNode(selections=(*node.selections, FieldNode(name=NameNode(value="id"))))
+            return None
+
+    return print_ast(visit(parse(document), TypeInfoVisitor(info, Swap())))
+
+
+async def test_random_documents_roam_only_the_scope(graph: tuple[Store, Snapshot], schema: strawberry.Schema,
+                                                    falkordb_server: EmbeddedFalkorDB) -> None:
+    """Property-based: documents drawn by hypothesis-graphql from the schema's
+    partner-allowed root fields, with real ids in and out of the scope, as a partner."""
+    import asyncio
+
+    import hypothesis_graphql
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    _, snap = graph
+    company = partners(snap)[1]
+    visible, _ = partner_scope(snap, company, DEPTH)
+    allowed = visible | set(snap.indirect(company, DEPTH))
+    rng = random.Random(9)
+    ids = [company, *rng.sample(sorted(visible), min(30, len(visible))),
+           *rng.sample(sorted(set(snap.labels) - visible), 30)]
+    access = Access(Role.PARTNER, company_id=company, scope_depth=DEPTH)
+    roots = [f for f in schema._schema.query_type.fields if Role.PARTNER in allowed_roles("query", f)]
+    seen = {"ids": 0}
+
+    @settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+    @given(document=hypothesis_graphql.from_schema(schema._schema, fields=roots, allow_x00=False),
+           shift=st.integers(0, len(ids) - 1))
+    def roam(document: str, shift: int) -> None:
+        text = with_real_ids(schema._schema, document, ids[shift:] + ids[:shift])
+
+        async def go() -> Any:
+            store = FalkorDBStore(str(falkordb_server.socket_path), "partner")
+            try:
+                return await GraphQLClient(schema, store).execute(text, access=access)
+            finally:
+                await store.close()
+
+        result = asyncio.run(go())
+        for error in result.errors or []:
+            assert error.original_error is None or (error.extensions or {}).get("code"), (text, error)
+        for obj in walk(result.data):
+            if isinstance(obj.get("id"), str):
+                assert obj["id"] in allowed, (text, obj["id"])
+                seen["ids"] += 1
+
+    await asyncio.to_thread(roam)
+    assert seen["ids"] > 100  # the walk reached real nodes
