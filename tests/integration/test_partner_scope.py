@@ -242,3 +242,30 @@ async def test_random_documents_roam_only_the_scope(graph: tuple[Store, Snapshot
 
     await asyncio.to_thread(roam)
     assert seen["ids"] > 100  # the walk reached real nodes
+
+
+async def test_filters_and_sort_keys_cannot_read_what_is_hidden(graph: tuple[Store, Snapshot],
+                                                                schema: strawberry.Schema) -> None:
+    """A partner filtering its customers by a property it may not see finds nothing, and
+    ordering by it orders by name and id only: filters and sort keys read the masked value."""
+    store, snap = graph
+    client = GraphQLClient(schema, store)
+    for company in partners(snap):
+        visible, full = partner_scope(snap, company, DEPTH)
+        hidden = sorted(p for p in visible - full if "Person" in snap.labels[p] and snap.props[p].get("city"))
+        if hidden:
+            break
+    else:
+        pytest.fail("no partner with customers that have a city")
+    access = Access(Role.PARTNER, company_id=company, scope_depth=DEPTH)
+    query = "query($city: String) { people(filter: {city: {eq: $city}}) { totalCount nodes { id } } }"
+    variables = {"city": snap.props[hidden[0]]["city"]}
+    assert (await client.data(query, variables))["people"]["totalCount"] >= 1  # as admin
+    found = (await client.data(query, variables, access=access))["people"]
+    assert hidden[0] not in {n["id"] for n in found["nodes"]}
+    assert {n["id"] for n in found["nodes"]} <= full and found["totalCount"] == len(found["nodes"])
+    page = await client.data("{ people(first: 100, orderBy: [{field: CITY}]) { nodes { id name city } } }",
+                             access=access)
+    rows = [(n["name"] or "", n["id"]) for n in page["people"]["nodes"] if n["city"] is None]
+    ids = [i for _, i in rows]
+    assert len(ids) >= 1 and ids == sorted(ids)  # every hidden city sorts as the same null; the id breaks ties
