@@ -60,9 +60,9 @@ def _arg(args: dict[str, Any], name: str, default: int) -> int:
 
 
 def traversal_cost(field_name: str, args: dict[str, Any]) -> Cost | None:
-    """The cost of a traversal or whole-base root field, from its arguments (Python
+    """The cost of a traversal or whole-base root field, from its arguments (GraphQL
     names); None for a field that is not one."""
-    depth = _arg(args, "max_depth", DEFAULT_DEPTH)
+    depth = _arg(args, "maxDepth", DEFAULT_DEPTH)
     limit = _arg(args, "limit", DEFAULT_LIMIT)
     if field_name == "supplyChain":
         return Cost(depth * limit, 2 * limit)  # nodes and the edges among them
@@ -72,10 +72,10 @@ def traversal_cost(field_name: str, args: dict[str, Any]) -> Cost | None:
         return Cost(HEAVY_TRAVERSAL * depth * limit, 4 * limit)  # companies, products, orders, customers
     if field_name == "indirectCustomers":
         first = _arg(args, "first", 20)
-        per = _arg(args, "customers_per_intermediary", 10)
+        per = _arg(args, "customersPerIntermediary", 10)
         return Cost(HEAVY_TRAVERSAL * depth * DEFAULT_LIMIT + first * (per + 1), first * (per + depth + 1))
     if field_name == "shortestPath":
-        depth = _arg(args, "max_depth", 4)
+        depth = _arg(args, "maxDepth", 4)
         return Cost(PATH_BASE * 2 ** min(depth, 20), 2 * depth + 1)
     if field_name == "segmentSummary":
         return Cost(SEGMENT_SUMMARY, 16)
