@@ -1,0 +1,55 @@
+"""The budget follows the caller's role (``Context.access``), and a refused request sends
+no statement to the store; an allowed one reports what it cost."""
+
+from __future__ import annotations
+
+import strawberry
+
+from graph.access import Access, Role
+from graph.cost import CostBudgets
+from graph.cypher.compiler import Compiler
+from graph.store import Store
+from schema import build_schema
+from schema.context import Context
+
+BUDGETS = CostBudgets(per_role={Role.ADMIN: 50_000, Role.EDITOR: 50_000, Role.ANALYST: 500, Role.PARTNER: 50})
+LIST = "{ people(first: 30) { nodes { id orders(first: 10) { nodes { id } } } } }"  # 31 + 31 x 11 rows
+
+
+async def run(schema: strawberry.Schema, store: Store, role: Role, query: str) -> tuple[object, list[str]]:
+    sent: list[str] = []
+    stop = store.add_listener(lambda q, _p: sent.append(q))
+    try:
+        context = Context(store, Compiler(store.dialect), access=Access(role, subject="tester"))
+        return await schema.execute(query, context_value=context), sent
+    finally:
+        stop()
+
+
+async def test_each_role_gets_its_own_budget(seeded_store: Store) -> None:
+    schema = build_schema(budgets=BUDGETS)
+    allowed, sent = await run(schema, seeded_store, Role.ADMIN, LIST)
+    assert allowed.errors is None and len(sent) == 1
+    assert allowed.extensions["cost"] == {"requested": 372, "budget": 50_000, "rows": 372, "maxRows": 50_000}
+
+    refused, sent = await run(schema, seeded_store, Role.PARTNER, LIST)
+    assert refused.data is None and sent == []
+    error = refused.errors[0]
+    assert error.extensions == {"code": "QUERY_TOO_COSTLY", "estimate": 372, "budget": 50}
+    assert "372" in error.message and "partner" in error.message
+
+    analyst, _ = await run(schema, seeded_store, Role.ANALYST, LIST)
+    assert analyst.errors is None and analyst.extensions["cost"]["budget"] == 500
+
+
+async def test_the_rows_bound_holds_whatever_the_budget(seeded_store: Store) -> None:
+    schema = build_schema(budgets=CostBudgets(per_role={Role.ADMIN: 10**9}, max_rows=100))
+    refused, sent = await run(schema, seeded_store, Role.ADMIN, LIST)
+    assert sent == [] and refused.errors[0].extensions == {
+        "code": "RESULT_TOO_LARGE", "limit": "rows", "estimate": 372, "maxRows": 100}
+
+
+async def test_errors_before_execution_still_report_the_budget(seeded_store: Store) -> None:
+    result, sent = await run(build_schema(budgets=BUDGETS), seeded_store, Role.ANALYST, "{ nope }")
+    assert result.errors and sent == []
+    assert result.extensions["cost"]["requested"] == 0 and result.extensions["cost"]["budget"] == 500
