@@ -13,7 +13,10 @@ sum over every root field and alias, computed before anything runs:
 - traversals: depth x limit, weighted by how much of the graph each step reads
   (measured in ``scripts/bench_traversals.py``: indirect customers and disruption impact
   aggregate every order downstream, so they weigh more);
-- whole-base analytics (``segmentSummary``, ``referralStats``): a fixed, large cost.
+- whole-base analytics (``segmentSummary``, ``referralStats``): a fixed, large cost;
+- reading the selection: field selections beyond ``FREE_SELECTIONS`` once fragments are
+  expanded where they are spread (no document within the token limit reaches it without
+  spreading fragments repeatedly).
 
 Budgets are per role; ``CostBudgets.for_role`` is the one place that maps a caller to
 its budget.
@@ -38,6 +41,8 @@ SEGMENT_SUMMARY = 10_000
 REFERRAL_STATS = 5_000
 HEAVY_TRAVERSAL = 5  # weight of indirectCustomers and disruptionImpact per depth x limit
 PATH_BASE = 10  # shortestPath: PATH_BASE x 2^depth (candidate paths grow with depth)
+FREE_SELECTIONS = 5_000  # field selections (fragments expanded where spread) that cost nothing
+SELECTION_UNIT = 10  # per field selection beyond those (~15 us of validation each)
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,9 @@
 """One cost budget per request: the estimate of a whole document, checked before it runs.
 
+Reading the selection itself costs too: field selections beyond ``FREE_SELECTIONS``, with
+fragments expanded wherever they are spread, cost a unit each (a chain of fragments
+each spreading the next twice is millions of selections in 1 kB).
+
 ``estimate`` is a pure function of (schema, document, operation name, variables): it can
 be cached per document text and variables. It reads the selection the way
 ``schema.selection`` does (fragments, inline fragments, aliases, ``@include``/``@skip``,
@@ -49,6 +53,7 @@ from schema.inputs import input_to_dict
 
 Group = list[tuple[GraphQLNamedType, FieldNode]]
 DEFAULT_FIRST = 20
+MAX_COUNTED = 10**12
 
 
 def _is_connection(t: GraphQLNamedType) -> bool:
@@ -84,14 +89,17 @@ class _Estimator:
         return not (include is not None and not include.get("if"))
 
     def collect(self, parts: list[tuple[GraphQLNamedType, SelectionSetNode]]) -> dict[str, Group]:
+        """Fields of these selection sets by response key, fragments expanded once each
+        (a fragment spread twice at one level adds nothing new); iterative, in order."""
         grouped: dict[str, Group] = {}
-        for parent, selection_set in parts:
-            self._visit(parent, selection_set, grouped, frozenset())
-        return grouped
-
-    def _visit(self, parent: GraphQLNamedType, selection_set: SelectionSetNode, grouped: dict[str, Group],
-               seen: frozenset[str]) -> None:
-        for sel in selection_set.selections:
+        visited: set[str] = set()
+        stack: list[tuple[GraphQLNamedType, Any]] = [(p, iter(s.selections)) for p, s in reversed(parts)]
+        while stack:
+            parent, selections = stack[-1]
+            sel = next(selections, None)
+            if sel is None:
+                stack.pop()
+                continue
             if not self.included(sel):
                 continue
             if isinstance(sel, FieldNode):
@@ -104,15 +112,17 @@ class _Estimator:
             elif isinstance(sel, FragmentSpreadNode):
                 name = sel.name.value
                 fragment = self.fragments.get(name)
-                if fragment is None or name in seen:
+                if fragment is None or name in visited:
                     continue
-                target, seen = fragment, seen | {name}  # type: ignore[assignment]
+                visited.add(name)
+                target = fragment  # type: ignore[assignment]
             else:
                 continue
             if target.type_condition is not None:
                 condition = type_from_ast(self.schema, target.type_condition)  # type: ignore[assignment]
             if condition is not None:
-                self._visit(condition, target.selection_set, grouped, seen)
+                stack.append((condition, iter(target.selection_set.selections)))
+        return grouped
 
     def arguments(self, field_def: Any, node: FieldNode) -> dict[str, Any]:
         try:
@@ -162,6 +172,56 @@ class _Estimator:
         return self.walk(children, fanout)
 
 
+def _fields_and_spreads(selection_set: SelectionSetNode) -> tuple[int, list[str]]:
+    """Field selections under ``selection_set`` outside fragments, and the fragment
+    names spread there (repeats included); iterative, so any nesting is fine."""
+    fields, spreads = 0, []
+    stack = [selection_set]
+    while stack:
+        for sel in stack.pop().selections:
+            if isinstance(sel, FragmentSpreadNode):
+                spreads.append(sel.name.value)
+                continue
+            if isinstance(sel, FieldNode):
+                fields += 1
+            if sel.selection_set is not None:  # type: ignore[union-attr]
+                stack.append(sel.selection_set)  # type: ignore[union-attr]
+    return fields, spreads
+
+
+def expanded_selections(document: DocumentNode, selection_set: SelectionSetNode) -> int:
+    """Field selections under ``selection_set`` with every fragment expanded where it is
+    spread (repeats included): the work of reading the selection field by field. Linear
+    in the document (each fragment is sized once), though the figure itself can be
+    exponential: a chain of fragments each spreading the next twice."""
+    parts = {d.name.value: _fields_and_spreads(d.selection_set) for d in document.definitions
+             if isinstance(d, FragmentDefinitionNode)}
+    sizes: dict[str, int] = {}
+    for root in parts:  # sizes in post-order, with an explicit stack; cycles count nothing
+        stack, on_path = [(root, 0)], {root}
+        while stack:
+            name, i = stack[-1]
+            spreads = parts[name][1]
+            if i < len(spreads):
+                stack[-1] = (name, i + 1)
+                nxt = spreads[i]
+                if nxt in parts and nxt not in sizes and nxt not in on_path:
+                    stack.append((nxt, 0))
+                    on_path.add(nxt)
+                continue
+            sizes[name] = min(parts[name][0] + sum(sizes.get(n, 0) for n in spreads), MAX_COUNTED)
+            on_path.discard(name)
+            stack.pop()
+    fields, spreads = _fields_and_spreads(selection_set)
+    return min(fields + sum(sizes.get(n, 0) for n in spreads), MAX_COUNTED)
+
+
+def selection_cost(document: DocumentNode, selection_set: SelectionSetNode) -> Cost:
+    """What reading the selection costs: its field selections beyond the free ones."""
+    excess = expanded_selections(document, selection_set) - model.FREE_SELECTIONS
+    return Cost(max(excess, 0) * model.SELECTION_UNIT)
+
+
 def estimate(schema: GraphQLSchema, document: DocumentNode, operation_name: str | None,
              variables: dict[str, Any] | None) -> Cost:
     """Upper bounds of the work (cost units) and rows of running ``document``: the sum over
@@ -176,7 +236,7 @@ def estimate(schema: GraphQLSchema, document: DocumentNode, operation_name: str 
     if root_type is None:
         return Cost()
     estimator = _Estimator(schema, document, coerced)
-    total = Cost()
+    total = selection_cost(document, operation.selection_set)
     for group in estimator.collect([(root_type, operation.selection_set)]).values():
         part = estimator.field(group, 1, root=True)
         if operation.operation is OperationType.MUTATION:
@@ -200,6 +260,22 @@ class CostLimiter(SchemaExtension):
     def _access(self) -> Access:
         access = getattr(self.execution_context.context, "access", None)
         return access if isinstance(access, Access) else ANONYMOUS_ADMIN
+
+    def on_validate(self) -> Iterator[None]:
+        # Validation rules (depth, aliases) and the resolvers' selection reading expand
+        # fragments wherever they are spread: refuse a document whose expansion alone is
+        # over budget before any of them runs (a 1 kB chain of fragments took 50 s).
+        context = self.execution_context
+        document = context.graphql_document
+        if document is not None and context.pre_execution_errors is None:
+            operation = get_operation_ast(document, context.operation_name)
+            if operation is not None:
+                cost = selection_cost(document, operation.selection_set)
+                error = self.refusal(cost)
+                if error is not None:
+                    self.cost = cost
+                    context.pre_execution_errors = [error]
+        yield
 
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context

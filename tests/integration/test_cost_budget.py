@@ -3,6 +3,8 @@ no statement to the store; an allowed one reports what it cost."""
 
 from __future__ import annotations
 
+import time
+
 import strawberry
 
 from graph.access import Access, Role
@@ -53,3 +55,22 @@ async def test_errors_before_execution_still_report_the_budget(seeded_store: Sto
     result, sent = await run(build_schema(budgets=BUDGETS), seeded_store, Role.ANALYST, "{ nope }")
     assert result.errors and sent == []
     assert result.extensions["cost"]["requested"] == 0 and result.extensions["cost"]["budget"] == 500
+
+
+def fragment_chain(n: int) -> str:
+    """A 1 kB document whose fragments, expanded where spread, are 2^n selections."""
+    frags = " ".join(f"fragment F{i} on Person {{ ... on Person {{ ...F{i + 1} }} ... on Party {{ ...F{i + 1} }} }}"
+                     for i in range(n))
+    return "{ people(first: 1) { nodes { ...F0 } } } " + frags + f" fragment F{n} on Person {{ name }}"
+
+
+async def test_fragments_spread_again_and_again_are_refused_before_validation_expands_them(
+        seeded_store: Store) -> None:
+    schema = build_schema()
+    start = time.monotonic()
+    result, sent = await run(schema, seeded_store, Role.ADMIN, fragment_chain(24))  # ~16 M selections
+    assert time.monotonic() - start < 5  # expanding them (depth limit, aliases, resolvers) took minutes
+    assert sent == [] and result.errors[0].extensions["code"] == "QUERY_TOO_COSTLY"
+    assert result.errors[0].extensions["estimate"] > 10**7
+    small, sent = await run(schema, seeded_store, Role.ADMIN, fragment_chain(6))
+    assert small.errors is None and len(sent) == 1

@@ -87,3 +87,14 @@ def test_the_budget_comes_from_the_callers_role(role: Role, budget: int) -> None
     assert CostBudgets().for_access(Access(role, company_id="company:x")) == budget
     custom = CostBudgets(per_role={Role.ANALYST: 7, Role.ADMIN: 9})
     assert custom.for_role(Role.ANALYST) == 7 and custom.for_role(Role.PARTNER) == 7  # unknown: the smallest
+
+
+def test_fragments_spread_again_and_again_cost_what_expanding_them_costs() -> None:
+    def chain(n: int) -> str:
+        frags = " ".join(f"fragment F{i} on Person {{ ... on Person {{ ...F{i + 1} }} ... on Party {{ ...F{i + 1} }} }}"
+                         for i in range(n))
+        return "{ people(first: 1) { nodes { ...F0 } } } " + frags + f" fragment F{n} on Person {{ name }}"
+
+    assert cost(chain(8)).units == 2  # 2^8 selections: free
+    assert cost(chain(20)).units > 10**7 > CostBudgets().for_role(Role.ADMIN)  # 1 kB, refused
+    assert cost(chain(500)).units >= 10**12  # counted without expanding anything
