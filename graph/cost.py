@@ -25,6 +25,7 @@ its budget.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 from graph.access import Access, Role
@@ -90,12 +91,23 @@ def traversal_cost(field_name: str, args: dict[str, Any]) -> Cost | None:
 
 
 def filter_size(value: Any) -> int:
-    """Items in a filter (predicates, combinators, list values): the work per row it adds."""
-    if isinstance(value, dict):
-        return 1 + sum(filter_size(v) for v in value.values())
-    if isinstance(value, list | tuple):
-        return sum(filter_size(v) for v in value) or 1
-    return 1
+    """Items in a filter (predicates, combinators, list values): the work per row it adds.
+    Iterative, so any nesting is counted."""
+    size = 0
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if item is None or isinstance(item, str | int | float | bool | Enum):
+            size += 1
+        elif isinstance(item, dict):
+            size += 1
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            size += 0 if item else 1
+            stack.extend(item)
+        else:
+            size += 1
+    return size
 
 
 @dataclass(frozen=True)

@@ -71,6 +71,13 @@ def _is_list(t: Any) -> bool:
     return is_list_type(t.of_type if is_non_null_type(t) else t)
 
 
+def _filter_size(value: Any) -> int:
+    try:
+        return model.filter_size(input_to_dict(value))
+    except RecursionError:  # nested deeper than Python can convert: nothing that deep runs
+        return MAX_COUNTED
+
+
 class _Estimator:
     def __init__(self, schema: GraphQLSchema, document: DocumentNode, variables: VariableValues) -> None:
         self.schema = schema
@@ -127,7 +134,7 @@ class _Estimator:
     def arguments(self, field_def: Any, node: FieldNode) -> dict[str, Any]:
         try:
             return get_argument_values(field_def, node, self.variables)
-        except (GraphQLError, TypeError, ValueError):
+        except (GraphQLError, TypeError, ValueError, RecursionError):
             return {}  # execution reports it; nothing runs for this field
 
     def walk(self, parts: list[tuple[GraphQLNamedType, SelectionSetNode]], fanout: int) -> Cost:
@@ -162,7 +169,7 @@ class _Estimator:
             units = rows * model.ROW
             filter_ = args.get("filter")
             if filter_ is not None:
-                units += fanout * model.FILTER_UNIT * model.filter_size(input_to_dict(filter_))
+                units += fanout * model.FILTER_UNIT * _filter_size(filter_)
             connection_fields = self.collect(children)
             if any(g[0][1].name.value == "totalCount" for g in connection_fields.values()):
                 units += fanout * model.TOTAL_COUNT
