@@ -229,27 +229,33 @@ def selection_cost(document: DocumentNode, selection_set: SelectionSetNode) -> C
     return Cost(max(excess, 0) * model.SELECTION_UNIT)
 
 
+def estimate_fields(schema: GraphQLSchema, document: DocumentNode, operation_name: str | None,
+                    variables: dict[str, Any] | None) -> dict[str, Cost]:
+    """The cost of each root field by response key (``""``: reading the selection)."""
+    operation = get_operation_ast(document, operation_name)
+    if operation is None:
+        return {}
+    coerced = get_variable_values(schema, operation.variable_definitions or (), dict(variables or {}))
+    if not isinstance(coerced, VariableValues):
+        return {}
+    root_type = schema.get_root_type(operation.operation)
+    if root_type is None:
+        return {}
+    estimator = _Estimator(schema, document, coerced)
+    costs = {"": selection_cost(document, operation.selection_set)}
+    for key, group in estimator.collect([(root_type, operation.selection_set)]).items():
+        part = estimator.field(group, 1, root=True)
+        if operation.operation is OperationType.MUTATION:
+            part += Cost(model.WRITE, 1)
+        costs[key] = part
+    return costs
+
+
 def estimate(schema: GraphQLSchema, document: DocumentNode, operation_name: str | None,
              variables: dict[str, Any] | None) -> Cost:
     """Upper bounds of the work (cost units) and rows of running ``document``: the sum over
     every root field and alias. Invalid variables or operation: zero (nothing will run)."""
-    operation = get_operation_ast(document, operation_name)
-    if operation is None:
-        return Cost()
-    coerced = get_variable_values(schema, operation.variable_definitions or (), dict(variables or {}))
-    if not isinstance(coerced, VariableValues):
-        return Cost()
-    root_type = schema.get_root_type(operation.operation)
-    if root_type is None:
-        return Cost()
-    estimator = _Estimator(schema, document, coerced)
-    total = selection_cost(document, operation.selection_set)
-    for group in estimator.collect([(root_type, operation.selection_set)]).values():
-        part = estimator.field(group, 1, root=True)
-        if operation.operation is OperationType.MUTATION:
-            part += Cost(model.WRITE, 1)
-        total += part
-    return total
+    return sum(estimate_fields(schema, document, operation_name, variables).values(), Cost())
 
 
 def _fmt(n: int) -> str:

@@ -13,6 +13,7 @@ from graph.cypher.compiler import Compiler
 from graph.store import Store
 from schema import build_schema
 from schema.context import Context
+from schema.cost import estimate_fields
 
 BUDGETS = CostBudgets(per_role={Role.ADMIN: 50_000, Role.EDITOR: 50_000, Role.ANALYST: 500, Role.PARTNER: 50})
 LIST = "{ people(first: 30) { nodes { id orders(first: 10) { nodes { id } } } } }"  # 31 + 31 x 11 rows
@@ -74,3 +75,30 @@ async def test_fragments_spread_again_and_again_are_refused_before_validation_ex
     assert result.errors[0].extensions["estimate"] > 10**7
     small, sent = await run(schema, seeded_store, Role.ADMIN, fragment_chain(6))
     assert small.errors is None and len(sent) == 1
+
+
+async def test_the_estimate_bounds_rows_exactly_as_the_compiler_does(seeded_store: Store) -> None:
+    """For every root field of the suite's documents: a per-statement row bound equal to the
+    field's estimated rows lets it run, one row less makes the compiler refuse it (when it
+    has nested lists). So the request-wide rows budget is the sum of the compiler's bounds."""
+    from graphql import parse
+
+    from graph.cypher.compiler import Limits
+    from tests.documents import CORPUS
+
+    schema = build_schema(budgets=CostBudgets(per_role={Role.ADMIN: 10**9}, max_rows=10**9))
+    checked = 0
+    for document, variables in CORPUS:
+        fields = estimate_fields(schema._schema, parse(document), None, variables)
+        for key, cost in fields.items():
+            if not key or cost.rows <= 1:
+                continue
+            for max_rows, refused in ((cost.rows, False), (cost.rows - 1, None)):
+                context = Context(seeded_store, Compiler(seeded_store.dialect, Limits(max_rows=max_rows)))
+                result = await schema.execute(document, variable_values=variables, context_value=context)
+                codes = {e.extensions.get("code") for e in result.errors or [] if e.path and e.path[0] == key}
+                if refused is False:
+                    assert "QUERY_TOO_COMPLEX" not in codes, (key, cost, document[:80])
+                elif "QUERY_TOO_COMPLEX" in codes:
+                    checked += 1
+    assert checked >= 5  # the bound is tight for the fields with nested lists
