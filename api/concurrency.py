@@ -117,14 +117,18 @@ class ConcurrencyLimiter:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.caps.queue_wait
         client = self._client(key)
-        refused = await client.acquire(self.caps.queue_wait)
+        try:
+            refused = await client.acquire(self.caps.queue_wait)
+        except BaseException:  # cancelled while waiting (the client went away)
+            self._drop_if_idle(key, client)
+            raise
         if refused is not None:
             self._drop_if_idle(key, client)
-            raise Overloaded(f"this client's requests: {refused}", self.caps.retry_after)
+            raise Overloaded(f"too many requests of this client: {refused}", self.caps.retry_after)
         try:
             refused = await self.total.acquire(deadline - loop.time())
             if refused is not None:
-                raise Overloaded(f"the service's requests: {refused}", self.caps.retry_after)
+                raise Overloaded(f"the service is at capacity: {refused}", self.caps.retry_after)
             try:
                 yield
             finally:

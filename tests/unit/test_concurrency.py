@@ -61,7 +61,7 @@ async def test_the_total_cap_holds_across_clients() -> None:
     await asyncio.sleep(0.05)
     assert len(log) == 3
     refused = [t.result() for t in tasks if t.done()]
-    assert len(refused) == 2 and all("service" in r for r in refused)
+    assert len(refused) == 2 and all("capacity" in r for r in refused)
     release.set()
     assert (await asyncio.gather(*tasks)).count("ran") == 4
     assert limiter.snapshot() == {"active": 0, "waiting": 0, "clients": 0}
