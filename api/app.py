@@ -12,9 +12,9 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse
 from starlette.routing import Route
-from strawberry.asgi import GraphQL
 
 from api.logs import RequestIdMiddleware, configure_logging
+from api.guarded_view import GuardedGraphQL
 from api.settings import Mode, Settings, load_settings
 from graph.connect import open_store
 from graph.cypher.compiler import Compiler, Limits
@@ -26,7 +26,7 @@ STORE_SOCKET_ENV = "CRMGRAPH_STORE_SOCKET"
 """Set by ``crmgraph serve`` for its workers: the socket of the store it started."""
 
 
-class CRMGraphQL(GraphQL[Context, None]):
+class CRMGraphQL(GuardedGraphQL[Context, None]):
     async def get_context(self, request: Any, response: Any) -> Context:
         state = request.app.state
         return Context(store=state.store, compiler=state.compiler, request=request, response=response)
@@ -52,7 +52,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             min_free_bytes=int(settings.store_min_free_mb * 1024 * 1024),
         ) as store:
             app.state.store = store
-            app.state.compiler = Compiler(store.dialect, Limits(max_page_size=settings.max_page_size))
+            app.state.compiler = Compiler(store.dialect, Limits(max_page_size=settings.max_page_size,
+                                                                max_rows=settings.max_request_rows))
             yield
 
     async def healthz(_: Request) -> JSONResponse:
@@ -70,9 +71,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
         return RedirectResponse("/graphql")
 
     production = settings.mode is Mode.PROD
-    graphql = CRMGraphQL(build_schema(production=production),
+    graphql = CRMGraphQL(build_schema(production=production, budgets=settings.cost_budgets()),
                          graphql_ide=None if production else "graphiql",
                          allow_queries_via_get=not production)
+    graphql.guard(settings.concurrency_caps(), settings.max_response_bytes)
     app = Starlette(
         routes=[
             Route("/", root),

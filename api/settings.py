@@ -8,6 +8,10 @@ from pathlib import Path
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from api.concurrency import Caps
+from graph.access import Role
+from graph.cost import CostBudgets
+
 NEO4J_SCHEMES = ("neo4j://", "neo4j+s://", "neo4j+ssc://", "bolt://", "bolt+s://", "bolt+ssc://")
 
 
@@ -40,6 +44,20 @@ class Settings(BaseSettings):
     write_timeout: float = Field(10.0, gt=0, le=600, description="Seconds a write may run (then undone).")
     store_min_free_mb: float = Field(
         64.0, ge=0, description="Embedded store: writes are refused while its disk has less free (0: off).")
+    # One cost budget per request (graph/cost.py), by the caller's role.
+    cost_budget_admin: int = Field(50_000, ge=1, description="Cost units one admin request may use.")
+    cost_budget_editor: int = Field(50_000, ge=1, description="Cost units one editor request may use.")
+    cost_budget_analyst: int = Field(50_000, ge=1, description="Cost units one analyst request may use.")
+    cost_budget_partner: int = Field(10_000, ge=1, description="Cost units one partner request may use.")
+    max_request_rows: int = Field(50_000, ge=1, description="Rows one request may return, all fields together.")
+    max_response_bytes: int = Field(16 * 1024 * 1024, ge=1024, description="Bytes of one response body.")
+    # Fairness (api/concurrency.py), per API process.
+    concurrency_per_client: int = Field(2, ge=1, description="Requests of one client running at once.")
+    concurrency_total: int = Field(16, ge=1, description="Requests running at once in one process.")
+    queue_per_client: int = Field(8, ge=0, description="Requests of one client waiting for a slot.")
+    queue_total: int = Field(64, ge=0, description="Requests waiting for a slot in one process.")
+    queue_wait: float = Field(2.0, gt=0, le=60, description="Seconds a request may wait for a slot.")
+    retry_after: int = Field(1, ge=1, description="Seconds sent in Retry-After with OVERLOADED.")
 
     @field_validator("database_uri")
     @classmethod
@@ -53,6 +71,17 @@ class Settings(BaseSettings):
     @property
     def embedded(self) -> bool:
         return self.database_uri is None
+
+    def cost_budgets(self) -> CostBudgets:
+        return CostBudgets(per_role={
+            Role.ADMIN: self.cost_budget_admin, Role.EDITOR: self.cost_budget_editor,
+            Role.ANALYST: self.cost_budget_analyst, Role.PARTNER: self.cost_budget_partner,
+        }, max_rows=self.max_request_rows, max_bytes=self.max_response_bytes)
+
+    def concurrency_caps(self) -> Caps:
+        return Caps(per_client=self.concurrency_per_client, total=self.concurrency_total,
+                    per_client_queue=self.queue_per_client, total_queue=self.queue_total,
+                    queue_wait=self.queue_wait, retry_after=self.retry_after)
 
 
 class SettingsError(RuntimeError):

@@ -17,6 +17,9 @@ from strawberry.extensions import (
     SchemaExtension,
 )
 
+from graph.cost import CostBudgets
+from schema.cost import CostLimiter
+from schema.error_codes import ErrorCodes
 from schema.mutations import Mutation
 from schema.permissions import RolePermissions, document_roles
 from schema.query import TYPES, Query
@@ -32,13 +35,15 @@ def is_unexpected(error: GraphQLError) -> bool:
     return original is not None and not isinstance(original, GraphQLError)
 
 
-def build_schema(*, production: bool = False) -> strawberry.Schema:
+def build_schema(*, production: bool = False, budgets: CostBudgets | None = None) -> strawberry.Schema:
     # Factories, so each request gets fresh extension instances.
     extensions: list[Callable[[], SchemaExtension]] = [
+        ErrorCodes,  # first in, last out: it sees every error, masked or not
         partial(QueryDepthLimiter, max_depth=MAX_DEPTH),
         partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES),
         partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
         RolePermissions,
+        partial(CostLimiter, budgets=budgets),  # one budget per request, before anything runs
     ]
     if production:
         extensions += [

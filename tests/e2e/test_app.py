@@ -26,7 +26,8 @@ def test_prod_mode_turns_graphiql_and_introspection_off(tmp_path: Path) -> None:
         body = client.post("/graphql", json=INTROSPECT).json()
         assert body.get("data") is None and "introspection" in body["errors"][0]["message"].lower()
         ok = client.post("/graphql", json={"query": '{ party(id: "nobody") { id } }'}).json()
-        assert ok == {"data": {"party": None}}
+        assert ok["data"] == {"party": None} and "errors" not in ok
+        assert ok["extensions"]["cost"]["requested"] >= 1  # every response reports its cost
         bad = client.post("/graphql", json={"query": '{ people(first: 1000) { totalCount } }'}).json()
         assert bad["errors"][0]["extensions"]["code"] == "PAGE_SIZE_EXCEEDED"  # ours are not masked
 
