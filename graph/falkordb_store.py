@@ -123,5 +123,10 @@ class FalkorDBStore(Store):
     async def clear(self) -> None:
         await self._graph.query("MATCH (n) DETACH DELETE n")
 
+    @property
+    def redis(self) -> Any:
+        """The Redis connection under the graph: API keys and rate-limit counters live beside it."""
+        return self._db.connection
+
     async def close(self) -> None:
         await self._db.connection.aclose()
