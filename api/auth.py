@@ -183,6 +183,8 @@ def _credential(headers: Mapping[str, str]) -> str | None:
             raise AuthError("use Authorization: Bearer <API key or token>", error="invalid_request", status=401)
         return value.strip()
     api_key = headers.get("x-api-key", "").strip()
+    if api_key and not api_key.startswith(PREFIX):
+        raise AuthError("invalid API key")  # X-API-Key carries API keys only, never a JWT
     return api_key or None
 
 

@@ -20,7 +20,7 @@ from api.auth import AuthError, Authenticator
 from api.persisted import DocumentRefused, TrustedDocuments
 from api.ratelimit import RateLimiter, Verdict, rate_limiter_for
 from api.settings import Settings
-from graph.access import ANONYMOUS_ADMIN, Access
+from graph.access import ANONYMOUS_ADMIN, Access, Role
 from graph.keys import key_store_for, load_pepper
 from graph.store import Store
 
@@ -31,7 +31,8 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 log = logging.getLogger("crmgraph.auth")
-GUARDED = ("/graphql",)
+GUARDED = ("/graphql", "/metrics")  # everything else is open: /, /healthz, /readyz
+ADMIN_ONLY = ("/metrics",)
 
 
 @dataclass
@@ -82,6 +83,11 @@ class Guard:
             await _json(send, 429, body, limit_headers)
             return
         effective = access or ANONYMOUS_ADMIN
+        if scope["path"].rstrip("/") in ADMIN_ONLY and effective.role is not Role.ADMIN:
+            await _json(send, 403, {"data": None, "errors": [{"message": "admins only",
+                                                               "extensions": {"code": "FORBIDDEN"}}]},
+                        limit_headers)
+            return
         try:
             receive = await self._documents(effective, scope, receive, headers)
         except DocumentRefused as exc:

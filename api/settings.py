@@ -89,6 +89,18 @@ class Settings(BaseSettings):
             raise ValueError("'none' is never an accepted algorithm")
         return value
 
+    @field_validator("jwt_jwks_url")
+    @classmethod
+    def _jwks_over_https(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        from urllib.parse import urlsplit
+
+        url = urlsplit(value)
+        if url.scheme != "https" and not (url.scheme == "http" and url.hostname in LOOPBACK_HOSTS):
+            raise ValueError("must be an https:// URL (http:// only on loopback)")
+        return value
+
     @model_validator(mode="after")
     def _jwt_complete(self) -> Settings:
         if self.jwt_enabled and not (self.jwt_issuer and self.jwt_audience):

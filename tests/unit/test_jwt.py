@@ -89,3 +89,11 @@ def test_none_is_refused_as_a_setting_and_jwts_need_issuer_and_audience() -> Non
         load_settings(jwt_algorithms="HS256,none")
     with pytest.raises(SettingsError, match="JWT_AUDIENCE"):
         load_settings(jwt_secret=SECRET, jwt_issuer=ISSUER)
+
+
+def test_the_jwks_url_must_be_https_except_on_loopback() -> None:
+    from api.settings import SettingsError
+
+    with pytest.raises(SettingsError, match="https"):
+        verifier(jwt_jwks_url="http://idp.example/jwks.json")
+    assert verifier(jwt_jwks_url="https://idp.example/jwks.json")
