@@ -20,7 +20,10 @@ from dataclasses import dataclass
 from typing import Any
 
 # Returns {allowed (0/1), tokens left (floor), ms until one token, ms until full}.
+# REPL_NONE keeps the counters out of the append-only file: they need no durability, and
+# with `appendfsync always` every take would otherwise wait for an fsync (3 ms measured).
 _TAKE = """
+redis.set_repl(redis.REPL_NONE)
 local capacity = tonumber(ARGV[1])
 local per_ms = tonumber(ARGV[2])
 local t = redis.call('TIME')
