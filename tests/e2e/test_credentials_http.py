@@ -208,6 +208,12 @@ def test_trusted_documents_restrict_a_role_and_persisted_queries_send_only_the_h
         assert batch["errors"][0]["extensions"]["code"] == "FORBIDDEN_DOCUMENT"
         wrong = client.post("/graphql", json=persisted(sha("x"), portal), headers=partner)
         assert wrong.status_code == 400
+        for kind in ("Application/JSON", "text/plain", "application/graphql"):  # no way around the check
+            sent = client.post("/graphql", content=orjson.dumps(PING), headers={**partner, "content-type": kind})
+            assert sent.status_code in (200, 400) and sent.json()["errors"], kind
+            assert sent.json().get("data") is None
+        raw = client.post("/graphql", content=b"{ __typename }", headers={**partner, "content-type": "text/plain"})
+        assert raw.status_code == 400
 
         # Unrestricted roles run anything; Apollo's protocol registers a document on first sight.
         other = "query Other { __typename }"
