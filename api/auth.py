@@ -22,7 +22,7 @@ from typing import Any
 import jwt
 
 from api.settings import Mode, Settings
-from graph.access import ANONYMOUS_ADMIN, DEFAULT_SCOPE_DEPTH, Access, Role
+from graph.access import DEFAULT_SCOPE_DEPTH, Access, Role
 from graph.keys import PREFIX, InvalidKeyError, KeyStore, check, key_id_of
 
 HMAC_ALGORITHMS = ("HS256", "HS384", "HS512")
@@ -188,4 +188,4 @@ def _credential(headers: Mapping[str, str]) -> str | None:
     return api_key or None
 
 
-__all__ = ["ANONYMOUS_ADMIN", "AuthError", "Authenticator", "JWTVerifier"]
+__all__ = ["AuthError", "Authenticator", "JWTVerifier"]

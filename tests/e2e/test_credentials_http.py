@@ -7,6 +7,7 @@ TestClient; ``test_keys_serve.py`` does the same through ``crmgraph serve --work
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import orjson
+import pytest
 from starlette.testclient import TestClient
 
 from api.app import create_app
@@ -87,12 +89,16 @@ def test_jwt_bearer_tokens_over_http(tmp_path: Path) -> None:
         unauthenticated(client.post("/graphql", json=PING, headers=bearer(unsigned())), "algorithm 'none'")
 
 
-def test_dev_mode_is_anonymous_admin_only_on_loopback(tmp_path: Path) -> None:
+def test_dev_mode_is_anonymous_admin_only_on_loopback(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="crmgraph")
     with app(tmp_path / "a", mode="dev") as client:
         assert client.post("/graphql", json=PING).status_code == 200
         assert client.app.state.guard.authenticator.anonymous_admin  # type: ignore[attr-defined]
+    assert "anonymous requests act as ADMIN" in caplog.text
+    caplog.clear()
     with app(tmp_path / "b", mode="dev", host="0.0.0.0") as client:
         unauthenticated(client.post("/graphql", json=PING))
+        assert "every /graphql request needs an API key" in caplog.text
         assert client.post("/graphql", json=PING, headers=bearer(mint_key(client))).status_code == 200
 
 
