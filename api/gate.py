@@ -65,8 +65,7 @@ class Guard:
             verdict = await self._take(access, scope)
         except AuthError as exc:
             log.info("refused credentials: %s", exc.reason)
-            extra = [(b"www-authenticate", exc.www_authenticate().encode())] if exc.status == 401 else []
-            await _json(send, exc.status, exc.body(), extra)
+            await self._refuse(exc, scope, send)
             return
         except Exception:  # the store holding keys and counters did not answer: closed, never a 500
             log.exception("credential check failed")
@@ -102,12 +101,25 @@ class Guard:
 
         await app(scope, receive, send_with_headers)
 
+    async def _refuse(self, exc: AuthError, scope: Scope, send: Send) -> None:
+        """401 (or 503); failed credentials count against the client address, so guessing is throttled."""
+        headers = [(b"www-authenticate", exc.www_authenticate().encode())] if exc.status == 401 else []
+        try:
+            verdict = await self.limiter.take(f"failed:{_client(scope)}", self.settings.rate_limit_anonymous)
+        except Exception:  # the counters are unavailable: the refusal stands anyway
+            log.exception("rate limit of failed credentials")
+            verdict = None
+        if verdict is not None:
+            headers += verdict.headers()
+            if not verdict.allowed:
+                await _json(send, 429, {"data": None, "errors": [{
+                    "message": f"too many failed credentials; retry in {verdict.retry_after} s",
+                    "extensions": {"code": "RATE_LIMITED"}}]}, headers)
+                return
+        await _json(send, exc.status, exc.body(), headers)
+
     async def _take(self, access: Access | None, scope: Scope) -> Verdict | None:
-        if access is None:
-            client = scope.get("client")
-            bucket = f"ip:{client[0] if client else 'unknown'}"
-        else:
-            bucket = access.caller
+        bucket = f"ip:{_client(scope)}" if access is None else access.caller
         s = self.settings
         limit = s.rate_limit_anonymous if access is None else int(getattr(s, f"rate_limit_{access.role.value}"))
         return await self.limiter.take(bucket, limit)
@@ -167,6 +179,11 @@ class Gate:
                                                                "extensions": {"code": "STORE_UNAVAILABLE"}}]}, [])
             return
         await guard(self.app, scope, receive, send)
+
+
+def _client(scope: Scope) -> str:
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
 
 
 async def _read_body(receive: Receive) -> bytes:

@@ -252,7 +252,11 @@ class GraphKeyStore(KeyStore):
         self._cache: dict[str, tuple[float, ApiKey | None]] = {}
         self._lock = asyncio.Lock()
 
+    CONSTRAINT = "CREATE CONSTRAINT apikey_keyid_unique IF NOT EXISTS FOR (k:ApiKey) REQUIRE k.keyId IS UNIQUE"
+
     async def put(self, record: ApiKey) -> None:
+        if self._store.dialect.name == "neo4j":  # made with the first key: lookups by id use its index
+            await self._store.write(self.CONSTRAINT)
         props = {_NEO4J_PROPS.get(k, k): v for k, v in record.to_fields().items()}
         await self._store.write("CREATE (k:ApiKey) SET k = $props", {"props": props})
 

@@ -126,6 +126,17 @@ def test_anonymous_dev_callers_are_limited_per_client_address(tmp_path: Path) ->
         assert [client.post("/graphql", json=PING).status_code for _ in range(3)] == [200, 200, 429]
 
 
+def test_failed_credentials_are_throttled_per_client_address(tmp_path: Path) -> None:
+    with app(tmp_path, mode="prod", rate_limit_anonymous=3, rate_limit_window=60) as client:
+        key = mint_key(client)
+        guesses = [client.post("/graphql", json=PING, headers=bearer(f"crm_{key.split('_')[1]}_{'A' * 43}"))
+                   for _ in range(4)]
+        assert [r.status_code for r in guesses] == [401, 401, 401, 429]
+        assert [r.headers["ratelimit-remaining"] for r in guesses] == ["2", "1", "0", "0"]
+        assert int(guesses[-1].headers["retry-after"]) >= 1
+        assert client.post("/graphql", json=PING, headers=bearer(key)).status_code == 200  # the key holder is not
+
+
 def test_only_configured_hosts_are_served(tmp_path: Path) -> None:
     with app(tmp_path) as client:
         for host in ("127.0.0.1:8000", "localhost", "[::1]:8000"):

@@ -18,6 +18,6 @@ async def test_key_store_statements_are_valid_neo4j(cypher_linter: CypherLinter)
     await keys.all()
     await keys.touch(record.id)
     await keys._set(record.id, "revoked", "2030-01-01T00:00:00+00:00")
-    assert len(store.captured) == 5
+    assert len(store.captured) == 6 and store.captured[0][0] == GraphKeyStore.CONSTRAINT
     for text, params in store.captured:
         cypher_linter.assert_valid("CYPHER 5 " + text, params)
