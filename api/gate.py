@@ -46,6 +46,9 @@ class Guard:
 
     @classmethod
     def open(cls, settings: Settings, store: Store) -> Guard:
+        if not settings.embedded and not settings.key_pepper.get_secret_value():
+            log.warning("CRMGRAPH_KEY_PEPPER is unset: API key hashes use %s/key-pepper; every API host "
+                        "needs the same pepper, so set CRMGRAPH_KEY_PEPPER", settings.data_dir)
         pepper = load_pepper(settings.key_pepper.get_secret_value() or None, settings.data_dir)
         return cls(settings, Authenticator(settings, key_store_for(store), pepper),
                    rate_limiter_for(store, settings.rate_limit_window),
