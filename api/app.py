@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,9 +13,13 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse
 from starlette.routing import Route
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
 
-from api.logs import RequestIdMiddleware, configure_logging
+from api.gate import Guard
 from api.guarded_view import GuardedGraphQL
+from api.hygiene import security_middleware, strip_suggestions
+from api.logs import RequestIdMiddleware, configure_logging
 from api.settings import Mode, Settings, load_settings
 from graph.connect import open_store
 from graph.cypher.compiler import Compiler, Limits
@@ -26,10 +31,20 @@ STORE_SOCKET_ENV = "CRMGRAPH_STORE_SOCKET"
 """Set by ``crmgraph serve`` for its workers: the socket of the store it started."""
 
 
+log = logging.getLogger("crmgraph")
+
+
 class CRMGraphQL(GuardedGraphQL[Context, None]):
+    hide_suggestions = False
+
     async def get_context(self, request: Any, response: Any) -> Context:
         state = request.app.state
-        return Context(store=state.store, compiler=state.compiler, request=request, response=response)
+        return Context(store=state.store, compiler=state.compiler, request=request, response=response,
+                       access=request.scope["state"]["access"])  # set by api.gate.Gate, or 401 before
+
+    async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
+        processed = await super().process_result(request, result)
+        return strip_suggestions(processed) if self.hide_suggestions else processed  # type: ignore[return-value,arg-type]
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -54,6 +69,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             app.state.store = store
             app.state.compiler = Compiler(store.dialect, Limits(max_page_size=settings.max_page_size,
                                                                 max_rows=settings.max_request_rows))
+            app.state.guard = Guard.open(settings, store)
+            log.warning(app.state.guard.banner())
             yield
 
     async def healthz(_: Request) -> JSONResponse:
@@ -75,6 +92,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                          graphql_ide=None if production else "graphiql",
                          allow_queries_via_get=not production)
     graphql.guard(settings.concurrency_caps(), settings.max_response_bytes)
+    graphql.hide_suggestions = production  # "Did you mean ...?" would reveal the schema
     app = Starlette(
         routes=[
             Route("/", root),
@@ -82,8 +100,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/readyz", readyz),
             Route("/graphql", graphql, methods=["GET", "POST"]),
         ],
+        # request ids first (every answer has one), then hosts, CORS, credentials and rate limits
+        middleware=[Middleware(RequestIdMiddleware), *security_middleware(settings)],
         lifespan=lifespan,
-        middleware=[Middleware(RequestIdMiddleware)],
     )
     app.state.settings = settings
     return app

@@ -1,4 +1,4 @@
-"""The ``crmgraph`` command: serve, seed, export-schema."""
+"""The ``crmgraph`` command: serve, seed, import, export, keys, export-schema."""
 
 from __future__ import annotations
 
@@ -272,6 +272,149 @@ async def _export(settings: Settings, output: Path | None, company: str | None, 
             if output:
                 sink.close()
     console.print(f"exported {count:,} lines")
+
+
+keys_app = typer.Typer(help="API keys: create (shown once), list, revoke. See docs/security.md.",
+                       no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+def _keys_store(settings: Settings) -> Any:
+    """The store the keys live in: a running service's embedded store if there is one."""
+    from api.app import STORE_SOCKET_ENV
+    from graph.connect import open_store
+    from graph.embedded import SOCKET_NAME
+
+    socket_path = os.environ.get(STORE_SOCKET_ENV)
+    running = settings.data_dir.resolve() / SOCKET_NAME
+    if settings.embedded and socket_path is None and _answers(running):
+        socket_path = str(running)  # `crmgraph serve` owns the folder: use its store
+    return open_store(
+        neo4j_uri=settings.database_uri, neo4j_user=settings.database_user,
+        neo4j_password=settings.database_password.get_secret_value(),
+        neo4j_database=settings.database_name, falkordb_socket=socket_path,
+        data_dir=settings.data_dir, graph_name=settings.graph_name,
+        start_timeout=settings.store_start_timeout)
+
+
+def _answers(socket_path: Path) -> bool:
+    import socket
+
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(1.0)
+            sock.connect(str(socket_path))
+            sock.sendall(b"PING\r\n")
+            return sock.recv(64).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def _expiry(text: str | None) -> Any:
+    from datetime import UTC, datetime
+
+    if text is None:
+        return None
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        _fail(f"--expires {text!r}: expected a date (2027-01-31) or an ISO date-time")
+    when = when if when.tzinfo else when.replace(tzinfo=UTC)
+    if when <= datetime.now(UTC):
+        _fail(f"--expires {text!r} is in the past")
+    return when
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[str, typer.Option(help="admin, editor, analyst or partner.")],
+    company: Annotated[str | None, typer.Option(help="Partner keys: the company id they are scoped to.")] = None,
+    name: Annotated[str, typer.Option(help="Who or what the key is for (shown in `keys list`).")] = "",
+    expires: Annotated[str | None, typer.Option(help="Expiry: a date (00:00 UTC) or an ISO date-time.")] = None,
+    scope_depth: Annotated[int, typer.Option(min=0, max=10, help="Partner keys: SUPPLIES hops in scope.")] = 2,
+    data_dir: Annotated[Path | None, typer.Option(help="Embedded store folder.")] = None,
+) -> None:
+    """Create a key and print it once on stdout; only its keyed hash is stored."""
+    from graph.access import Role
+
+    if role not in {r.value for r in Role}:
+        _fail(f"--role {role!r}: one of {', '.join(r.value for r in Role)}")
+    if (role == Role.PARTNER) != (company is not None):
+        _fail("--company is required for partner keys and only for them")
+    settings = _settings(data_dir=data_dir)
+    key = asyncio.run(_create_key(settings, Role(role), company, name, _expiry(expires), scope_depth))
+    sys.stdout.write(key + "\n")
+    console.print("[yellow]this key is shown once:[/yellow] store it now; `crmgraph keys revoke "
+                  f"{key.split('_')[1]}` ends it")
+
+
+async def _create_key(settings: Settings, role: Any, company: str | None, name: str, expires: Any,
+                      scope_depth: int) -> str:
+    from graph.keys import key_store_for, load_pepper, new_key
+
+    pepper = load_pepper(settings.key_pepper.get_secret_value() or None, settings.data_dir)
+    async with _keys_store(settings) as store:
+        if company is not None and not await store.read(
+                "MATCH (c:Entity {id: $id}) WHERE c:Company RETURN c.id AS id", {"id": company}):
+            _fail(f"--company {company!r}: no company with that id")
+        key, record = new_key(pepper, role, name=name, company_id=company, scope_depth=scope_depth,
+                              expires=expires)
+        await key_store_for(store).put(record)
+    return key
+
+
+@keys_app.command("list")
+def keys_list(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object a line.")] = False,
+    data_dir: Annotated[Path | None, typer.Option(help="Embedded store folder.")] = None,
+) -> None:
+    """Every key: id, name, role, company, created, last used, expiry, revoked (never the key)."""
+    import orjson
+    from rich.table import Table
+
+    settings = _settings(data_dir=data_dir)
+    records = asyncio.run(_all_keys(settings))
+    rows = [{"id": r.id, "name": r.name, "role": r.role.value, "company": r.company_id,
+             "scope_depth": r.scope_depth, "created": _when(r.created), "last_used": _when(r.last_used),
+             "expires": _when(r.expires), "revoked": _when(r.revoked)} for r in records]
+    if as_json:
+        for row in rows:
+            sys.stdout.write(orjson.dumps(row).decode() + "\n")
+        return
+    table = Table(*[c.replace("_", " ") for c in rows[0]] if rows else ["no keys"])
+    for row in rows:
+        table.add_row(*("" if v is None else str(v) for v in row.values()))
+    Console().print(table)
+
+
+def _when(value: Any) -> str | None:
+    return value.isoformat(timespec="seconds") if value is not None else None
+
+
+async def _all_keys(settings: Settings) -> list[Any]:
+    from graph.keys import key_store_for
+
+    async with _keys_store(settings) as store:
+        return await key_store_for(store).all()
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    key_id: Annotated[str, typer.Argument(help="The key id (`keys list`; the part after crm_).")],
+    data_dir: Annotated[Path | None, typer.Option(help="Embedded store folder.")] = None,
+) -> None:
+    """Revoke a key: every worker refuses it from the next request on."""
+    settings = _settings(data_dir=data_dir)
+    if not asyncio.run(_revoke(settings, key_id)):
+        _fail(f"no key with id {key_id}")
+    console.print(f"revoked key {key_id}")
+
+
+async def _revoke(settings: Settings, key_id: str) -> bool:
+    from graph.keys import key_store_for
+
+    async with _keys_store(settings) as store:
+        return await key_store_for(store).revoke(key_id)
 
 
 @app.command("export-schema")

@@ -5,8 +5,14 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from typing import Annotated
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
+CommaList = Annotated[list[str], NoDecode]
+"""A list read from one variable, comma-separated (``a.example,b.example``) or as JSON."""
 
 from api.concurrency import Caps
 from graph.access import Role
@@ -58,6 +64,80 @@ class Settings(BaseSettings):
     queue_total: int = Field(64, ge=0, description="Requests waiting for a slot in one process.")
     queue_wait: float = Field(2.0, gt=0, le=60, description="Seconds a request may wait for a slot.")
     retry_after: int = Field(1, ge=1, description="Seconds sent in Retry-After with OVERLOADED.")
+
+    # --- credentials, rate limits, trusted documents, browser hygiene (api.auth) ---------
+    key_pepper: SecretStr = Field(SecretStr(""), description=(
+        "HMAC key for API key hashes. Unset: <data_dir>/key-pepper, generated once (0600). "
+        "Set it (the same on every host) with Neo4j and several API hosts."))
+    jwt_secret: SecretStr = Field(SecretStr(""), description="Shared secret for HS* JWTs (unset: none).")
+    jwt_jwks_url: str | None = Field(None, description="JWKS URL of the identity provider (RS*/ES*/PS*/EdDSA).")
+    jwt_jwks_cache_seconds: int = Field(300, ge=0, le=86400, description="How long fetched JWKS keys are kept.")
+    jwt_issuer: str | None = Field(None, description="Required `iss` of JWTs (required when JWTs are on).")
+    jwt_audience: str | None = Field(None, description="Required `aud` of JWTs (required when JWTs are on).")
+    jwt_algorithms: CommaList = Field(default_factory=list, description=(
+        "Accepted JWT algorithms. Empty: HS256/384/512 with a secret, RS*/PS*/ES*/EdDSA with a JWKS."))
+    jwt_leeway: float = Field(30.0, ge=0, le=300, description="Clock skew allowed on exp/nbf/iat, seconds.")
+    jwt_role_claim: str = Field("role", min_length=1, description="Claim with the role (dotted path allowed).")
+    jwt_company_claim: str = Field("company", min_length=1, description="Claim with a partner's company id.")
+    rate_limit_window: float = Field(60.0, gt=0, le=86400, description="Seconds in which a full bucket refills.")
+    rate_limit_admin: int = Field(1200, ge=0, description="Requests per window for admin (0: unlimited).")
+    rate_limit_editor: int = Field(600, ge=0, description="Requests per window for editor (0: unlimited).")
+    rate_limit_analyst: int = Field(600, ge=0, description="Requests per window for analyst (0: unlimited).")
+    rate_limit_partner: int = Field(300, ge=0, description="Requests per window for partner (0: unlimited).")
+    rate_limit_anonymous: int = Field(600, ge=0, description="Dev, anonymous: per client address (0: unlimited).")
+    trusted_documents: Path | None = Field(None, description=(
+        "JSON file {role: [document, ...]}: those roles may run only these documents."))
+    allowed_hosts: CommaList = Field(default_factory=list, description=(
+        "Host headers served. Empty: loopback names, plus CRMGRAPH_HOST if it is not a wildcard."))
+    cors_origins: CommaList = Field(default_factory=list, description="Origins allowed by CORS (none by default).")
+
+    @field_validator("jwt_algorithms", "allowed_hosts", "cors_origins", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                import json
+
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+    @field_validator("jwt_algorithms")
+    @classmethod
+    def _no_none_algorithm(cls, value: list[str]) -> list[str]:
+        if any(alg.lower() == "none" for alg in value):
+            raise ValueError("'none' is never an accepted algorithm")
+        return value
+
+    @field_validator("jwt_jwks_url")
+    @classmethod
+    def _jwks_over_https(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        from urllib.parse import urlsplit
+
+        url = urlsplit(value)
+        if url.scheme != "https" and not (url.scheme == "http" and url.hostname in LOOPBACK_HOSTS):
+            raise ValueError("must be an https:// URL (http:// only on loopback)")
+        return value
+
+    @model_validator(mode="after")
+    def _jwt_complete(self) -> Settings:
+        if self.jwt_enabled and not (self.jwt_issuer and self.jwt_audience):
+            raise ValueError("JWTs are on (CRMGRAPH_JWT_SECRET or CRMGRAPH_JWT_JWKS_URL): "
+                             "set CRMGRAPH_JWT_ISSUER and CRMGRAPH_JWT_AUDIENCE too")
+        return self
+
+    @property
+    def jwt_enabled(self) -> bool:
+        return bool(self.jwt_secret.get_secret_value() or self.jwt_jwks_url)
+
+    @property
+    def on_loopback(self) -> bool:
+        return self.host.strip("[]").lower() in LOOPBACK_HOSTS
+
+    # --- end of credentials block --------------------------------------------------------
 
     @field_validator("database_uri")
     @classmethod

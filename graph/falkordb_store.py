@@ -210,6 +210,11 @@ class FalkorDBStore(Store):
     async def clear(self) -> None:
         await self._graph.query("MATCH (n) DETACH DELETE n", timeout=LONGEST_STATEMENT_MS)
 
+    @property
+    def redis(self) -> Any:
+        """The Redis connection under the graph: API keys and rate-limit counters live beside it."""
+        return self._db.connection
+
     async def close(self) -> None:
         await self._db.connection.aclose()
 

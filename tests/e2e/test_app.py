@@ -8,12 +8,13 @@ from starlette.testclient import TestClient
 
 from api.app import create_app
 from api.settings import load_settings
+from tests.credentials import LOCAL, bearer, mint_key
 
 INTROSPECT = {"query": "{ __schema { queryType { name } } }"}
 
 
 def test_dev_mode_has_graphiql_and_introspection(tmp_path: Path) -> None:
-    with TestClient(create_app(load_settings(mode="dev", data_dir=tmp_path))) as client:
+    with TestClient(create_app(load_settings(mode="dev", data_dir=tmp_path)), base_url=LOCAL) as client:
         assert client.get("/readyz").json() == {"status": "ready", "store": "falkordb"}
         assert "graphiql" in client.get("/graphql", headers={"accept": "text/html"}).text.lower()
         assert client.post("/graphql", json=INTROSPECT).json()["data"]["__schema"]["queryType"]["name"] == "Query"
@@ -21,7 +22,8 @@ def test_dev_mode_has_graphiql_and_introspection(tmp_path: Path) -> None:
 
 
 def test_prod_mode_turns_graphiql_and_introspection_off(tmp_path: Path) -> None:
-    with TestClient(create_app(load_settings(mode="prod", data_dir=tmp_path))) as client:
+    with TestClient(create_app(load_settings(mode="prod", data_dir=tmp_path)), base_url=LOCAL) as client:
+        client.headers.update(bearer(mint_key(client)))
         assert client.get("/graphql", headers={"accept": "text/html"}).status_code != 200
         body = client.post("/graphql", json=INTROSPECT).json()
         assert body.get("data") is None and "introspection" in body["errors"][0]["message"].lower()
@@ -33,7 +35,7 @@ def test_prod_mode_turns_graphiql_and_introspection_off(tmp_path: Path) -> None:
 
 
 def test_malformed_requests_are_client_errors_not_500(tmp_path: Path) -> None:
-    with TestClient(create_app(load_settings(data_dir=tmp_path))) as client:
+    with TestClient(create_app(load_settings(data_dir=tmp_path)), base_url=LOCAL) as client:
         assert client.post("/graphql", content=b"{not json", headers={"content-type": "application/json"}).status_code == 400
         assert client.post("/graphql", json={"query": "{ people { "}).status_code == 200  # GraphQL syntax error
         assert client.post("/graphql", json={"query": "{ nope }"}).json()["errors"]

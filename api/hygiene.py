@@ -1,0 +1,65 @@
+"""Browser-facing hygiene: only configured hosts, CORS only for configured origins, and no
+schema hints in prod errors."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+
+from api.gate import Gate
+from api.settings import LOOPBACK_HOSTS, Settings
+
+OPEN_PATHS = ("/healthz", "/readyz")  # probes use whatever Host they like; nothing to leak there
+_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
+
+
+def allowed_hosts(settings: Settings) -> list[str]:
+    """Configured hosts; by default the loopback names, plus the bind address if specific."""
+    if settings.allowed_hosts:
+        return settings.allowed_hosts
+    hosts = [*LOOPBACK_HOSTS, "[::1]"]
+    if settings.host not in ("0.0.0.0", "::", "") and settings.host not in hosts:
+        hosts.append(settings.host)
+    return hosts
+
+
+class HostCheck:
+    """Refuse (400) a request whose Host is not allowed: closes DNS rebinding."""
+
+    def __init__(self, app: Any, hosts: list[str]) -> None:
+        self.app = app
+        self.checked = TrustedHostMiddleware(app, allowed_hosts=hosts, www_redirect=False)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] in ("http", "websocket") and scope["path"] not in OPEN_PATHS:
+            await self.checked(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+
+def without_suggestions(message: str) -> str:
+    """``Cannot query field 'persn' on type 'Query'. Did you mean 'person'?`` -> the first sentence."""
+    return _SUGGESTION.sub("", message)
+
+
+def strip_suggestions(result: dict[str, Any]) -> dict[str, Any]:
+    for error in result.get("errors") or []:
+        if isinstance(error, dict) and isinstance(error.get("message"), str):
+            error["message"] = without_suggestions(error["message"])
+    return result
+
+
+def security_middleware(settings: Settings) -> list[Middleware]:
+    """Outermost first: Host check, CORS (only for configured origins), then the gate."""
+    middleware = [Middleware(HostCheck, hosts=allowed_hosts(settings))]
+    if settings.cors_origins:
+        middleware.append(Middleware(
+            CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
+            allow_headers=["authorization", "content-type", "x-api-key"],
+            expose_headers=["ratelimit-limit", "ratelimit-remaining", "ratelimit-reset", "retry-after"]))
+    middleware.append(Middleware(Gate))  # credentials, rate limit, trusted documents
+    return middleware
