@@ -350,6 +350,7 @@ def keys_create(
 
 async def _create_key(settings: Settings, role: Any, company: str | None, name: str, expires: Any,
                       scope_depth: int) -> str:
+    from graph.audit import Audit, auditing
     from graph.keys import key_store_for, load_pepper, new_key
 
     pepper = load_pepper(settings.key_pepper.get_secret_value() or None, settings.data_dir)
@@ -359,7 +360,8 @@ async def _create_key(settings: Settings, role: Any, company: str | None, name: 
             _fail(f"--company {company!r}: no company with that id")
         key, record = new_key(pepper, role, name=name, company_id=company, scope_depth=scope_depth,
                               expires=expires)
-        await key_store_for(store).put(record)
+        with auditing(Audit(cli_actor(), "keys.create")):
+            await key_store_for(store).put(record)
     return key
 
 
@@ -411,10 +413,12 @@ def keys_revoke(
 
 
 async def _revoke(settings: Settings, key_id: str) -> bool:
+    from graph.audit import Audit, auditing
     from graph.keys import key_store_for
 
     async with _keys_store(settings) as store:
-        return await key_store_for(store).revoke(key_id)
+        with auditing(Audit(cli_actor(), "keys.revoke")):
+            return await key_store_for(store).revoke(key_id)
 
 
 @app.command("export-schema")

@@ -78,6 +78,18 @@ def touched_ids(params: Mapping[str, Any]) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+AUDIT_EVENT = f"""\
+CREATE (ev:{AUDIT_LABEL} {{event: $auditEvent, at: $auditAt, actor: $auditActor,
+                          operation: $auditOperation, ids: $auditIds, idCount: $auditIdCount}})
+RETURN count(ev) AS audited"""
+"""An event on its own, for writes outside the graph (API keys kept beside it)."""
+
+
+def event_params(audit: Audit, ids: list[str]) -> dict[str, Any]:
+    return {"auditEvent": uuid.uuid4().hex, "auditAt": int(time.time() * 1000), "auditActor": audit.actor,
+            "auditOperation": audit.operation, "auditIds": ids[:MAX_IDS], "auditIdCount": len(ids)}
+
+
 def _columns(projection: str) -> list[str]:
     """The column names of a RETURN's projection list."""
     items, depth, start = [], 0, 0
@@ -120,9 +132,7 @@ def with_audit(statement: Write, audit: Audit, params: Mapping[str, Any],
         "}",
         f"RETURN {', '.join(columns)}",
     ]
-    extra = {"auditEvent": uuid.uuid4().hex, "auditAt": int(time.time() * 1000), "auditActor": audit.actor,
-             "auditOperation": audit.operation, "auditIds": ids[:MAX_IDS], "auditIdCount": len(ids)}
-    return "\n".join(lines), {**params, **extra}
+    return "\n".join(lines), {**params, **event_params(audit, ids)}
 
 
 # -- reading it back --------------------------------------------------------------------------

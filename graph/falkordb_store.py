@@ -215,6 +215,12 @@ class FalkorDBStore(Store):
         """The Redis connection under the graph: API keys and rate-limit counters live beside it."""
         return self._db.connection
 
+    def command(self, query: str, params: dict[str, Any]) -> tuple[Any, ...]:
+        """The GRAPH.QUERY command for ``query``, to queue in a Redis transaction (MULTI)
+        with writes beside the graph, so both land or neither does."""
+        text = f"{self._graph._build_params_header(params)}{query}"
+        return ("GRAPH.QUERY", self.graph_name, text, "--compact")
+
     async def close(self) -> None:
         await self._db.connection.aclose()
 

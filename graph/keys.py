@@ -31,6 +31,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from graph.audit import AUDIT_EVENT, Write, event_params
+from graph.audit import current as current_audit
 from graph.access import DEFAULT_SCOPE_DEPTH, Access, Role
 from graph.store import Store
 
@@ -197,9 +199,16 @@ class KeyStore(ABC):
 class RedisKeyStore(KeyStore):
     """Keys as Redis hashes beside the graph (the embedded FalkorDB is a Redis server)."""
 
-    def __init__(self, redis: Any) -> None:
+    def __init__(self, redis: Any, graph_command: Any = None) -> None:
         super().__init__()
         self._redis = redis
+        self._graph_command = graph_command  # FalkorDBStore.command: audit events in the same MULTI
+
+    def _audited(self, pipe: Any, key_id: str) -> None:
+        """Queue the audit event of a key change in the same transaction as the change."""
+        audit = current_audit()
+        if audit is not None and self._graph_command is not None:
+            pipe.execute_command(*self._graph_command(AUDIT_EVENT, event_params(audit, [key_id])))
 
     @staticmethod
     def _name(key_id: str) -> str:
@@ -209,6 +218,7 @@ class RedisKeyStore(KeyStore):
         pipe = self._redis.pipeline(transaction=True)
         pipe.hset(self._name(record.id), mapping=record.to_fields())
         pipe.sadd("crmgraph:keys", record.id)
+        self._audited(pipe, record.id)
         await pipe.execute()
 
     async def get(self, key_id: str) -> ApiKey | None:
@@ -224,7 +234,11 @@ class RedisKeyStore(KeyStore):
         # Only on an existing record: a revoke racing nothing must not create a stub.
         script = "if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) " \
                  "return 1 end return 0"
-        return bool(await self._redis.eval(script, 1, self._name(key_id), field, value))
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.eval(script, 1, self._name(key_id), field, value)
+        if field == "revoked":
+            self._audited(pipe, key_id)
+        return bool((await pipe.execute())[0])
 
 
 def _text_one(value: Any) -> str:
@@ -258,7 +272,8 @@ class GraphKeyStore(KeyStore):
         if self._store.dialect.name == "neo4j":  # made with the first key: lookups by id use its index
             await self._store.write(self.CONSTRAINT)
         props = {_NEO4J_PROPS.get(k, k): v for k, v in record.to_fields().items()}
-        await self._store.write("CREATE (k:ApiKey) SET k = $props", {"props": props})
+        await self._store.write(Write("CREATE (k:ApiKey) SET k = $props\nRETURN k.keyId AS keyId", "true"),
+                                {"props": props, "id": record.id})  # audited with the key's id
 
     async def get(self, key_id: str) -> ApiKey | None:
         hit = self._cache.get(key_id)
@@ -280,8 +295,8 @@ class GraphKeyStore(KeyStore):
         if prop not in ("revoked", "lastUsed"):
             raise ValueError(f"not a settable key field: {field}")
         self._cache.pop(key_id, None)
-        rows = await self._store.write(f"MATCH (k:ApiKey {{keyId: $id}}) SET k.{prop} = $value RETURN k.keyId AS id",
-                                       {"id": key_id, "value": value})
+        rows = await self._store.write(Write(f"MATCH (k:ApiKey {{keyId: $id}}) SET k.{prop} = $value\n"
+                                             "RETURN k.keyId AS keyId", "true"), {"id": key_id, "value": value})
         return bool(rows)
 
 
@@ -294,7 +309,7 @@ def key_store_for(store: Store) -> KeyStore:
     """The key store that lives with ``store``."""
     redis = getattr(store, "redis", None)
     if redis is not None:
-        return RedisKeyStore(redis)
+        return RedisKeyStore(redis, getattr(store, "command", None))
     return GraphKeyStore(store)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -106,3 +107,26 @@ async def test_an_import_records_its_batches(empty_store: Store, tmp_path: Path)
     page = await read_audit(empty_store)
     assert {e.operation for e in page.events} == {"import"} and {e.actor for e in page.events} == {"cli:tester"}
     assert sorted(i for e in page.events for i in e.ids) == sorted(r["id"] for r in rows)
+
+
+@pytest.mark.parametrize("kind", ["redis", "graph"])
+async def test_key_changes_are_audited_with_the_change(empty_store: Store, kind: str) -> None:
+    """A key kept beside the graph (Redis hash, in one MULTI with its event) or in it
+    (an ApiKey node, in the same statement): creation and revocation are on the trail."""
+    from graph.keys import GraphKeyStore, RedisKeyStore, new_key
+
+    if kind == "redis":
+        if getattr(empty_store, "redis", None) is None:
+            pytest.skip("keys live in Redis only beside the embedded FalkorDB")
+        keys: Any = RedisKeyStore(empty_store.redis, empty_store.command)  # type: ignore[attr-defined]
+    else:
+        keys = GraphKeyStore(empty_store)
+    _, record = new_key(b"pepper", Role.PARTNER, name="portal", company_id="c:1")
+    with auditing(Audit("cli:ops", "keys.create")):
+        await keys.put(record)
+    with auditing(Audit("cli:ops", "keys.revoke")):
+        assert await keys.revoke(record.id)
+    await keys.touch(record.id)  # a use is not a change: not audited
+    page = await read_audit(empty_store)
+    assert [(e.operation, e.ids, e.actor) for e in page.events] == [
+        ("keys.revoke", [record.id], "cli:ops"), ("keys.create", [record.id], "cli:ops")]
