@@ -20,7 +20,10 @@ from starlette.applications import Starlette
 
 from api.app import create_app
 from api.settings import load_settings
+from graph.access import Role
+from graph.keys import key_store_for, load_pepper, new_key
 from seeds.synthetic import SyntheticSpec, generate_into
+from tests.credentials import LOCAL, bearer
 
 LONG = "x" * 50_000
 SPEC = SyntheticSpec(people=60, companies=20, products=30, orders=600, interactions=0, seed=7)
@@ -40,9 +43,17 @@ async def running(tmp_path: Path, **settings: Any) -> AsyncIterator[Starlette]:
         yield app
 
 
-def client(app: Starlette, address: str) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=(address, 40_000)),
-                             base_url="http://crmgraph.test", timeout=60)
+@asynccontextmanager
+async def client(app: Starlette, address: str) -> AsyncIterator[httpx.AsyncClient]:
+    """A client with an address and an admin key of its own (prod mode wants credentials;
+    the fairness limiter tells callers apart by key)."""
+    settings = app.state.settings
+    pepper = load_pepper(settings.key_pepper.get_secret_value() or None, settings.data_dir)
+    key, record = new_key(pepper, Role.ADMIN, name=address)
+    await key_store_for(app.state.store).put(record)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=(address, 40_000)),
+                                 base_url=LOCAL, headers=bearer(key), timeout=60) as http:
+        yield http
 
 
 async def post(http: httpx.AsyncClient, query: str) -> tuple[int, dict[str, Any], float]:
