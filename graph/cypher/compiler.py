@@ -216,7 +216,9 @@ class _Builder:
 
         lines: list[str] = []
         if sel.total:
-            lines += self.dialect.call_open((src,))
+            # The match may carry the statement's globals (an aggregate WITH does), so the
+            # count block imports them like every other block.
+            lines += self.call(src)
             lines += match
             if preds:
                 lines.append("  WHERE " + " AND ".join(preds))
