@@ -11,8 +11,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse
 from starlette.routing import Route
-from strawberry.asgi import GraphQL
 
+from api.http import GraphQLOverHTTP
 from api.settings import Mode, Settings, load_settings
 from graph.connect import open_store
 from graph.cypher.compiler import Compiler, Limits
@@ -24,7 +24,7 @@ STORE_SOCKET_ENV = "CRMGRAPH_STORE_SOCKET"
 """Set by ``crmgraph serve`` for its workers: the socket of the store it started."""
 
 
-class CRMGraphQL(GraphQL[Context, None]):
+class CRMGraphQL(GraphQLOverHTTP):
     async def get_context(self, request: Any, response: Any) -> Context:
         state = request.app.state
         return Context(store=state.store, compiler=state.compiler, request=request, response=response)
@@ -66,7 +66,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     production = settings.mode is Mode.PROD
     graphql = CRMGraphQL(build_schema(production=production),
                          graphql_ide=None if production else "graphiql",
-                         allow_queries_via_get=not production)
+                         allow_queries_via_get=True)  # queries only: a mutation over GET is a 405
     app = Starlette(
         routes=[
             Route("/", root),

@@ -7,7 +7,6 @@ from functools import partial
 
 import strawberry
 from graphql import GraphQLError
-from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
     MaskErrors,
@@ -17,6 +16,7 @@ from strawberry.extensions import (
     SchemaExtension,
 )
 
+from schema.introspection import TypeNamesOnlyIntrospectionRule
 from schema.mutations import Mutation
 from schema.query import TYPES, Query
 
@@ -40,7 +40,7 @@ def build_schema(*, production: bool = False) -> strawberry.Schema:
     ]
     if production:
         extensions += [
-            partial(AddValidationRules, [NoSchemaIntrospectionCustomRule]),
+            partial(AddValidationRules, [TypeNamesOnlyIntrospectionRule]),
             partial(MaskErrors, should_mask_error=is_unexpected),
         ]
     return strawberry.Schema(query=Query, mutation=Mutation, types=TYPES,  # type: ignore[arg-type]
