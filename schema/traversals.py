@@ -81,8 +81,11 @@ class SupplyChainNode:
         return self.data.paths > 1
 
     @strawberry.field(description=(
-        "Companies: a single-source link of the chain starts or ends here. "
-        "Products: exactly one company makes it."))
+        "Companies: true when a SUPPLIES link marked singleSource, among this chain's `edges`, "
+        "starts or ends here: the company depends on a single source in the chain, or is the "
+        "single source of a company in the chain (both ends are marked, whichever the direction). "
+        "The root is not a node; links outside the chain are not looked at. "
+        "Products: exactly one company makes it (see `makers`)."))
     def single_source(self) -> bool:
         return self.data.single_source
 

@@ -22,7 +22,8 @@ async def test_abc_steel_downstream_reaches_xyz_and_the_car_makers(answers: dict
     edge = next(e for e in answers["down"]["edges"] if e["from"] == "company:abc-steel")
     assert (edge["to"], edge["sharePct"], edge["products"]) == ("company:xyz-manufacturing", 70.0, ["steel sheet"])
     single = {n["node"]["id"] for n in answers["down"]["nodes"] if n["singleSource"]}
-    assert single == {"company:apex-motors"}  # calipers come from XYZ alone
+    # XYZ is Apex's only source of calipers: both ends of that link are marked.
+    assert single == {"company:apex-motors", "company:xyz-manufacturing"}
 
 
 async def test_bill_of_materials_of_a_car(answers: dict) -> None:
