@@ -57,20 +57,28 @@ class LifetimeValue:
 
 
 @strawberry.type(description=(
-    "Recency, frequency and monetary scores, 1-5 by quintile over every party with orders: "
-    "1 plus how many of the 20/40/60/80th percentile values the party's value exceeds."))
+    "Recency, frequency and monetary scores, 1-5, against every party (person or company) with at "
+    "least one counted order (cancelled and returned orders never count). Each is scored on its own "
+    "value: recency on the time of the latest order (later is higher), frequency on the order "
+    "count, monetary on the revenue. Thresholds, by nearest rank: sort the n customers' values "
+    "ascending; the thresholds are the values at 1-based positions floor(q x n) + 1 for q = 0.2, "
+    "0.4, 0.6, 0.8 (in a spreadsheet: SMALL(values, FLOOR(q*n)+1); when q x n is whole this is one "
+    "position above the textbook nearest rank q x n). Score = 1 + the number of thresholds the "
+    "party's value is strictly greater than (1+COUNTIF(thresholds, \"<\"&value)), so a value equal "
+    "to a threshold takes the lower score: ties at a boundary all score alike, and a quintile can "
+    "hold more or fewer than a fifth of the customers. `asOf` does not change the scores."))
 class Rfm:
     data: strawberry.Private[RfmData]
 
-    @strawberry.field(description="Recency score: 5 = ordered most recently.")
+    @strawberry.field(description="Recency score, 1-5: 5 = latest order among the most recent (see the type).")
     def recency(self) -> int:
         return self.data.recency
 
-    @strawberry.field(description="Frequency score: 5 = most orders.")
+    @strawberry.field(description="Frequency score, 1-5, on the counted order count: 5 = most orders.")
     def frequency(self) -> int:
         return self.data.frequency
 
-    @strawberry.field(description="Monetary score: 5 = highest revenue.")
+    @strawberry.field(description="Monetary score, 1-5, on the revenue of counted orders: 5 = highest.")
     def monetary(self) -> int:
         return self.data.monetary
 
