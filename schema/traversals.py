@@ -72,11 +72,14 @@ class SupplyChainNode:
     def tier(self) -> int:
         return self.data.tier
 
-    @strawberry.field(description="Distinct paths from the root to it within maxDepth.")
+    @strawberry.field(description=(
+        "Distinct paths from the root to it of at most maxDepth hops that visit no node twice "
+        "(parallel relationships make distinct paths). Counted without `limit`: nodes left out "
+        "still count as waypoints."))
     def paths(self) -> int:
         return self.data.paths
 
-    @strawberry.field(description="Reached by more than one path.")
+    @strawberry.field(description="`paths` > 1: reached by more than one such path.")
     def multiple_paths(self) -> bool:
         return self.data.paths > 1
 
@@ -155,7 +158,7 @@ class SupplyChain:
     def max_depth(self) -> int:
         return self.data.depth
 
-    @strawberry.field(description="Everything reached, nearest tier first; each node once.")
+    @strawberry.field(description="Everything reached, nearest tier first, then by id; each node once.")
     def nodes(self) -> list[SupplyChainNode]:
         return [SupplyChainNode(data=n) for n in self.data.nodes]
 

@@ -21,7 +21,7 @@ _SUPPLIES = {p.name: p for p in REL_KINDS["SUPPLIES"].props}
 class ChainNode:
     node: dict[str, Any]
     tier: int
-    paths: int  # distinct paths from the root within the depth
+    paths: int  # simple paths (no node twice) from the root within the depth
     single_source: bool = False  # an end of a single-source link among the chain's edges
     makers: list[dict[str, Any]] = field(default_factory=list)  # products: who makes them
 
@@ -53,7 +53,7 @@ def supply_chain(dialect: Dialect, root_id: str, kind: Literal["Company", "Produ
     # Upstream of a company: who supplies it; of a product: what goes into it.
     arrow = f"<-[:{rel}*1..{bounds.depth}]-" if direction == "UPSTREAM" else f"-[:{rel}*1..{bounds.depth}]->"
     lines = [
-        *reach(kind, f"(root){arrow}(n:{kind})", "tier"),
+        *reach(kind, f"(root){arrow}(n:{kind})", "tier", simple_paths=True),
         "ORDER BY tier, n.id",
         "LIMIT $cut",
         f"WITH root, collect(CASE WHEN n IS NULL THEN null ELSE {{node: {node_summary('n')}, tier: tier, paths: paths}} END) AS reached",

@@ -68,6 +68,11 @@ async def test_company_chains_match_bfs(synthetic: tuple[Store, Snapshot], direc
         chain = await store.fetch(supply_chain(FALKORDB, company, "Company", direction, Bounds(depth, 1000), "t"))
         got = {n.node["props"]["id"]: n.tier for n in chain.nodes}
         assert len(got) == len(chain.nodes)  # each node once, cycles or not
+        g = snap.graph("SUPPLIES")
+        g = g.reverse(copy=False) if direction == "UPSTREAM" else g
+        for n in chain.nodes:
+            target = n.node["props"]["id"]
+            assert n.paths == len(list(nx.all_simple_paths(g, company, target, cutoff=depth))), target
         assert got == snap.distances(company, ("SUPPLIES",), depth, reverse=direction == "UPSTREAM")
         members = set(got) | {company}
         expected_edges = {(a, b) for a, b in snap.rels["SUPPLIES"].edges() if a in members and b in members}
