@@ -31,11 +31,12 @@ class LifetimeValue:
     def historic_margin(self) -> Optional[float]:  # noqa: UP045
         return self.data.margin
 
-    @strawberry.field(description="historicRevenue / orderCount.")
+    @strawberry.field(description="historicRevenue / orderCount; 0 without counted orders.")
     def average_order_value(self) -> float:
         return self.data.average_order_value
 
-    @strawberry.field(description="Orders per year since the first order (at least one month observed).")
+    @strawberry.field(description="orderCount / years (of 365.25 days) from the first counted order to `asOf`, "
+                                  "taken as at least one month; 0 without counted orders.")
     def purchase_frequency(self) -> float:
         return self.data.purchase_frequency
 
@@ -70,7 +71,7 @@ class LifetimeValue:
 class Rfm:
     data: strawberry.Private[RfmData]
 
-    @strawberry.field(description="Recency score, 1-5: 5 = latest order among the most recent (see the type).")
+    @strawberry.field(description="Recency score, 1-5, on the time of the latest counted order: 5 = most recent.")
     def recency(self) -> int:
         return self.data.recency
 
@@ -96,11 +97,11 @@ class Rfm:
     def last_order_at(self) -> datetime:
         return self.data.last_order
 
-    @strawberry.field(description="Days from the latest order to `asOf`.")
+    @strawberry.field(description="Days from the latest counted order to `asOf` (negative if `asOf` is before it).")
     def recency_days(self) -> float:
         return self.data.recency_days
 
-    @strawberry.field(description="Orders counted.")
+    @strawberry.field(description="Counted orders (cancelled and returned ones never count), whenever placed.")
     def order_count(self) -> int:
         return self.data.order_count
 
@@ -134,7 +135,7 @@ class ReferralCohort:
     def month(self) -> datetime:
         return self.data.month
 
-    @strawberry.field(description="Parties that sent invitations that month.")
+    @strawberry.field(description="Distinct parties that sent invitations that month.")
     def referrers(self) -> int:
         return self.data.referrers
 
@@ -142,15 +143,15 @@ class ReferralCohort:
     def invites(self) -> int:
         return self.data.invites
 
-    @strawberry.field(description="Invitations that reached converted or rewarded.")
+    @strawberry.field(description="Of those invitations, the ones whose status is now converted or rewarded.")
     def converted(self) -> int:
         return self.data.converted
 
-    @strawberry.field(description="invites / referrers.")
+    @strawberry.field(description="invites / referrers; 0 for a month without invitations.")
     def invites_per_referrer(self) -> float:
         return self.data.invites_per_referrer
 
-    @strawberry.field(description="converted / invites.")
+    @strawberry.field(description="converted / invites; 0 for a month without invitations.")
     def conversion_rate(self) -> float:
         return self.data.conversion_rate
 
@@ -158,8 +159,9 @@ class ReferralCohort:
     def k_factor(self) -> float:
         return self.data.k_factor
 
-    @strawberry.field(description="Mean days from invitation to the referred party's first order after "
-                                  "it, over converted invitations that led to an order.")
+    @strawberry.field(description="Mean days from invitation to the referred party's first counted order at "
+                                  "or after it, over converted or rewarded invitations followed by such an "
+                                  "order; null when there is none.")
     def average_days_to_convert(self) -> Optional[float]:  # noqa: UP045
         return self.data.days_to_convert
 

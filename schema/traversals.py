@@ -129,7 +129,8 @@ class SupplyChainEdge:
     def lead_time_days(self) -> Optional[int]:  # noqa: UP045
         return self.data.props.get("leadTimeDays")
 
-    @strawberry.field(description="SUPPLIES: the customer has no other supplier for these products.")
+    @strawberry.field(description="SUPPLIES: the link's stored singleSource flag (the customer has no other "
+                                  "supplier for these products); null when not recorded.")
     def single_source(self) -> Optional[bool]:  # noqa: UP045
         return self.data.props.get("singleSource")
 
@@ -282,11 +283,12 @@ class ImpactedCompany:
     def tier(self) -> int:
         return self.data.tier
 
-    @strawberry.field(description="Suppliers it has outside the failing chain.")
+    @strawberry.field(description="SUPPLIES links into it from companies that are neither the failing company "
+                                  "nor hit within maxDepth.")
     def alternative_suppliers(self) -> int:
         return self.data.alternative_suppliers
 
-    @strawberry.field(description="It has at least one supplier outside the failing chain.")
+    @strawberry.field(description="alternativeSuppliers > 0.")
     def has_alternative(self) -> bool:
         return self.data.has_alternative
 
@@ -654,16 +656,22 @@ class TraversalQuery:
                                                            Bounds(max_depth, 1), info.path.key))
         return _wrap(Path, data)
 
-    @strawberry.field(description="Customers and revenue per RFM segment, over every party with orders.")
+    @strawberry.field(description="Customers and revenue per RFM segment, over every party with at least one "
+                                  "counted order (cancelled and returned orders never count); all seven "
+                                  "segments, with zeros.")
     async def segment_summary(self, info: Info) -> list[SegmentCount]:
         return [SegmentCount(data=s) for s in await run(info, segment_summary)]
 
     @strawberry.field(description="Referral K-factor (invites per referrer x conversion rate) and time to "
-                                  "convert, per month invitations were sent.")
+                                  "convert, per UTC month invitations were sent: one entry for every month "
+                                  "that overlaps [from, to), oldest first, with zeros for a month without "
+                                  "invitations.")
     async def referral_stats(
         self, info: Info,
         from_: Annotated[Optional[datetime], strawberry.argument(  # noqa: UP045
-            name="from", description="First cohort's start; default 12 months before `to`.")] = None,
+            name="from", description=(
+                "Invitations sent at or after it count; the first cohort is the UTC month that "
+                "contains it. Default `to` minus 365 days; [from, to) may span at most 36 months."))] = None,
         to: Annotated[Optional[datetime], strawberry.argument(description="End (exclusive); default now.")] = None,  # noqa: UP045
     ) -> list[ReferralCohort]:
         start, end = _window(from_, to, 365)

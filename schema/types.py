@@ -272,7 +272,8 @@ def party_analytics() -> dict[str, Any]:
     def lifetime_value(self: Any, info: Info, expected_lifespan_years: Annotated[float, strawberry.argument(
             description="Expected customer lifespan in years, for the predictive value.")] = 3.0,
             as_of: Annotated[Optional[datetime], strawberry.argument(  # noqa: UP045
-                description="Reference time for purchase frequency; default now.")] = None) -> Any:
+                description="Reference time for purchase frequency; default now. Orders after it "
+                            "still count.")] = None) -> Any:
         return wrap(LifetimeValue, loaded(self, info))
 
     def rfm(self: Any, info: Info, as_of: Annotated[Optional[datetime], strawberry.argument(  # noqa: UP045
@@ -283,7 +284,8 @@ def party_analytics() -> dict[str, Any]:
     rfm.__annotations__["return"] = Optional[Rfm]  # noqa: UP045
     return {
         "lifetime_value": strawberry.field(lifetime_value, description=LifetimeValue.__strawberry_definition__.description),
-        "rfm": strawberry.field(rfm, description="RFM scores and segment; null for a party without orders."),
+        "rfm": strawberry.field(rfm, description="RFM scores and segment; null for a party without counted orders "
+                                                 "(cancelled and returned ones never count)."),
     }
 
 

@@ -1,6 +1,6 @@
-"""RFM scores recomputed in plain Python with the rule exactly as the schema states it
-(Rfm's description), on a graph built with ties at the quintile boundaries and a customer
-count (10) where q x n is a whole number, the case where percentile methods differ."""
+"""RFM scores and lifetime value recomputed in plain Python with the rules exactly as the
+schema's descriptions state them, on a graph built with ties at the quintile boundaries and
+a customer count (10) where q x n is a whole number, the case where percentile methods differ."""
 
 from __future__ import annotations
 
@@ -73,3 +73,31 @@ async def test_rfm_scores_follow_the_documented_rule(schema: strawberry.Schema, 
     assert textbook(monetary) != scores(monetary)  # so the test tells the two apart
     # Ties at a boundary score alike, and low: every one-order customer gets frequency 1.
     assert {got[p]["frequency"] for p in ("person:a", "person:b", "person:c", "person:d", "person:i")} == {1}
+
+
+async def test_lifetime_value_follows_its_description(schema: strawberry.Schema, empty_store: Store) -> None:
+    await load(empty_store, dataset())
+    client = GraphQLClient(schema, empty_store)
+    year = timedelta(days=365.25)
+
+    async def ltv(party: str, as_of: datetime) -> dict:
+        data = await client.data(
+            'query ($id: ID!, $asOf: DateTime) { party(id: $id) { lifetimeValue(asOf: $asOf, '
+            "expectedLifespanYears: 2) { orderCount historicRevenue averageOrderValue purchaseFrequency "
+            "predictive } } }", {"id": party, "asOf": as_of.isoformat()})
+        return data["party"]["lifetimeValue"]
+
+    days, prices = ORDERS["person:j"]
+    as_of = START + timedelta(days=200)
+    got = await ltv("person:j", as_of)
+    frequency = len(days) / ((as_of - (START + timedelta(days=min(days)))) / year)
+    assert got["orderCount"] == 5 and got["historicRevenue"] == sum(prices)
+    assert got["averageOrderValue"] == sum(prices) / 5
+    assert math.isclose(got["purchaseFrequency"], frequency)
+    assert math.isclose(got["predictive"], sum(prices) / 5 * frequency * 2)
+    # Before the first order and within a month of it: at least one month is observed, and
+    # orders after asOf still count.
+    early = await ltv("person:j", START)
+    assert early["orderCount"] == 5 and math.isclose(early["purchaseFrequency"], 5 * 12)
+    none = await ltv("person:cancelled", as_of)
+    assert (none["orderCount"], none["averageOrderValue"], none["purchaseFrequency"], none["predictive"]) == (0, 0, 0, 0)
