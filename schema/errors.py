@@ -42,9 +42,11 @@ def input_error(exc: QueryInputError) -> GraphQLError:
     return GraphQLError(str(exc), extensions={"code": exc.code, "argument": exc.argument})
 
 
-async def translating(call: Callable[[], Awaitable[T]]) -> T:
+async def translating(call: Callable[[], Awaitable[T]],
+                      passthrough: tuple[type[Exception], ...] = ()) -> T:
     """Run ``call``; input and store errors become GraphQL errors with an extensions code,
-    and anything else an ``INTERNAL`` error carrying the request id."""
+    ``passthrough`` errors are re-raised for the caller to translate, and anything else
+    becomes an ``INTERNAL`` error carrying the request id."""
     try:
         return await call()
     except QueryInputError as exc:
@@ -55,7 +57,7 @@ async def translating(call: Callable[[], Awaitable[T]]) -> T:
     except StoreUnavailableError as exc:
         raise GraphQLError("the graph store is unavailable; try again shortly",
                            extensions={"code": "STORE_UNAVAILABLE"}) from exc
-    except GraphQLError:
+    except (GraphQLError, *passthrough):
         raise
     except Exception as exc:  # noqa: BLE001 - the store's own errors, whatever their class
         raise internal_error(exc) from exc
