@@ -20,6 +20,7 @@ from api.gate import Guard
 from api.guarded_view import GuardedGraphQL
 from api.hygiene import security_middleware, strip_suggestions
 from api.logs import RequestIdMiddleware, configure_logging
+from api.http import GraphQLOverHTTP
 from api.settings import Mode, Settings, load_settings
 from graph.connect import open_store
 from graph.cypher.compiler import Compiler, Limits
@@ -34,7 +35,7 @@ STORE_SOCKET_ENV = "CRMGRAPH_STORE_SOCKET"
 log = logging.getLogger("crmgraph")
 
 
-class CRMGraphQL(GuardedGraphQL[Context, None]):
+class CRMGraphQL(GuardedGraphQL[Context, None], GraphQLOverHTTP):
     hide_suggestions = False
 
     async def get_context(self, request: Any, response: Any) -> Context:
@@ -90,7 +91,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     production = settings.mode is Mode.PROD
     graphql = CRMGraphQL(build_schema(production=production, budgets=settings.cost_budgets()),
                          graphql_ide=None if production else "graphiql",
-                         allow_queries_via_get=not production)
+                         allow_queries_via_get=True)  # queries only: a mutation over GET is a 405
     graphql.guard(settings.concurrency_caps(), settings.max_response_bytes)
     graphql.hide_suggestions = production  # "Did you mean ...?" would reveal the schema
     app = Starlette(

@@ -12,13 +12,14 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from contextvars import ContextVar
 from typing import Any
 
 from graphql import GraphQLError
 
+from schema.errors import REQUEST_ID
+
 REQUEST_ID_HEADER = "x-request-id"
-request_id: ContextVar[str] = ContextVar("request_id", default="-")
+request_id = REQUEST_ID  # one id per request, shared with the errors that quote it
 
 _GIVEN_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -35,7 +36,7 @@ class GraphQLErrorLog(logging.Filter):
             return False
         path = ".".join(str(p) for p in error.path or ()) or "-"
         record.msg = "unexpected error in request %s at %s: %s"
-        record.args = (request_id.get(), path, error.message)
+        record.args = (request_id.get() or "-", path, error.message)
         return True
 
 

@@ -7,7 +7,6 @@ from functools import partial
 
 import strawberry
 from graphql import GraphQLError
-from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
     MaskErrors,
@@ -20,6 +19,7 @@ from strawberry.extensions import (
 from graph.cost import CostBudgets
 from schema.cost import CostLimiter
 from schema.error_codes import ErrorCodes
+from schema.introspection import TypeNamesOnlyIntrospectionRule, TypesAnswerNothing
 from schema.mutations import Mutation
 from schema.permissions import RolePermissions, document_roles
 from schema.query import TYPES, Query
@@ -47,7 +47,8 @@ def build_schema(*, production: bool = False, budgets: CostBudgets | None = None
     ]
     if production:
         extensions += [
-            partial(AddValidationRules, [NoSchemaIntrospectionCustomRule]),
+            partial(AddValidationRules, [TypeNamesOnlyIntrospectionRule]),
+            TypesAnswerNothing,
             partial(MaskErrors, should_mask_error=is_unexpected),
         ]
     document_roles(Query, "query")

@@ -31,11 +31,12 @@ class LifetimeValue:
     def historic_margin(self) -> Optional[float]:  # noqa: UP045
         return self.data.margin
 
-    @strawberry.field(description="historicRevenue / orderCount.")
+    @strawberry.field(description="historicRevenue / orderCount; 0 without counted orders.")
     def average_order_value(self) -> float:
         return self.data.average_order_value
 
-    @strawberry.field(description="Orders per year since the first order (at least one month observed).")
+    @strawberry.field(description="orderCount / years (of 365.25 days) from the first counted order to `asOf`, "
+                                  "taken as at least one month; 0 without counted orders.")
     def purchase_frequency(self) -> float:
         return self.data.purchase_frequency
 
@@ -57,20 +58,28 @@ class LifetimeValue:
 
 
 @strawberry.type(description=(
-    "Recency, frequency and monetary scores, 1-5 by quintile over every party with orders: "
-    "1 plus how many of the 20/40/60/80th percentile values the party's value exceeds."))
+    "Recency, frequency and monetary scores, 1-5, against every party (person or company) with at "
+    "least one counted order (cancelled and returned orders never count). Each is scored on its own "
+    "value: recency on the time of the latest order (later is higher), frequency on the order "
+    "count, monetary on the revenue. Thresholds, by nearest rank: sort the n customers' values "
+    "ascending; the thresholds are the values at 1-based positions floor(q x n) + 1 for q = 0.2, "
+    "0.4, 0.6, 0.8 (in a spreadsheet: SMALL(values, FLOOR(q*n)+1); when q x n is whole this is one "
+    "position above the textbook nearest rank q x n). Score = 1 + the number of thresholds the "
+    "party's value is strictly greater than (1+COUNTIF(thresholds, \"<\"&value)), so a value equal "
+    "to a threshold takes the lower score: ties at a boundary all score alike, and a quintile can "
+    "hold more or fewer than a fifth of the customers. `asOf` does not change the scores."))
 class Rfm:
     data: strawberry.Private[RfmData]
 
-    @strawberry.field(description="Recency score: 5 = ordered most recently.")
+    @strawberry.field(description="Recency score, 1-5, on the time of the latest counted order: 5 = most recent.")
     def recency(self) -> int:
         return self.data.recency
 
-    @strawberry.field(description="Frequency score: 5 = most orders.")
+    @strawberry.field(description="Frequency score, 1-5, on the counted order count: 5 = most orders.")
     def frequency(self) -> int:
         return self.data.frequency
 
-    @strawberry.field(description="Monetary score: 5 = highest revenue.")
+    @strawberry.field(description="Monetary score, 1-5, on the revenue of counted orders: 5 = highest.")
     def monetary(self) -> int:
         return self.data.monetary
 
@@ -88,11 +97,11 @@ class Rfm:
     def last_order_at(self) -> datetime:
         return self.data.last_order
 
-    @strawberry.field(description="Days from the latest order to `asOf`.")
+    @strawberry.field(description="Days from the latest counted order to `asOf` (negative if `asOf` is before it).")
     def recency_days(self) -> float:
         return self.data.recency_days
 
-    @strawberry.field(description="Orders counted.")
+    @strawberry.field(description="Counted orders (cancelled and returned ones never count), whenever placed.")
     def order_count(self) -> int:
         return self.data.order_count
 
@@ -126,7 +135,7 @@ class ReferralCohort:
     def month(self) -> datetime:
         return self.data.month
 
-    @strawberry.field(description="Parties that sent invitations that month.")
+    @strawberry.field(description="Distinct parties that sent invitations that month.")
     def referrers(self) -> int:
         return self.data.referrers
 
@@ -134,15 +143,15 @@ class ReferralCohort:
     def invites(self) -> int:
         return self.data.invites
 
-    @strawberry.field(description="Invitations that reached converted or rewarded.")
+    @strawberry.field(description="Of those invitations, the ones whose status is now converted or rewarded.")
     def converted(self) -> int:
         return self.data.converted
 
-    @strawberry.field(description="invites / referrers.")
+    @strawberry.field(description="invites / referrers; 0 for a month without invitations.")
     def invites_per_referrer(self) -> float:
         return self.data.invites_per_referrer
 
-    @strawberry.field(description="converted / invites.")
+    @strawberry.field(description="converted / invites; 0 for a month without invitations.")
     def conversion_rate(self) -> float:
         return self.data.conversion_rate
 
@@ -150,8 +159,9 @@ class ReferralCohort:
     def k_factor(self) -> float:
         return self.data.k_factor
 
-    @strawberry.field(description="Mean days from invitation to the referred party's first order after "
-                                  "it, over converted invitations that led to an order.")
+    @strawberry.field(description="Mean days from invitation to the referred party's first counted order at "
+                                  "or after it, over converted or rewarded invitations followed by such an "
+                                  "order; null when there is none.")
     def average_days_to_convert(self) -> Optional[float]:  # noqa: UP045
         return self.data.days_to_convert
 

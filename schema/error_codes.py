@@ -10,6 +10,8 @@ from collections.abc import Iterator
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
+from schema.errors import request_id
+
 
 def code_for(error: GraphQLError) -> str:
     if error.original_error is not None and not isinstance(error.original_error, GraphQLError):
@@ -33,7 +35,5 @@ class ErrorCodes(SchemaExtension):
             if "code" not in extensions:
                 extensions["code"] = code_for(error)
                 if extensions["code"] == "INTERNAL":
-                    from api.logs import request_id  # the id the response's X-Request-Id carries
-
-                    extensions["requestId"] = request_id.get()
+                    extensions["requestId"] = request_id()  # the id the response's X-Request-Id carries
                 error.extensions = extensions

@@ -78,7 +78,7 @@ def given(value: Any) -> Any:
 
 async def write(call: Callable[[], Awaitable[T]]) -> T:
     try:
-        return await translating(call)
+        return await translating(call, passthrough=(MutationError,))
     except MutationError as exc:
         first = exc.problems[0]
         raise GraphQLError(str(exc), extensions={

@@ -72,17 +72,23 @@ class SupplyChainNode:
     def tier(self) -> int:
         return self.data.tier
 
-    @strawberry.field(description="Distinct paths from the root to it within maxDepth.")
+    @strawberry.field(description=(
+        "Distinct paths from the root to it of at most maxDepth hops that visit no node twice "
+        "(parallel relationships make distinct paths). Counted without `limit`: nodes left out "
+        "still count as waypoints."))
     def paths(self) -> int:
         return self.data.paths
 
-    @strawberry.field(description="Reached by more than one path.")
+    @strawberry.field(description="`paths` > 1: reached by more than one such path.")
     def multiple_paths(self) -> bool:
         return self.data.paths > 1
 
     @strawberry.field(description=(
-        "Companies: a single-source link of the chain starts or ends here. "
-        "Products: exactly one company makes it."))
+        "Companies: true when a SUPPLIES link marked singleSource, among this chain's `edges`, "
+        "starts or ends here: the company depends on a single source in the chain, or is the "
+        "single source of a company in the chain (both ends are marked, whichever the direction). "
+        "The root is not a node; links outside the chain are not looked at. "
+        "Products: exactly one company makes it (see `makers`)."))
     def single_source(self) -> bool:
         return self.data.single_source
 
@@ -123,7 +129,8 @@ class SupplyChainEdge:
     def lead_time_days(self) -> Optional[int]:  # noqa: UP045
         return self.data.props.get("leadTimeDays")
 
-    @strawberry.field(description="SUPPLIES: the customer has no other supplier for these products.")
+    @strawberry.field(description="SUPPLIES: the link's stored singleSource flag (the customer has no other "
+                                  "supplier for these products); null when not recorded.")
     def single_source(self) -> Optional[bool]:  # noqa: UP045
         return self.data.props.get("singleSource")
 
@@ -152,7 +159,7 @@ class SupplyChain:
     def max_depth(self) -> int:
         return self.data.depth
 
-    @strawberry.field(description="Everything reached, nearest tier first; each node once.")
+    @strawberry.field(description="Everything reached, nearest tier first, then by id; each node once.")
     def nodes(self) -> list[SupplyChainNode]:
         return [SupplyChainNode(data=n) for n in self.data.nodes]
 
@@ -276,11 +283,12 @@ class ImpactedCompany:
     def tier(self) -> int:
         return self.data.tier
 
-    @strawberry.field(description="Suppliers it has outside the failing chain.")
+    @strawberry.field(description="SUPPLIES links into it from companies that are neither the failing company "
+                                  "nor hit within maxDepth.")
     def alternative_suppliers(self) -> int:
         return self.data.alternative_suppliers
 
-    @strawberry.field(description="It has at least one supplier outside the failing chain.")
+    @strawberry.field(description="alternativeSuppliers > 0.")
     def has_alternative(self) -> bool:
         return self.data.has_alternative
 
@@ -648,16 +656,22 @@ class TraversalQuery:
                                                            Bounds(max_depth, 1), info.path.key))
         return _wrap(Path, data)
 
-    @strawberry.field(description="Customers and revenue per RFM segment, over every party with orders.")
+    @strawberry.field(description="Customers and revenue per RFM segment, over every party with at least one "
+                                  "counted order (cancelled and returned orders never count); all seven "
+                                  "segments, with zeros.")
     async def segment_summary(self, info: Info) -> list[SegmentCount]:
         return [SegmentCount(data=s) for s in await run(info, lambda d, _s: segment_summary(d))]
 
     @strawberry.field(description="Referral K-factor (invites per referrer x conversion rate) and time to "
-                                  "convert, per month invitations were sent.")
+                                  "convert, per UTC month invitations were sent: one entry for every month "
+                                  "that overlaps [from, to), oldest first, with zeros for a month without "
+                                  "invitations.")
     async def referral_stats(
         self, info: Info,
         from_: Annotated[Optional[datetime], strawberry.argument(  # noqa: UP045
-            name="from", description="First cohort's start; default 12 months before `to`.")] = None,
+            name="from", description=(
+                "Invitations sent at or after it count; the first cohort is the UTC month that "
+                "contains it. Default `to` minus 365 days; [from, to) may span at most 36 months."))] = None,
         to: Annotated[Optional[datetime], strawberry.argument(description="End (exclusive); default now.")] = None,  # noqa: UP045
     ) -> list[ReferralCohort]:
         start, end = _window(from_, to, 365)

@@ -272,7 +272,8 @@ def party_analytics() -> dict[str, Any]:
     def lifetime_value(self: Any, info: Info, expected_lifespan_years: Annotated[float, strawberry.argument(
             description="Expected customer lifespan in years, for the predictive value.")] = 3.0,
             as_of: Annotated[Optional[datetime], strawberry.argument(  # noqa: UP045
-                description="Reference time for purchase frequency; default now.")] = None) -> Any:
+                description="Reference time for purchase frequency; default now. Orders after it "
+                            "still count.")] = None) -> Any:
         return wrap(LifetimeValue, loaded(self, info))
 
     def rfm(self: Any, info: Info, as_of: Annotated[Optional[datetime], strawberry.argument(  # noqa: UP045
@@ -286,7 +287,8 @@ def party_analytics() -> dict[str, Any]:
             LifetimeValue.__strawberry_definition__.description
             + " Null where the caller may not see the party's figures (partners: any party but their own company).")),
         "rfm": strawberry.field(rfm, description=(
-            "RFM scores and segment; null for a party without orders, and where the caller may not see "
+            "RFM scores and segment; null for a party without counted orders (cancelled and returned "
+            "ones never count), and where the caller may not see "
             "the party's figures (partners: any party but their own company).")),
     }
 

@@ -11,9 +11,11 @@ Lifetime value
 RFM
     recency (latest order), frequency (order count), monetary (revenue) are each scored 1-5
     by quintile over every party with at least one counted order: the score is 1 plus the
-    number of the 20/40/60/80th percentile values (nearest rank, lower) the party's value
-    exceeds, so 5 is the most recent, most frequent, highest spending fifth, and a value
-    shared by most customers (one order) scores low rather than high.
+    number of thresholds the party's value strictly exceeds, the thresholds being the values
+    at 1-based positions floor(q x n) + 1 (q = 0.2, 0.4, 0.6, 0.8) of the n values sorted
+    ascending (nearest rank; one position above the textbook rank q x n when that is whole).
+    So 5 is the most recent, most frequent, highest spending fifth, and a value shared by
+    most customers (one order) scores low rather than high.
 """
 
 from __future__ import annotations
@@ -55,7 +57,7 @@ class LifetimeValue:
 
 
 def thresholds(values: list[float]) -> list[float]:
-    """The 20/40/60/80th percentile values of ``values`` (nearest rank, lower)."""
+    """The thresholds: values at 1-based positions floor(q x n) + 1 of ``values`` sorted."""
     ordered = sorted(values)
     return [ordered[int(q * len(ordered))] for q in QUANTILES] if ordered else []
 

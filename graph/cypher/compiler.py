@@ -232,6 +232,8 @@ class _Builder:
 
         lines: list[str] = []
         if sel.total:
+            # The match may carry the statement's globals (an aggregate WITH does), so the
+            # count block imports them like every other block.
             lines += self.call(src)
             lines += match
             if preds:

@@ -38,14 +38,20 @@ def checked_id(value: str, argument: str) -> str:
     return value
 
 
-def reach(root_label: str, pattern: str, distance: str) -> list[str]:
+SIMPLE_PATH = "all(i IN range(0, length(p)) WHERE single(m IN nodes(p) WHERE m = nodes(p)[i]))"
+"""``p`` visits no node twice. Variable-length matches only refuse to reuse a relationship,
+and the two stores differ in which node-revisiting paths they enumerate in a cycle."""
+
+
+def reach(root_label: str, pattern: str, distance: str, *, simple_paths: bool = False) -> list[str]:
     """Lines binding ``root`` (by ``$id``) and, per node ``n`` reached by ``pattern``, its
-    shortest ``distance`` and ``paths`` (the number of paths). ``n`` is null when nothing is."""
+    shortest ``distance`` and ``paths`` (the number of paths; with ``simple_paths``, of paths
+    that visit no node twice). ``n`` is null when nothing is."""
     return [
         "MATCH (root:Entity {id: $id})",
         f"WHERE root:{root_label}",
         f"OPTIONAL MATCH p = {pattern}",
-        "WHERE n <> root",
+        "WHERE n <> root" + (f" AND {SIMPLE_PATH}" if simple_paths else ""),
         f"WITH root, n, min(length(p)) AS {distance}, count(p) AS paths",
     ]
 

@@ -24,8 +24,8 @@ _SUPPLIES = {p.name: p for p in REL_KINDS["SUPPLIES"].props}
 class ChainNode:
     node: dict[str, Any]
     tier: int
-    paths: int  # distinct paths from the root within the depth
-    single_source: bool = False  # depends on (or is) a single-source link of the chain
+    paths: int  # simple paths (no node twice) from the root within the depth
+    single_source: bool = False  # an end of a single-source link among the chain's edges
     makers: list[dict[str, Any]] = field(default_factory=list)  # products: who makes them
 
 
@@ -62,7 +62,7 @@ def supply_chain(dialect: Dialect, root_id: str, kind: Literal["Company", "Produ
     # Upstream of a company: who supplies it; of a product: what goes into it.
     arrow = f"<-[:{rel}*1..{bounds.depth}]-" if direction == "UPSTREAM" else f"-[:{rel}*1..{bounds.depth}]->"
     lines = [
-        *reach(kind, f"(root){arrow}(n:{kind})", "tier"),
+        *reach(kind, f"(root){arrow}(n:{kind})", "tier", simple_paths=True),
         "ORDER BY tier, n.id",
         "LIMIT $cut",
         f"WITH root, collect(CASE WHEN n IS NULL THEN null ELSE {{node: {node_summary('n')}, tier: tier, paths: paths}} END) AS reached",
@@ -98,11 +98,13 @@ def supply_chain(dialect: Dialect, root_id: str, kind: Literal["Company", "Produ
                  for e in rec["edges"] if e["start"] in tiers and e["end"] in tiers]
         by_id = {n.node["props"]["id"]: n for n in nodes}
         if kind == "Company":
-            for e in edges:  # a single-source link makes its far end a single-source dependency
+            # Both ends of every single-source link of the chain: the customer depends on a
+            # single source, and the supplier is one (whichever way the chain is walked).
+            for e in edges:
                 if e.props.get("singleSource"):
-                    far = e.start if direction == "UPSTREAM" else e.end
-                    if far in by_id:
-                        by_id[far].single_source = True
+                    for end in (e.start, e.end):
+                        if end in by_id:
+                            by_id[end].single_source = True
         else:
             makers: dict[str, list[dict[str, Any]]] = {}
             for m in rec["makers"]:

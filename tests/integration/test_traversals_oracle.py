@@ -63,14 +63,26 @@ async def test_company_chains_match_bfs(synthetic: tuple[Store, Snapshot], direc
     store, snap = synthetic
     companies = [i for i, labels in snap.labels.items() if "Company" in labels]
     in_cycles = [n for cycle in nx.simple_cycles(nx.DiGraph(snap.graph("SUPPLIES")), length_bound=6) for n in cycle]
+    checked_single = 0
     for company in sample(companies, 8) + in_cycles[:4]:
         chain = await store.fetch(supply_chain(FALKORDB, company, "Company", direction, Bounds(depth, 1000), "t"))
         got = {n.node["props"]["id"]: n.tier for n in chain.nodes}
         assert len(got) == len(chain.nodes)  # each node once, cycles or not
+        g = snap.graph("SUPPLIES")
+        g = g.reverse(copy=False) if direction == "UPSTREAM" else g
+        for n in chain.nodes:
+            target = n.node["props"]["id"]
+            assert n.paths == len(list(nx.all_simple_paths(g, company, target, cutoff=depth))), target
         assert got == snap.distances(company, ("SUPPLIES",), depth, reverse=direction == "UPSTREAM")
         members = set(got) | {company}
         expected_edges = {(a, b) for a, b in snap.rels["SUPPLIES"].edges() if a in members and b in members}
         assert {(e.start, e.end) for e in chain.edges} == expected_edges
+        single_links = [(a, b) for a, b, d in snap.rels["SUPPLIES"].edges(data=True)
+                        if d.get("singleSource") and a in members and b in members]
+        single_ends = {end for link in single_links for end in link} - {company}
+        assert {n.node["props"]["id"] for n in chain.nodes if n.single_source} == single_ends
+        checked_single += len(single_ends)
+    assert checked_single  # the comparison was not between two empty sets
 
 
 @pytest.mark.parametrize("depth", DEPTHS)
@@ -85,6 +97,7 @@ async def test_product_chains_match_bfs(synthetic: tuple[Store, Snapshot], depth
             for n in chain.nodes:
                 makers = {m["props"]["id"] for m in n.makers}
                 assert makers == set(snap.rels["MAKES"].predecessors(n.node["props"]["id"]))
+                assert n.single_source == (len(makers) == 1)
 
 
 async def test_fan_out_limit_truncates(synthetic: tuple[Store, Snapshot]) -> None:

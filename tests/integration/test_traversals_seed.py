@@ -22,7 +22,8 @@ async def test_abc_steel_downstream_reaches_xyz_and_the_car_makers(answers: dict
     edge = next(e for e in answers["down"]["edges"] if e["from"] == "company:abc-steel")
     assert (edge["to"], edge["sharePct"], edge["products"]) == ("company:xyz-manufacturing", 70.0, ["steel sheet"])
     single = {n["node"]["id"] for n in answers["down"]["nodes"] if n["singleSource"]}
-    assert single == {"company:apex-motors"}  # calipers come from XYZ alone
+    # XYZ is Apex's only source of calipers: both ends of that link are marked.
+    assert single == {"company:apex-motors", "company:xyz-manufacturing"}
 
 
 async def test_bill_of_materials_of_a_car(answers: dict) -> None:
@@ -135,3 +136,18 @@ async def test_unknown_roots_are_null(client: GraphQLClient) -> None:
     data = await client.data('{ supplyChain(companyId: "nobody") { truncated } referralTree(partyId: "nobody") '
                              '{ truncated } shortestPath(from: "nobody", to: "person:john-smith") { length } }')
     assert data == {"supplyChain": None, "referralTree": None, "shortestPath": None}
+
+
+async def test_referral_stats_window_is_as_documented(client: GraphQLClient) -> None:
+    """`from` cuts inside its month; every month overlapping [from, to) is listed, empty ones
+    with zeros (the referralStats and ReferralCohort descriptions)."""
+    data = await client.data('{ referralStats(from: "2026-03-20T00:00:00Z", to: "2026-06-15T00:00:00Z") '
+                             "{ month referrers invites converted invitesPerReferrer conversionRate "
+                             "averageDaysToConvert } }")
+    cohorts = {c["month"][:7]: c for c in data["referralStats"]}
+    assert list(cohorts) == ["2026-03", "2026-04", "2026-05", "2026-06"]
+    march, april, may, june = cohorts.values()
+    assert (march["invites"], march["converted"]) == (1, 1)  # David on the 22nd; Emily on the 18th is before `from`
+    assert (april["referrers"], april["invites"], april["converted"]) == (2, 2, 2)
+    assert (may["invites"], may["converted"], may["conversionRate"], may["averageDaysToConvert"]) == (2, 0, 0, None)
+    assert (june["referrers"], june["invites"], june["invitesPerReferrer"], june["conversionRate"]) == (0, 0, 0, 0)
