@@ -24,7 +24,7 @@ MAX_FILTER_DEPTH = 8
 MAX_FILTER_TERMS = 200
 """Operators and ``AND``/``OR``/``NOT`` terms in one filter argument altogether."""
 MAX_IN_VALUES = 1_000
-"""Values in one ``in`` or ``notIn`` list."""
+"""Values in the ``in`` and ``notIn`` lists of one filter argument altogether."""
 
 
 class InputTooLargeError(QueryInputError):

@@ -108,6 +108,7 @@ def compile_filter(filter_: dict[str, Any] | None, resolve: Resolve, params: Par
 class _Reader:
     resolve: Resolve
     terms: int = field(default=0)
+    values: int = field(default=0)
 
     def count(self, where: str) -> None:
         self.terms += 1
@@ -164,9 +165,10 @@ class _Reader:
             if op in ("in", "notIn"):
                 if not isinstance(value, list | tuple):
                     raise QueryInputError(at, "must be a list")
-                if len(value) > MAX_IN_VALUES:
-                    raise InputTooLargeError(at, f"at most {MAX_IN_VALUES} values (got {len(value)})",
-                                             MAX_IN_VALUES)
+                self.values += len(value)
+                if self.values > MAX_IN_VALUES:
+                    raise InputTooLargeError(at, f"in and notIn lists of one filter hold at most {MAX_IN_VALUES} "
+                                                 f"values altogether (got {self.values})", MAX_IN_VALUES)
             elif op in ("lt", "lte", "gt", "gte") and prop.type not in _ORDERED:
                 raise QueryInputError(at, "field is not ordered")
             _check_text(value, at)

@@ -150,3 +150,9 @@ def test_tabs_and_newlines_are_text(client: TestClient) -> None:
     name = "two\tcolumns\r\nand a line"
     assert "errors" not in post(client, CREATE, {"i": {"id": "person:tabbed", "name": name}})
     assert people(client, {"name": {"eq": name}}) == ["person:tabbed"]
+
+
+def test_in_values_are_counted_across_the_whole_filter(client: TestClient) -> None:
+    half = [f"person:p{i}" for i in range(MAX_IN_VALUES // 2 + 1)]
+    refused = error(post(client, PEOPLE, {"f": {"OR": [{"id": {"in": half}}, {"id": {"notIn": half}}]}}))
+    assert refused["extensions"] == {"code": "INPUT_TOO_LARGE", "argument": "people.filter.OR[1].id.notIn"}
