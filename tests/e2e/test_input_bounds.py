@@ -156,3 +156,13 @@ def test_in_values_are_counted_across_the_whole_filter(client: TestClient) -> No
     half = [f"person:p{i}" for i in range(MAX_IN_VALUES // 2 + 1)]
     refused = error(post(client, PEOPLE, {"f": {"OR": [{"id": {"in": half}}, {"id": {"notIn": half}}]}}))
     assert refused["extensions"] == {"code": "INPUT_TOO_LARGE", "argument": "people.filter.OR[1].id.notIn"}
+
+
+def test_get_requests_are_held_to_the_same_bounds(tmp_path: Path) -> None:
+    with TestClient(create_app(load_settings(mode="dev", data_dir=tmp_path))) as dev:
+        deep = '{"NOT": ' * 40 + "{}" + "}" * 40
+        response = dev.get("/graphql", params={"query": PEOPLE, "variables": '{"f": ' + deep + "}"})
+        assert response.status_code == 400
+        assert response.json()["errors"][0]["extensions"]["code"] == "INPUT_TOO_LARGE"
+        response = dev.get("/graphql", params={"query": "{ __typename }"})
+        assert response.status_code == 200 and response.json() == {"data": {"__typename": "Query"}}
