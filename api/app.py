@@ -21,6 +21,7 @@ from api.guarded_view import GuardedGraphQL
 from api.hygiene import security_middleware, strip_suggestions
 from api.logs import RequestIdMiddleware, configure_logging
 from api.http import GraphQLOverHTTP
+from api.limits_http import RequestBounds
 from api.settings import Mode, Settings, load_settings
 from graph.connect import open_store
 from graph.cypher.compiler import Compiler, Limits
@@ -101,8 +102,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/readyz", readyz),
             Route("/graphql", graphql, methods=["GET", "POST"]),
         ],
-        # request ids first (every answer has one), then hosts, CORS, credentials and rate limits
-        middleware=[Middleware(RequestIdMiddleware), *security_middleware(settings)],
+        # request ids first (every answer has one), then the body, document and variables
+        # bounds (before anything parses them), then hosts, CORS, credentials and rate limits
+        middleware=[Middleware(RequestIdMiddleware), Middleware(RequestBounds), *security_middleware(settings)],
         lifespan=lifespan,
     )
     app.state.settings = settings

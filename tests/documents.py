@@ -134,6 +134,9 @@ CORPUS: list[tuple[str, dict[str, object]]] = [
     (NODE_LOOKUP, {"id": "product:probook-x15"}),
     (NODE_LOOKUP, {"id": "segment:key-accounts"}),
     (ROOT_LISTS, {}),
+    # NOT over AND/OR, pushed down by the compiler; eq alternatives merged into IN
+    (ORDERS_FILTERED, {"filter": {"NOT": {"AND": [{"OR": [{"channel": {"eq": "web"}}, {"channel": {"eq": "store"}}]},
+                                                  {"NOT": {"OR": [{"total": {"lt": 10}}, {"status": {"isNull": True}}]}}]}}}),
 ]
 
 TRAVERSALS = """

@@ -1,15 +1,38 @@
-"""Typed filter inputs to Cypher predicates. Property names come from the model only."""
+"""Typed filter inputs to Cypher predicates. Property names come from the model only.
+
+A filter is read into a small boolean tree, bounded while it is read (depth, number of
+terms, values per ``in``), then normalised before any Cypher is written:
+
+- ``NOT`` is pushed down to the operators (negation normal form, De Morgan), so no
+  ``NOT`` wraps a group;
+- nested ``AND``s and ``OR``s are flattened, constants folded (``OR: []`` is false,
+  an empty filter is true);
+- ``eq``/``in`` alternatives on one field become one ``IN $list`` (and negated ones in a
+  conjunction one ``NOT … IN $list``);
+- parentheses are written only where an ``OR`` sits inside an ``AND``.
+
+Why: FalkorDB's Cypher parser backtracks on nesting, so parse time doubles with each
+parenthesis or ``NOT`` level (9 × ``NOT (AND (…))``, 208 bytes, took 89 s), and a long
+chain of ``OR`` crashed it. After normalisation the nesting is at most the number of
+``AND``/``OR`` alternations, which the depth bound caps, and the statement grows linearly
+with the filter. Each rewrite is exact in Cypher's three-valued logic (De Morgan and
+double negation hold there; a negated operator stays ``NOT (x op v)``, null on a missing
+property, as before); tests compare the result with a Python evaluation on FalkorDB.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from graph.cypher.dialect import Dialect
 from graph.cypher.errors import QueryInputError
 from graph.cypher.params import Params
 from graph.cypher.values import to_store
+from graph.input_limits import MAX_FILTER_DEPTH, MAX_FILTER_TERMS, MAX_IN_VALUES, InputTooLargeError
 from graph.model import Prop, PropType
+from graph.text_rules import text_problem
 
 _COMPARE = {"eq": "=", "ne": "<>", "lt": "<", "lte": "<=", "gt": ">", "gte": ">="}
 _STRING = {"startsWith": "STARTS WITH", "endsWith": "ENDS WITH", "contains": "CONTAINS"}
@@ -32,69 +55,230 @@ Resolve = Callable[[str], tuple[str, Prop] | None]
 """Maps a filter key to (Cypher expression, property), or None when it is not allowed."""
 
 
+@dataclass(frozen=True)
+class Term:
+    """One operator on one field: ``expr op value``, negated or not. ``in`` holds a list."""
+
+    expr: str
+    prop: Prop
+    op: str
+    value: Any
+    negated: bool = False
+
+
+@dataclass(frozen=True)
+class Group:
+    """``AND`` (``all_``) or ``OR`` of its items."""
+
+    all_: bool
+    items: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Not:
+    item: Node
+
+
+@dataclass(frozen=True)
+class Const:
+    value: bool
+
+
+Node = Term | Group | Not | Const
+TRUE, FALSE = Const(True), Const(False)
+
+
 def compile_filter(filter_: dict[str, Any] | None, resolve: Resolve, params: Params,
                    argument: str, dialect: Dialect) -> str | None:
     """A predicate for ``filter_``, or None when it constrains nothing."""
     if not filter_:
         return None
-    if not isinstance(filter_, dict):
-        raise QueryInputError(argument, "must be an input object")
-    parts: list[str] = []
-    for key, value in filter_.items():
-        if value is None:
-            continue
-        where = f"{argument}.{key}"
-        if key in ("AND", "OR"):
-            if not isinstance(value, list):
-                raise QueryInputError(where, "must be a list of filters")
-            subs = [s for i, v in enumerate(value)
-                    if (s := compile_filter(v, resolve, params, f"{where}[{i}]", dialect))]
-            if subs:
-                parts.append("(" + f" {key} ".join(subs) + ")")
-            elif key == "OR" and value == []:
-                parts.append("false")
-        elif key == "NOT":
-            sub = compile_filter(value, resolve, params, where, dialect)
-            if sub:
-                parts.append(f"NOT ({sub})")
-        else:
-            found = resolve(key)
-            if found is None:
-                raise QueryInputError(where, "no such field to filter on")
-            expr, prop = found
-            parts.extend(_field_predicates(expr, prop, value, params, where, dialect))
-    return " AND ".join(parts) if parts else None
+    tree = _Reader(resolve).read(filter_, argument, 0)
+    tree = simplify(to_nnf(tree, False))
+    if tree == TRUE:
+        return None
+    if tree == FALSE:
+        return "false"
+    return _emit(tree, params, dialect, inside_and=True)
 
 
-def _field_predicates(expr: str, prop: Prop, ops: Any, params: Params, where: str,
-                      dialect: Dialect) -> list[str]:
-    if not isinstance(ops, dict):
-        raise QueryInputError(where, "must be an object of operators, e.g. {eq: ...}")
-    allowed = OPERATORS[prop.type]
-    out: list[str] = []
-    for op, value in ops.items():
-        if value is None:
-            continue
-        if op not in allowed:
-            raise QueryInputError(f"{where}.{op}", f"not an operator for {prop.type.value} fields")
-        if op == "isNull":
-            out.append(f"{expr} IS NULL" if value else f"{expr} IS NOT NULL")
-            continue
-        stored = to_store(prop.type, value)
-        if op in ("in", "notIn"):
-            if not isinstance(stored, list):
-                raise QueryInputError(f"{where}.{op}", "must be a list")
-            pred = f"{expr} IN {params.add(stored)}"
-            out.append(pred if op == "in" else f"NOT {pred}")
-        elif op == "includes":
-            out.append(f"{params.add(stored)} IN {expr}")
-        elif op in _STRING:
-            out.append(f"{expr} {_STRING[op]} {params.add(stored)}")
+# --- reading, bounded ------------------------------------------------------------------
+
+@dataclass
+class _Reader:
+    resolve: Resolve
+    terms: int = field(default=0)
+    values: int = field(default=0)
+
+    def count(self, where: str) -> None:
+        self.terms += 1
+        if self.terms > MAX_FILTER_TERMS:
+            raise InputTooLargeError(where, f"a filter may hold at most {MAX_FILTER_TERMS} operators "
+                                            "and AND/OR/NOT terms", MAX_FILTER_TERMS)
+
+    def read(self, filter_: Any, argument: str, depth: int) -> Node:
+        if not isinstance(filter_, dict):
+            raise QueryInputError(argument, "must be an input object")
+        if depth > MAX_FILTER_DEPTH:
+            raise InputTooLargeError(argument, f"filters nest AND/OR/NOT at most {MAX_FILTER_DEPTH} "
+                                               "levels deep", MAX_FILTER_DEPTH)
+        parts: list[Node] = []
+        for key, value in filter_.items():
+            if value is None:
+                continue
+            where = f"{argument}.{key}"
+            if key in ("AND", "OR"):
+                if not isinstance(value, list):
+                    raise QueryInputError(where, "must be a list of filters")
+                self.count(where)
+                if len(value) > MAX_FILTER_TERMS:
+                    raise InputTooLargeError(where, f"a filter may hold at most {MAX_FILTER_TERMS} operators "
+                                                    "and AND/OR/NOT terms", MAX_FILTER_TERMS)
+                parts.append(Group(key == "AND", tuple(
+                    self.read(v, f"{where}[{i}]", depth + 1) for i, v in enumerate(value) if v is not None)))
+            elif key == "NOT":
+                self.count(where)
+                parts.append(Not(self.read(value, where, depth + 1)))
+            else:
+                found = self.resolve(key)
+                if found is None:
+                    raise QueryInputError(where, "no such field to filter on")
+                expr, prop = found
+                parts += self.operators(expr, prop, value, where)
+        return Group(True, tuple(parts))
+
+    def operators(self, expr: str, prop: Prop, ops: Any, where: str) -> list[Node]:
+        if not isinstance(ops, dict):
+            raise QueryInputError(where, "must be an object of operators, e.g. {eq: ...}")
+        allowed = OPERATORS[prop.type]
+        out: list[Node] = []
+        for op, value in ops.items():
+            if value is None:
+                continue
+            at = f"{where}.{op}"
+            if op not in allowed:
+                raise QueryInputError(at, f"not an operator for {prop.type.value} fields")
+            self.count(at)
+            if op == "isNull":
+                out.append(Term(expr, prop, op, bool(value)))
+                continue
+            if op in ("in", "notIn"):
+                if not isinstance(value, list | tuple):
+                    raise QueryInputError(at, "must be a list")
+                self.values += len(value)
+                if self.values > MAX_IN_VALUES:
+                    raise InputTooLargeError(at, f"in and notIn lists of one filter hold at most {MAX_IN_VALUES} "
+                                                 f"values altogether (got {self.values})", MAX_IN_VALUES)
+            elif op in ("lt", "lte", "gt", "gte") and prop.type not in _ORDERED:
+                raise QueryInputError(at, "field is not ordered")
+            _check_text(value, at)
+            stored = to_store(prop.type, value)
+            if op == "notIn":
+                out.append(Term(expr, prop, "in", list(stored), negated=True))
+            elif op == "in":
+                out.append(Term(expr, prop, "in", list(stored)))
+            else:
+                out.append(Term(expr, prop, op, stored))
+        return out
+
+
+def _check_text(value: Any, where: str) -> None:
+    for item in value if isinstance(value, list | tuple) else (value,):
+        if isinstance(item, str) and (problem := text_problem(item)):
+            raise QueryInputError(where, problem)
+
+
+# --- normalising -----------------------------------------------------------------------
+
+def to_nnf(node: Node, negate: bool) -> Node:
+    """``node`` (negated when ``negate``) with NOT only on operators (De Morgan)."""
+    match node:
+        case Const(value):
+            return Const(value != negate)
+        case Not(item):
+            return to_nnf(item, not negate)
+        case Group(all_, items):
+            return Group(all_ != negate, tuple(to_nnf(i, negate) for i in items))
+        case Term():
+            return Term(node.expr, node.prop, node.op, node.value, node.negated != negate)
+    raise TypeError(node)
+
+
+def simplify(node: Node) -> Node:
+    """Flatten nested groups of one kind, fold constants, merge ``eq``/``in`` alternatives."""
+    if not isinstance(node, Group):
+        return node
+    items: list[Node] = []
+    for item in (simplify(i) for i in node.items):
+        if isinstance(item, Group) and item.all_ == node.all_:
+            items += item.items  # already flat and folded
+        elif item == Const(node.all_):
+            continue  # the identity: true in AND, false in OR
+        elif item == Const(not node.all_):
+            return item  # the absorbing element
         else:
-            if op not in ("eq", "ne") and prop.type not in _ORDERED:
-                raise QueryInputError(f"{where}.{op}", "field is not ordered")
-            operand = expr
-            if op not in ("eq", "ne") and prop.type in _TEXT:
-                operand = dialect.string_range_operand(expr)
-            out.append(f"{operand} {_COMPARE[op]} {params.add(stored)}")
-    return out
+            items.append(item)
+    items = _merge_in(items, negated=node.all_)
+    if not items:
+        return Const(node.all_)
+    return items[0] if len(items) == 1 else Group(node.all_, tuple(items))
+
+
+def _merge_in(items: list[Node], negated: bool) -> list[Node]:
+    """In an OR, ``x = a OR x IN [b, c]`` is ``x IN [a, b, c]``; in an AND the negated
+    ones merge the same way (NOT x = a AND NOT x IN [b] is NOT x IN [a, b]). Exact in
+    three-valued logic: both sides are null exactly when ``x`` is null."""
+    merged: dict[str, list[Any]] = {}
+    first: dict[str, int] = {}
+    out: list[Node | None] = []
+    for item in items:
+        if (isinstance(item, Term) and item.negated == negated and item.op in ("eq", "in")
+                and item.prop.type is not PropType.STRING_LIST):
+            values = item.value if item.op == "in" else [item.value]
+            if item.expr in merged:
+                merged[item.expr] += values
+                continue
+            merged[item.expr] = list(values)
+            first[item.expr] = len(out)
+        out.append(item)
+    for expr, at in first.items():
+        term = out[at]
+        assert isinstance(term, Term)
+        values = merged[expr]
+        if len(values) > 1 or term.op == "in":
+            out[at] = Term(expr, term.prop, "in", values, negated)
+    return [i for i in out if i is not None]
+
+
+# --- writing ---------------------------------------------------------------------------
+
+def _emit(node: Node, params: Params, dialect: Dialect, inside_and: bool) -> str:
+    """Cypher text; an OR inside an AND (or at the top, which callers AND-join) gets
+    parentheses, nothing else does (AND binds tighter than OR, NOT tighter than AND)."""
+    match node:
+        case Const(value):
+            return "true" if value else "false"
+        case Term():
+            return _term(node, params, dialect)
+        case Group(all_, items):
+            text = (" AND " if all_ else " OR ").join(_emit(i, params, dialect, all_) for i in items)
+            return f"({text})" if inside_and and not all_ else text
+    raise TypeError(node)
+
+
+def _term(term: Term, params: Params, dialect: Dialect) -> str:
+    expr, op, value = term.expr, term.op, term.value
+    if op == "isNull":
+        return f"{expr} IS NULL" if value != term.negated else f"{expr} IS NOT NULL"
+    if op == "in":
+        text = f"{expr} IN {params.add(value)}"
+    elif op == "includes":
+        text = f"{params.add(value)} IN {expr}"
+    elif op in _STRING:
+        text = f"{expr} {_STRING[op]} {params.add(value)}"
+    else:
+        operand = expr
+        if op not in ("eq", "ne") and term.prop.type in _TEXT:
+            operand = dialect.string_range_operand(expr)
+        text = f"{operand} {_COMPARE[op]} {params.add(value)}"
+    return f"NOT {text}" if term.negated else text

@@ -25,9 +25,12 @@ from pydantic import (
     create_model,
 )
 
+from pydantic_core import PydanticCustomError
+
 from graph.ids import ID_PATTERN, ID_RULE
 from graph.model import NODE_KINDS, REL_KINDS, Prop, PropType
 from graph.mutations.errors import MutationError, Problem
+from graph.text_rules import INVALID_CHARACTER, text_problem
 
 MAX_TEXT = 10_000
 MAX_LIST = 100
@@ -71,6 +74,17 @@ def _finite(value: float) -> float:
     return value
 
 
+def _text(value: str) -> str:
+    """Control characters and lone surrogates are refused (graph.text_rules says why)."""
+    problem = text_problem(value)
+    if problem is not None:
+        raise PydanticCustomError("invalid_character", problem)
+    return value
+
+
+TEXT = AfterValidator(_text)
+
+
 def _choice(allowed: tuple[str, ...]) -> Any:
     def check(value: str) -> str:
         if value not in allowed:
@@ -85,7 +99,7 @@ def _annotation(owner: str, prop: Prop) -> Any:
         case PropType.ID:
             return Annotated[StrictStr, Field(pattern=ID_PATTERN.pattern)]
         case PropType.STRING:
-            base: Any = Annotated[StrictStr, Field(max_length=MAX_TEXT)]
+            base: Any = Annotated[StrictStr, Field(max_length=MAX_TEXT), TEXT]
             if (owner, prop.name) in CHOICES:
                 base = Annotated[StrictStr, _choice(CHOICES[(owner, prop.name)])]
             return base
@@ -98,7 +112,7 @@ def _annotation(owner: str, prop: Prop) -> Any:
         case PropType.DATETIME:
             return datetime
         case PropType.STRING_LIST:
-            return Annotated[list[Annotated[StrictStr, Field(max_length=MAX_TEXT)]], Field(max_length=MAX_LIST)]
+            return Annotated[list[Annotated[StrictStr, Field(max_length=MAX_TEXT), TEXT]], Field(max_length=MAX_LIST)]
 
 
 _CONFIG = ConfigDict(extra="forbid", str_strip_whitespace=False)
@@ -142,9 +156,12 @@ def _problem(err: Any, prefix: str) -> Problem:
     kind = err["type"]
     code = {"missing": "REQUIRED", "extra_forbidden": "UNKNOWN_FIELD", "string_pattern_mismatch": "INVALID_ID",
             "greater_than_equal": "OUT_OF_RANGE", "less_than_equal": "OUT_OF_RANGE",
-            "string_too_long": "TOO_LONG", "too_long": "TOO_LONG"}.get(kind, "INVALID_VALUE")
+            "string_too_long": "TOO_LONG", "too_long": "TOO_LONG",
+            "invalid_character": INVALID_CHARACTER, "string_unicode": INVALID_CHARACTER}.get(kind, "INVALID_VALUE")
     if kind.endswith("_type") or kind in ("int_from_float", "bool_parsing", "datetime_parsing",
                                           "datetime_from_date_parsing", "datetime_type"):
         code = "INVALID_TYPE"
     message = ID_RULE if code == "INVALID_ID" else err["msg"]
+    if kind == "string_unicode":
+        message = "contains a lone surrogate, which is not text; send valid Unicode"
     return Problem(field or "input", code, message)

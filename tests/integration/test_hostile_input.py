@@ -8,10 +8,10 @@ by one party and sold by one company)."""
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 from typing import Any
 
-import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -29,7 +29,8 @@ from seeds.stories import build
 HOSTILE = st.sampled_from([
     "') DETACH DELETE n //", "MATCH (n) DETACH DELETE n", "$p0", "`", "\\u0000", "}\n{", "' OR 1=1 --",
     "person:john-smith", "company:abc-steel", "product:probook-x15", "order:abc-1001", "x" * 20_000,
-    "😀" * 50, "", " ", "NaN", "-1", "1e309",
+    "😀" * 50, "", " ", "NaN", "-1", "1e309", "a\x00b", "\x01", "x\x1b[31m", "\x7f", "\ud800", "a\udfffb",
+    "tab\tnew\nline\r",
 ])
 SCALARS = st.none() | st.booleans() | st.integers(-10**12, 10**12) | st.floats() | st.text(max_size=40) | HOSTILE
 VALUES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
@@ -60,7 +61,7 @@ def payload(kind: str) -> st.SearchStrategy[dict[str, Any]]:
         if kind == "order":
             out["items"] = i
         if plausible:  # steer some examples near valid input, so writes happen too
-            out.setdefault("id", f"{kind}:h-{abs(hash(orjson.dumps(k, default=str))) % 10_000}")
+            out.setdefault("id", f"{kind}:h-{abs(hash(repr(k))) % 10_000}")
             out.setdefault("name", "Hostile Test")
         return out
 
@@ -189,7 +190,8 @@ async def test_importer_takes_anything(tmp_path: Path, falkordb_server: Embedded
     @given(st.lists(line, max_size=12))
     def attempt(lines: list[Any]) -> None:
         file = tmp_path / "hostile.jsonl"
-        file.write_bytes(b"".join(orjson.dumps(x, default=str) + b"\n" for x in lines))
+        # the standard library writes lone surrogates as escapes (orjson refuses them)
+        file.write_text("".join(json.dumps(x, default=str) + "\n" for x in lines))
 
         async def go() -> None:
             store = FalkorDBStore(socket, "hostile-import")

@@ -1,6 +1,6 @@
 CYPHER 5
 MATCH (n0:Company)
-WHERE (n0.name STARTS WITH $p0 OR n0.employeeCount >= $p1) AND NOT (n0.industry IN $p2) AND n0.name < $p3 AND ((coalesce(n0.name, '') > $p4) OR (coalesce(n0.name, '') = $p5 AND n0.id > $p6))
+WHERE (n0.name STARTS WITH $p0 OR n0.employeeCount >= $p1) AND NOT n0.industry IN $p2 AND n0.name < $p3 AND ((coalesce(n0.name, '') > $p4) OR (coalesce(n0.name, '') = $p5 AND n0.id > $p6))
 WITH n0
 ORDER BY coalesce(n0.name, '') ASC, n0.id ASC
 LIMIT $p7
@@ -22,7 +22,7 @@ ORDER BY coalesce(n0.name, '') ASC, n0.id ASC
 WITH collect({sort: [coalesce(n0.name, ''), n0.id], node: n0 {.id, .industry, .name, _labels: labels(n0), c1: c1, t1: t1}}) AS rows
 CALL () {
   MATCH (n0:Company)
-  WHERE (n0.name STARTS WITH $p0 OR n0.employeeCount >= $p1) AND NOT (n0.industry IN $p2) AND n0.name < $p3
+  WHERE (n0.name STARTS WITH $p0 OR n0.employeeCount >= $p1) AND NOT n0.industry IN $p2 AND n0.name < $p3
   RETURN count(n0) AS total
 }
 RETURN rows, total

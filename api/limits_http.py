@@ -1,0 +1,158 @@
+"""Bounds on a GraphQL request before anything parses it: body size, document size and
+the shape of ``variables`` (depth, list lengths, number of values). Pure ASGI middleware,
+so an over-large body is refused while it streams in, never buffered whole.
+
+Over a bound the answer is a GraphQL-style error with ``extensions.code``: HTTP 413
+``REQUEST_TOO_LARGE`` for the body, HTTP 400 ``INPUT_TOO_LARGE`` (naming the argument and
+the bound) for the rest, and HTTP 400 ``BAD_REQUEST`` for a body that is not JSON. The
+figures are in ``graph.input_limits``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qs
+
+import json
+
+import orjson
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from graph.input_limits import (
+    MAX_BODY_BYTES,
+    MAX_DOCUMENT_CHARS,
+    MAX_VARIABLES_DEPTH,
+    MAX_VARIABLES_LIST,
+    MAX_VARIABLES_VALUES,
+)
+
+
+class RequestRefused(Exception):
+    def __init__(self, status: int, code: str, message: str, argument: str | None = None,
+                 limit: int | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.argument, self.limit = status, code, argument, limit
+
+    def response(self) -> JSONResponse:
+        extensions: dict[str, Any] = {"code": self.code}
+        if self.argument is not None:
+            extensions["argument"] = self.argument
+        if self.limit is not None:
+            extensions["limit"] = self.limit
+        return JSONResponse({"data": None, "errors": [{"message": str(self), "extensions": extensions}]},
+                            status_code=self.status)
+
+
+def _too_large(argument: str, reason: str, limit: int) -> RequestRefused:
+    return RequestRefused(400, "INPUT_TOO_LARGE", f"{argument}: {reason}", argument, limit)
+
+
+def check_variables(variables: Any, argument: str = "variables") -> None:
+    """Depth, list lengths and the number of values, walked without recursion."""
+    stack: list[tuple[Any, str, int]] = [(variables, argument, 0)]
+    seen = 0
+    while stack:
+        value, where, depth = stack.pop()
+        seen += 1
+        if seen > MAX_VARIABLES_VALUES:
+            raise _too_large(argument, f"holds more than {MAX_VARIABLES_VALUES} values", MAX_VARIABLES_VALUES)
+        if isinstance(value, dict | list) and depth >= MAX_VARIABLES_DEPTH:
+            raise _too_large(where, f"nests objects and lists more than {MAX_VARIABLES_DEPTH} levels deep",
+                             MAX_VARIABLES_DEPTH)
+        if isinstance(value, dict):
+            stack += [(v, f"{where}.{k}", depth + 1) for k, v in value.items()]
+        elif isinstance(value, list):
+            if len(value) > MAX_VARIABLES_LIST:
+                raise _too_large(where, f"is a list of {len(value)} items; at most {MAX_VARIABLES_LIST}",
+                                 MAX_VARIABLES_LIST)
+            stack += [(v, f"{where}[{i}]", depth + 1) for i, v in enumerate(value)]
+
+
+def check_request(payload: Any) -> None:
+    """One GraphQL request (``{query, variables, operationName}``) within the bounds."""
+    if not isinstance(payload, dict):
+        return  # not a GraphQL request: the GraphQL view answers it
+    query = payload.get("query")
+    if isinstance(query, str) and len(query) > MAX_DOCUMENT_CHARS:
+        raise _too_large("query", f"the document has {len(query)} characters; at most {MAX_DOCUMENT_CHARS}",
+                         MAX_DOCUMENT_CHARS)
+    check_variables(payload.get("variables"))
+    check_variables(payload.get("extensions"), "extensions")
+
+
+def _parse(body: bytes | str, what: str) -> Any:
+    """orjson first (fast, depth-limited); what it refuses, the standard library tries the
+    way the GraphQL view will (it takes lone surrogate escapes, which validation then
+    refuses naming the field), with its recursion caught."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        pass
+    try:
+        return json.loads(body)
+    except RecursionError:
+        raise _too_large(what, f"nests more than {MAX_VARIABLES_DEPTH} levels deep", MAX_VARIABLES_DEPTH) from None
+    except ValueError as exc:
+        raise RequestRefused(400, "BAD_REQUEST", f"{what} is not valid JSON: {exc}") from None
+
+
+class RequestBounds:
+    """Applies the bounds to requests for ``path``; everything else passes untouched."""
+
+    def __init__(self, app: ASGIApp, path: str = "/graphql") -> None:
+        self.app = app
+        self.path = path
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != self.path:
+            await self.app(scope, receive, send)
+            return
+        try:
+            body = await self._checked(scope, receive)
+        except RequestRefused as refused:
+            await refused.response()(scope, receive, send)
+            return
+        if body is None:
+            return  # the client went away
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _checked(self, scope: Scope, receive: Receive) -> bytes | None:
+        headers = dict(scope["headers"])
+        declared = headers.get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            raise self._body_too_large()
+        if scope["method"] == "GET":
+            params = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+            variables = params.get("variables", [None])[0]
+            check_request({"query": params.get("query", [None])[0],
+                           "variables": _parse(variables, "variables") if variables else None})
+        body = bytearray()
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return None
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > MAX_BODY_BYTES:
+                raise self._body_too_large()
+        if body and b"json" in headers.get(b"content-type", b""):
+            payload = _parse(bytes(body), "the request body")
+            for request in payload if isinstance(payload, list) else [payload]:
+                check_request(request)
+        return bytes(body)
+
+    @staticmethod
+    def _body_too_large() -> RequestRefused:
+        return RequestRefused(413, "REQUEST_TOO_LARGE",
+                              f"the request body is larger than {MAX_BODY_BYTES} bytes", "body", MAX_BODY_BYTES)
