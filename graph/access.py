@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 DEFAULT_SCOPE_DEPTH = 2
+ANONYMOUS = "anonymous"
 
 
 class Role(StrEnum):
@@ -37,12 +38,12 @@ class Access:
         """A stable, secret-free name of the caller for logs, audit and rate limits."""
         if self.key_id:
             return f"key:{self.key_id}"
-        if self.subject:
+        if self.subject and self.subject != ANONYMOUS:
             return f"sub:{self.subject}"
-        return "anonymous"
+        return ANONYMOUS
 
 
-ANONYMOUS_ADMIN = Access(Role.ADMIN, subject="anonymous")
+ANONYMOUS_ADMIN = Access(Role.ADMIN, subject=ANONYMOUS)
 """Dev mode on loopback: GraphiQL works without credentials."""
 
 
