@@ -31,7 +31,7 @@ class RolePermissions(SchemaExtension):
     record naming the caller (``graph.audit``)."""
 
     def resolve(self, _next: Callable[..., Any], root: Any, info: Info, *args: Any, **kwargs: Any) -> Any:
-        if info.path.prev is not None:
+        if info.path.prev is not None or info.field_name.startswith("__"):  # meta fields: for everyone
             return _next(root, info, *args, **kwargs)
         operation = info.operation.operation.value
         access = info.context.access

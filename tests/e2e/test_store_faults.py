@@ -44,7 +44,9 @@ class Serve:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
         environ = {k: v for k, v in os.environ.items() if not k.startswith("CRMGRAPH_")}
-        environ.update({"CRMGRAPH_PORT": str(self.port), "CRMGRAPH_DATA_DIR": str(data_dir)}, **(env or {}))
+        # writers hammer the service: the anonymous rate limit would answer 429s, not the store
+        environ.update({"CRMGRAPH_PORT": str(self.port), "CRMGRAPH_DATA_DIR": str(data_dir),
+                        "CRMGRAPH_RATE_LIMIT_ANONYMOUS": "0"}, **(env or {}))
         with log.open("wb") as out:
             self.proc = subprocess.Popen([CRMGRAPH, "serve"], env=environ, stdout=out, stderr=subprocess.STDOUT)
 
