@@ -14,6 +14,8 @@ import pytest
 import strawberry
 from graphql import GraphQLField, get_named_type, is_non_null_type
 
+from graph.cost import CostBudgets
+from schema import build_schema
 from graph.access import Access, Role, allowed_roles
 from graph.embedded import EmbeddedFalkorDB
 from graph.falkordb_store import FalkorDBStore
@@ -29,6 +31,13 @@ SPEC = SyntheticSpec(people=2000, companies=150, products=300, orders=4000, cycl
 DEPTH = 2
 TOLERATED = {"FORBIDDEN", "OUT_OF_SCOPE", "NOT_LOADED_HERE"}
 PUBLIC = {"id", "name", "__typename"}
+
+
+@pytest.fixture(scope="module")
+def schema() -> strawberry.Schema:
+    """The schema without its cost budget: these documents select everything on purpose
+    (the budget has tests of its own)."""
+    return build_schema(budgets=CostBudgets({role: 10**9 for role in Role}, max_rows=10**6))
 
 
 @pytest.fixture(scope="module")

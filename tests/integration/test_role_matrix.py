@@ -11,6 +11,8 @@ from collections.abc import AsyncIterator
 import pytest
 import strawberry
 
+from graph.cost import CostBudgets
+from schema import build_schema
 from graph.access import Access, Role, allowed_roles
 from graph.embedded import EmbeddedFalkorDB
 from graph.falkordb_store import FalkorDBStore
@@ -64,6 +66,13 @@ MUTATIONS: dict[str, str] = {
 }
 # Some examples need what another made: run these first, as admin, for every role.
 SETUP = ("createPerson", "createProduct")
+
+
+@pytest.fixture(scope="module")
+def schema() -> strawberry.Schema:
+    """The schema without its cost budget: these documents select everything on purpose
+    (the budget has tests of its own)."""
+    return build_schema(budgets=CostBudgets({role: 10**9 for role in Role}, max_rows=10**6))
 
 
 @pytest.fixture
