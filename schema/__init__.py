@@ -17,6 +17,7 @@ from strawberry.extensions import (
     SchemaExtension,
 )
 
+from schema.document_cache import DocumentCache, DocumentLRU
 from schema.mutations import Mutation
 from schema.permissions import RolePermissions, document_roles
 from schema.query import TYPES, Query
@@ -32,13 +33,17 @@ def is_unexpected(error: GraphQLError) -> bool:
     return original is not None and not isinstance(original, GraphQLError)
 
 
-def build_schema(*, production: bool = False) -> strawberry.Schema:
-    # Factories, so each request gets fresh extension instances.
+def build_schema(*, production: bool = False, document_cache_size: int = 256) -> strawberry.Schema:
+    # Factories, so each request gets fresh extension instances. The document cache is one
+    # per schema, shared by its requests: a document is parsed and validated (depth, alias
+    # and token limits included) once; roles are still checked at every request.
+    documents = DocumentLRU(document_cache_size)
     extensions: list[Callable[[], SchemaExtension]] = [
         partial(QueryDepthLimiter, max_depth=MAX_DEPTH),
         partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES),
         partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
         RolePermissions,
+        partial(DocumentCache, cache=documents),
     ]
     if production:
         extensions += [
@@ -47,5 +52,7 @@ def build_schema(*, production: bool = False) -> strawberry.Schema:
         ]
     document_roles(Query, "query")
     document_roles(Mutation, "mutation")
-    return strawberry.Schema(query=Query, mutation=Mutation, types=TYPES,  # type: ignore[arg-type]
-                             extensions=extensions)
+    schema = strawberry.Schema(query=Query, mutation=Mutation, types=TYPES,  # type: ignore[arg-type]
+                               extensions=extensions)
+    schema.documents = documents  # type: ignore[attr-defined]  # for tests and benchmarks
+    return schema
