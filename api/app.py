@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import orjson
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -27,9 +28,26 @@ STORE_SOCKET_ENV = "CRMGRAPH_STORE_SOCKET"
 
 
 class CRMGraphQL(GraphQL[Context, None]):
+    def encode_json(self, data: object) -> bytes:
+        # orjson is ~5x faster than json.dumps on our responses; integers beyond 64 bits
+        # (which orjson refuses) fall back to the standard encoder.
+        try:
+            return orjson.dumps(data)
+        except TypeError:
+            return _stdlib_json(data)
+
+    def decode_json(self, data: str | bytes) -> object:
+        return orjson.loads(data)
+
     async def get_context(self, request: Any, response: Any) -> Context:
         state = request.app.state
         return Context(store=state.store, compiler=state.compiler, request=request, response=response)
+
+
+def _stdlib_json(data: object) -> bytes:
+    import json
+
+    return json.dumps(data, separators=(",", ":")).encode()
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -50,6 +68,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             read_timeout=settings.query_timeout,
             write_timeout=settings.write_timeout,
             min_free_bytes=int(settings.store_min_free_mb * 1024 * 1024),
+            pool_size=settings.store_pool_size,
         ) as store:
             app.state.store = store
             app.state.compiler = Compiler(store.dialect, Limits(max_page_size=settings.max_page_size))
