@@ -194,10 +194,12 @@ def _ms(text: str) -> float:
     return float(number) * _UNITS[unit]
 
 
-def run_wrk(wrk: str, url: str, body: str, connections: int, duration: float, tmp: Path) -> Figures:
+def run_wrk(wrk: str, url: str, body: str, connections: int, duration: float, tmp: Path,
+            headers: dict[str, str]) -> Figures:
     script = tmp / "post.lua"
-    script.write_text('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
-                      f"wrk.body = {json.dumps(body)}\n")
+    script.write_text('wrk.method = "POST"\n'
+                      + "".join(f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}\n" for k, v in headers.items())
+                      + f"wrk.body = {json.dumps(body)}\n")
     threads = max(1, min(2, connections))
     out = subprocess.run([wrk, f"-t{threads}", f"-c{connections}", f"-d{max(1, round(duration))}s",
                           "--latency", "-s", str(script), url], capture_output=True, text=True, check=True).stdout
@@ -208,7 +210,7 @@ def run_wrk(wrk: str, url: str, body: str, connections: int, duration: float, tm
     return Figures(rate, p50, p99, int(bad.group(1)) if bad else 0)
 
 
-async def run_httpx(url: str, body: str, connections: int, duration: float) -> Figures:
+async def run_httpx(url: str, body: str, connections: int, duration: float, headers: dict[str, str]) -> Figures:
     latencies: list[float] = []
     errors = 0
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
@@ -219,7 +221,7 @@ async def run_httpx(url: str, body: str, connections: int, duration: float) -> F
             nonlocal errors
             while time.perf_counter() < stop:
                 started = time.perf_counter()
-                response = await client.post(url, content=body, headers={"content-type": "application/json"})
+                response = await client.post(url, content=body, headers=headers)
                 latencies.append((time.perf_counter() - started) * 1000)
                 errors += response.status_code != 200
 
@@ -283,6 +285,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=None, help="API workers (default: serve's prod default)")
     parser.add_argument("--only", default=None, help="only cases whose name contains this")
     parser.add_argument("--httpx", action="store_true", help="use the httpx load generator even if wrk exists")
+    parser.add_argument("--api-key", default=os.environ.get("CRMGRAPH_BENCH_KEY"),
+                        help="sent as 'Authorization: Bearer KEY' (where prod requires credentials)")
     args = parser.parse_args()
 
     wrk = None if args.httpx else ensure_wrk()
@@ -311,13 +315,17 @@ def main() -> None:
         socket_path = tmp / "data" / "falkordb.sock"
         rss_start = rss_mb(server.pid)
 
+        headers = {"content-type": "application/json"}
+        if args.api_key:
+            headers["authorization"] = f"Bearer {args.api_key}"
+
         def api(document: str, target: str = url) -> Figures:
             body = json.dumps({"query": document})
-            if httpx.post(target, content=body, headers={"content-type": "application/json"}).status_code != 200:
+            if httpx.post(target, content=body, headers=headers).status_code != 200:
                 raise SystemExit(f"{document}: not answered")
             if wrk:
-                return run_wrk(wrk, target, body, args.connections, args.duration, tmp)
-            return asyncio.run(run_httpx(target, body, args.connections, args.duration))
+                return run_wrk(wrk, target, body, args.connections, args.duration, tmp, headers)
+            return asyncio.run(run_httpx(target, body, args.connections, args.duration, headers))
 
         for case in cases():
             if args.only and args.only not in case.name:
