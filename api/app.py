@@ -67,6 +67,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             read_timeout=settings.query_timeout,
             write_timeout=settings.write_timeout,
             min_free_bytes=int(settings.store_min_free_mb * 1024 * 1024),
+            pool_size=settings.store_pool_size,
         ) as store:
             app.state.store = store
             app.state.compiler = Compiler(store.dialect, Limits(max_page_size=settings.max_page_size,

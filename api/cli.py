@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from api.settings import Settings, SettingsError, load_settings
+from api.settings import Mode, Settings, SettingsError, load_settings
 from graph.embedded import EmbeddedFalkorDB, EmbeddedStoreError
 
 app = typer.Typer(help="crmgraph: a GraphQL API over a customer relationship graph.",
@@ -45,7 +45,8 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (CRMGRAPH_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="HTTP port (CRMGRAPH_PORT).")] = None,
     data_dir: Annotated[Path | None, typer.Option(help="Embedded store folder.")] = None,
-    workers: Annotated[int, typer.Option(min=1, help="API worker processes.")] = 1,
+    workers: Annotated[int | None, typer.Option(
+        min=1, help="API worker processes (default: 1 in dev, one per CPU in prod).")] = None,
     seed: Annotated[bool, typer.Option(help="Load the seed stories first (idempotent).")] = False,
 ) -> None:
     """Run the API. Without CRMGRAPH_DATABASE_URI it starts the embedded FalkorDB."""
@@ -83,12 +84,26 @@ def serve(
             signal.signal(sig, _stop_requested)
         try:
             uvicorn.run("api.app:create_app", factory=True, host=settings.host, port=settings.port,
-                        workers=workers, log_level="info")
+                        workers=workers or default_workers(settings.mode), log_level="info",
+                        loop="uvloop", http="httptools",
+                        # One line per request costs ~10 % of a small request's time:
+                        # prod logs only what the service itself reports.
+                        access_log=settings.mode is not Mode.PROD)
         except _StopRequested:
             pass
     finally:
         if supervisor is not None:
             supervisor.stop()
+
+
+def default_workers(mode: Mode) -> int:
+    """One worker in dev (a debugger, one log); one per CPU this process may use in prod."""
+    if mode is not Mode.PROD:
+        return 1
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
 
 
 class _StopRequested(Exception):

@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     store_start_timeout: float = Field(20.0, gt=0, description="Seconds to wait for the store.")
     query_timeout: float = Field(10.0, gt=0, le=600, description="Seconds a read may run.")
     write_timeout: float = Field(10.0, gt=0, le=600, description="Seconds a write may run (then undone).")
+    store_pool_size: int = Field(
+        64, ge=1, le=1024, description="Embedded store: connections per API process (requests in flight to it).")
     store_min_free_mb: float = Field(
         64.0, ge=0, description="Embedded store: writes are refused while its disk has less free (0: off).")
     # One cost budget per request (graph/cost.py), by the caller's role.

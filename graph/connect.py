@@ -25,6 +25,7 @@ async def open_store(
     read_timeout: float = 10.0,
     write_timeout: float = 10.0,
     min_free_bytes: int = 0,
+    pool_size: int = 64,
 ) -> AsyncIterator[Store]:
     """Yield a ready store with its constraints in place; close (and stop) it on exit.
 
@@ -46,7 +47,7 @@ async def open_store(
         if falkordb_socket is None:
             embedded = EmbeddedFalkorDB(data_dir, start_timeout)
             falkordb_socket = str(await asyncio.to_thread(embedded.start))
-        store = FalkorDBStore(falkordb_socket, graph_name, min_free_bytes=min_free_bytes)
+        store = FalkorDBStore(falkordb_socket, graph_name, pool_size, min_free_bytes=min_free_bytes)
     store.read_timeout = read_timeout
     store.write_timeout = write_timeout
     try:

@@ -20,6 +20,7 @@ from graph.cost import CostBudgets
 from schema.cost import CostLimiter
 from schema.error_codes import ErrorCodes
 from schema.introspection import TypeNamesOnlyIntrospectionRule, TypesAnswerNothing
+from schema.document_cache import DocumentCache, DocumentLRU
 from schema.mutations import Mutation
 from schema.permissions import RolePermissions, document_roles
 from schema.query import TYPES, Query
@@ -35,8 +36,12 @@ def is_unexpected(error: GraphQLError) -> bool:
     return original is not None and not isinstance(original, GraphQLError)
 
 
-def build_schema(*, production: bool = False, budgets: CostBudgets | None = None) -> strawberry.Schema:
-    # Factories, so each request gets fresh extension instances.
+def build_schema(*, production: bool = False, budgets: CostBudgets | None = None,
+                 document_cache_size: int = 256) -> strawberry.Schema:
+    # Factories, so each request gets fresh extension instances. The document cache is one
+    # per schema, shared by its requests: a document is parsed and validated (depth, alias
+    # and token limits included) once; roles are still checked at every request.
+    documents = DocumentLRU(document_cache_size)
     extensions: list[Callable[[], SchemaExtension]] = [
         ErrorCodes,  # first in, last out: it sees every error, masked or not
         partial(QueryDepthLimiter, max_depth=MAX_DEPTH),
@@ -44,6 +49,7 @@ def build_schema(*, production: bool = False, budgets: CostBudgets | None = None
         partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
         RolePermissions,
         partial(CostLimiter, budgets=budgets),  # one budget per request, before anything runs
+        partial(DocumentCache, cache=documents),  # after the cost check: it refuses fragment bombs first
     ]
     if production:
         extensions += [
@@ -53,5 +59,7 @@ def build_schema(*, production: bool = False, budgets: CostBudgets | None = None
         ]
     document_roles(Query, "query")
     document_roles(Mutation, "mutation")
-    return strawberry.Schema(query=Query, mutation=Mutation, types=TYPES,  # type: ignore[arg-type]
-                             extensions=extensions)
+    schema = strawberry.Schema(query=Query, mutation=Mutation, types=TYPES,  # type: ignore[arg-type]
+                               extensions=extensions)
+    schema.documents = documents  # type: ignore[attr-defined]  # for tests and benchmarks
+    return schema

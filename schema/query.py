@@ -58,7 +58,7 @@ async def _list(info: Info, label: str, first: int, after: str | None, filter: A
     raw = info._raw_info
     reader = SelectionReader(raw)
     path = info.path.key
-    nodes, _, total = reader.connection_parts(list(raw.field_nodes), raw.return_type)
+    nodes, _, total, _ = reader.connection_parts(list(raw.field_nodes), raw.return_type)
     node = reader.node_selection(nodes, reader._node_type_of(raw.return_type), path)
 
     async def run() -> Any:

@@ -142,7 +142,7 @@ class SelectionReader:
         if not rf.many:
             node = self.node_selection(nodes, gql_type, path)
             return RelSelection(key, rf, node, argument_path=path)
-        node_nodes, edge_props, total = self.connection_parts(nodes, gql_type)
+        node_nodes, edge_props, total, rows = self.connection_parts(nodes, gql_type)
         node_type = self._node_type_of(gql_type)
         return RelSelection(
             key, rf, self.node_selection(node_nodes, node_type, path),
@@ -152,19 +152,24 @@ class SelectionReader:
             page=Page(args.get("first", 20), args.get("after")),
             total=total,
             argument_path=path,
+            rows=rows,
         )
 
     def _node_type_of(self, connection_type: Any) -> Any:
         edge_type = get_named_type(get_named_type(connection_type).fields["edges"].type)
         return edge_type.fields["node"].type
 
-    def connection_parts(self, nodes: list[FieldNode], conn_type: Any) -> tuple[list[FieldNode], set[str], bool]:
-        """Node field nodes (from ``edges.node`` and ``nodes``), edge props, totalCount."""
+    def connection_parts(self, nodes: list[FieldNode],
+                         conn_type: Any) -> tuple[list[FieldNode], set[str], bool, bool]:
+        """Node field nodes (from ``edges.node`` and ``nodes``), edge props, totalCount,
+        and whether anything reads the rows (edges, nodes, pageInfo)."""
         conn = get_named_type(conn_type)
         node_nodes: list[FieldNode] = []
         edge_props: set[str] = set()
         total = False
+        rows = False
         for name, field_nodes in self.collect(nodes, {conn.name}).values():
+            rows = rows or name in ("nodes", "edges", "pageInfo")
             if name == "totalCount":
                 total = True
             elif name == "nodes":
@@ -176,7 +181,7 @@ class SelectionReader:
                         node_nodes += sub_nodes
                     elif not sub.startswith("__") and sub != "cursor":
                         edge_props.add(sub)
-        return node_nodes, edge_props, total
+        return node_nodes, edge_props, total, rows
 
 
 def sort_keys(order_by: Any) -> list[SortKey]:

@@ -256,6 +256,9 @@ class _Builder:
                 sel.argument_path,
                 f"could return over {self.limits.max_rows} rows; ask for smaller pages")
 
+        if not sel.rows:  # only totalCount is read: count, collect nothing
+            self.index[id(sel)] = (i, order)
+            return lines, i
         order_by = ", ".join(f"{e} {'DESC' if d else 'ASC'}" for e, d in sort)
         body = list(match)
         if preds:
@@ -307,7 +310,7 @@ class _Builder:
         for rel in sel.relations:
             block, i = self.relation(src, rel, depth, fanout)
             lines += block
-            variables += [f"c{i}", f"t{i}"] if rel.total else [f"c{i}"]
+            variables += ([f"c{i}"] if rel.rows else []) + ([f"t{i}"] if rel.total else [])
         for comp in sel.computed:
             block, i = self.computed(src, comp, sel.targets)
             lines += block

@@ -57,6 +57,7 @@ class RelSelection:
     page: Page | None = None  # None for single-valued fields
     total: bool = False
     argument_path: str = ""  # where the arguments came from, for error messages
+    rows: bool = True  # False when nothing reads the list's rows (only ``totalCount``)
 
 
 @dataclass

@@ -123,3 +123,31 @@ def test_depth_and_fan_out_are_bounded() -> None:
         Compiler(NEO4J).lookup(Lookup("a", nest(7, 1)))
     with pytest.raises(QueryTooComplexError, match="rows"):
         Compiler(NEO4J).lookup(Lookup("a", nest(4, 100)))
+
+
+def _count_only(rows: bool) -> Lookup:
+    orders = RelSelection("orders", rel_field("Person", "orders"), NodeSelection(("Order",), {"total"}),
+                          page=Page(5), total=True, argument_path="party.orders", rows=rows)
+    return Lookup("person:john-smith", NodeSelection(("Person",), {"name"}, [orders]))
+
+
+@pytest.mark.parametrize("dialect", sorted(DIALECTS))
+def test_only_total_count_collects_nothing(dialect: str) -> None:
+    counted = Compiler(DIALECTS[dialect]).lookup(_count_only(rows=False), ("Party",))
+    listed = Compiler(DIALECTS[dialect]).lookup(_count_only(rows=True), ("Party",))
+    assert "count(*) AS t1" in counted.text and "count(*) AS t1" in listed.text
+    assert "collect(" not in counted.text and "ORDER BY" not in counted.text
+    assert "c1: c1" not in counted.text and "t1: t1" in counted.text
+    assert "collect(" in listed.text
+
+
+def test_only_total_count_still_checks_page_arguments() -> None:
+    plan = _count_only(rows=False)
+    plan.node.relations[0].page = Page(101)
+    with pytest.raises(PageSizeError):
+        Compiler(FALKORDB).lookup(plan)
+
+
+def test_count_only_statement_passes_neo4j_front_end(cypher_linter) -> None:  # type: ignore[no-untyped-def]
+    statement = Compiler(NEO4J).lookup(_count_only(rows=False), ("Party",))
+    assert cypher_linter.errors(statement.text, statement.params) == []

@@ -1,0 +1,376 @@
+#!/usr/bin/env python3
+"""Request rate through the API vs. the same Cypher sent straight to the store, in one run.
+
+    .venv/bin/python scripts/bench_api.py                  # 16 connections, 5 s a line
+    .venv/bin/python scripts/bench_api.py --duration 10 --connections 32 --workers 2
+
+Starts ``crmgraph serve --seed`` (prod mode) on a free loopback port with a temporary data
+folder, and a bare Starlette JSON endpoint run by uvicorn the same way (uvloop, httptools,
+no access log, same workers). For each request it measures, at the same concurrency:
+
+- **raw**: the statements the API compiles for the document, captured once, then sent
+  straight to the same FalkorDB by a Python asyncio client (``falkordb``) with
+  ``--connections`` in flight;
+- **API**: the document over HTTP, by wrk (a Lua script sets the POST body). wrk comes
+  from the Debian package, installed here when missing and running as root; otherwise an
+  httpx asyncio load generator with the same concurrency is used (its own overhead lowers
+  the figures: compare ratios within one run only).
+
+It prints req/s, p50 and p99 of both and the API/raw rate ratio per line, and the API
+server's resident memory at the start and the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from rich.console import Console
+from rich.table import Table
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from graph.access import ANONYMOUS_ADMIN  # noqa: E402
+from graph.cypher.compiler import Compiler  # noqa: E402
+from graph.falkordb_store import FalkorDBStore  # noqa: E402
+from schema import build_schema  # noqa: E402
+from schema.context import Context  # noqa: E402
+
+console = Console(width=160)
+BIN = Path(sys.executable).parent
+WINDOW = 'from: "2025-11-01T00:00:00Z", to: "2026-11-01T00:00:00Z"'
+
+CUSTOMER_360 = """{
+  party(id: "person:john-smith") {
+    name
+    ... on Person { age occupation city }
+    orders(first: 5) {
+      totalCount
+      edges { node { placedAt channel paymentMethod total seller { name }
+                     items { edges { qty unitPrice node { name category } } } } }
+    }
+    interactions(first: 3) { nodes { channel at summary } pageInfo { hasNextPage endCursor } }
+    referralsMade(filter: {edge: {status: {in: ["converted", "rewarded"]}}}) {
+      edges { status node { name orders { totalCount } } }
+    }
+    feedback { nodes { kind rating nps text about { __typename ... on Company { name } } } }
+  }
+}"""
+
+
+@dataclass
+class Case:
+    name: str
+    document: str
+    raw: bool = True  # has a statement to compare with
+
+
+def cases() -> list[Case]:
+    out = [
+        Case("point lookup", '{ party(id: "person:john-smith") { name } }'),
+        Case("customer 360", CUSTOMER_360),
+        Case("filtered page", '{ people(first: 10, filter: {city: {eq: "Chicago"}}, orderBy: [{field: NAME}]) '
+                              "{ totalCount edges { cursor node { name age city } } pageInfo { hasNextPage } } }"),
+        Case("{ __typename }", "{ __typename }", raw=False),
+    ]
+    for depth in (2, 4, 6):
+        out += [
+            Case(f"supplyChain up d{depth}", f'{{ supplyChain(companyId: "company:lakeside-auto", direction: UPSTREAM, '
+                 f"maxDepth: {depth}) {{ truncated nodes {{ tier node {{ id }} }} edges {{ from to }} }} }}"),
+            Case(f"indirectCustomers d{depth}", f'{{ indirectCustomers(companyId: "company:xyz-manufacturing", '
+                 f"maxDepth: {depth}) {{ totalCustomers totalRevenue intermediaries {{ revenue "
+                 f"customers {{ revenue party {{ id }} }} }} }} }}"),
+            Case(f"disruptionImpact d{depth}", f'{{ disruptionImpact(companyId: "company:abc-steel", {WINDOW}, '
+                 f"maxDepth: {depth}) {{ revenueAtRisk openOrderCount companies {{ tier company {{ id }} }} }} }}"),
+            Case(f"referralTree d{depth}", f'{{ referralTree(partyId: "person:john-smith", maxDepth: {depth}) '
+                 f"{{ truncated nodes {{ generation party {{ id }} }} generations {{ invited converted revenue }} }} }}"),
+            Case(f"referralChain d{depth}", f'{{ referralChain(partyId: "person:anna-kowalski", maxDepth: {depth}) '
+                 f"{{ referrers {{ generation party {{ id }} }} }} }}"),
+            Case(f"shortestPath d{depth}", f'{{ shortestPath(from: "person:anna-kowalski", '
+                 f'to: "company:brightwave-tech", maxDepth: {depth}) {{ length }} }}'),
+        ]
+    return out
+
+
+@dataclass
+class Figures:
+    rate: float
+    p50: float  # ms
+    p99: float  # ms
+    errors: int = 0
+
+
+def prod_workers() -> int:
+    """What ``crmgraph serve`` starts in prod without ``--workers``."""
+    try:
+        from api.cli import default_workers
+        from api.settings import Mode
+    except ImportError:  # a checkout from before the default existed: one worker
+        return 1
+    return default_workers(Mode.PROD)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process and its Python children (the store is not counted)."""
+    total = 0
+    pids = [pid]
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        children = []
+    for child in children:
+        cmd = Path(f"/proc/{child}/cmdline").read_bytes()
+        if b"redis-server" not in cmd:
+            pids.append(int(child))
+    for p in pids:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            pass
+    return total / 1024
+
+
+def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit(f"{url} did not come up")
+        time.sleep(0.2)
+
+
+# -- load generators -------------------------------------------------------------------------
+
+
+def ensure_wrk() -> str | None:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        console.print("installing wrk (apt-get install -y wrk)")
+        subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=False,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return shutil.which("wrk")
+    return None
+
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def _ms(text: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
+    return float(number) * _UNITS[unit]
+
+
+def run_wrk(wrk: str, url: str, body: str, connections: int, duration: float, tmp: Path,
+            headers: dict[str, str]) -> Figures:
+    script = tmp / "post.lua"
+    script.write_text('wrk.method = "POST"\n'
+                      + "".join(f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}\n" for k, v in headers.items())
+                      + f"wrk.body = {json.dumps(body)}\n")
+    threads = max(1, min(2, connections))
+    out = subprocess.run([wrk, f"-t{threads}", f"-c{connections}", f"-d{max(1, round(duration))}s",
+                          "--latency", "-s", str(script), url], capture_output=True, text=True, check=True).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p50 = _ms(re.search(r"\s50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"\s99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    return Figures(rate, p50, p99, int(bad.group(1)) if bad else 0)
+
+
+async def run_httpx(url: str, body: str, connections: int, duration: float, headers: dict[str, str]) -> Figures:
+    latencies: list[float] = []
+    errors = 0
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    async with httpx.AsyncClient(limits=limits, timeout=60) as client:
+        stop = time.perf_counter() + duration
+
+        async def loop() -> None:
+            nonlocal errors
+            while time.perf_counter() < stop:
+                started = time.perf_counter()
+                response = await client.post(url, content=body, headers=headers)
+                latencies.append((time.perf_counter() - started) * 1000)
+                errors += response.status_code != 200
+
+        started = time.perf_counter()
+        await asyncio.gather(*(loop() for _ in range(connections)))
+        elapsed = time.perf_counter() - started
+    return Figures(len(latencies) / elapsed, percentile(latencies, .5), percentile(latencies, .99), errors)
+
+
+async def run_raw(socket_path: Path, statements: list[tuple[str, dict[str, Any]]], connections: int,
+                  duration: float) -> Figures:
+    """The statements one request sends, in order, by ``connections`` concurrent clients."""
+    from falkordb.asyncio import FalkorDB
+    from redis.asyncio import BlockingConnectionPool, UnixDomainSocketConnection
+
+    pool = BlockingConnectionPool(connection_class=UnixDomainSocketConnection, path=str(socket_path),
+                                  max_connections=connections, timeout=30, decode_responses=True)
+    graph = FalkorDB(connection_pool=pool).select_graph("crm")
+    latencies: list[float] = []
+    for text, params in statements:  # warm the store's plan cache
+        await graph.ro_query(text, params)
+    stop = time.perf_counter() + duration
+
+    async def loop() -> None:
+        while time.perf_counter() < stop:
+            started = time.perf_counter()
+            for text, params in statements:
+                await graph.ro_query(text, params)
+            latencies.append((time.perf_counter() - started) * 1000)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(loop() for _ in range(connections)))
+    elapsed = time.perf_counter() - started
+    await pool.aclose()
+    return Figures(len(latencies) / elapsed, percentile(latencies, .5), percentile(latencies, .99))
+
+
+async def compiled_statements(socket_path: Path, document: str) -> list[tuple[str, dict[str, Any]]]:
+    """What the API sends to the store for ``document`` (through the same schema and compiler)."""
+    store = FalkorDBStore(str(socket_path), "crm")
+    sent: list[tuple[str, dict[str, Any]]] = []
+    stop = store.add_listener(lambda q, p: sent.append((q, dict(p))))
+    try:
+        result = await build_schema(production=True).execute(
+            document, context_value=Context(store, Compiler(store.dialect), access=ANONYMOUS_ADMIN))
+        if result.errors:
+            raise SystemExit(f"{document}: {result.errors}")
+    finally:
+        stop()
+        await store.close()
+    return sent
+
+
+# -- the run ---------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds per line, each side")
+    parser.add_argument("--workers", type=int, default=None, help="API workers (default: serve's prod default)")
+    parser.add_argument("--only", default=None, help="only cases whose name contains this")
+    parser.add_argument("--httpx", action="store_true", help="use the httpx load generator even if wrk exists")
+    parser.add_argument("--api-key", default=os.environ.get("CRMGRAPH_BENCH_KEY"),
+                        help="sent as 'Authorization: Bearer KEY' (where prod requires credentials)")
+    args = parser.parse_args()
+
+    wrk = None if args.httpx else ensure_wrk()
+    console.print(f"load generator: {'wrk' if wrk else 'httpx (asyncio)'}, {args.connections} connections, "
+                  f"{args.duration:g} s a line")
+    tmp = Path(tempfile.mkdtemp(prefix="crmgraph-bench-"))
+    port, bare_port = free_port(), free_port()
+    env = {**os.environ, "CRMGRAPH_PORT": str(port), "CRMGRAPH_DATA_DIR": str(tmp / "data"),
+           "CRMGRAPH_MODE": "prod", "CRMGRAPH_STORE_POOL_SIZE": str(max(args.connections, 16))}
+    workers = ["--workers", str(args.workers)] if args.workers else []
+    # `python -m api.cli` from this checkout (not the installed entry point), so the script
+    # measures the code beside it.
+    env["PYTHONPATH"] = str(ROOT)
+    server = subprocess.Popen([str(BIN / "python"), "-m", "api.cli", "serve", "--seed", *workers], env=env,
+                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=(tmp / "serve.log").open("wb"))
+    bare = subprocess.Popen(
+        [str(BIN / "python"), "-m", "uvicorn", "--app-dir", str(ROOT / "scripts"), "bare_starlette:app",
+         "--host", "127.0.0.1", "--port", str(bare_port), "--loop", "uvloop", "--http", "httptools",
+         "--no-access-log", "--log-level", "warning", "--workers", str(args.workers or prod_workers())],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    rows: list[list[str]] = []
+    try:
+        wait_ready(f"http://127.0.0.1:{port}/readyz", server)
+        wait_ready(f"http://127.0.0.1:{bare_port}/graphql", bare)
+        url = f"http://127.0.0.1:{port}/graphql"
+        socket_path = tmp / "data" / "falkordb.sock"
+        rss_start = rss_mb(server.pid)
+
+        headers = {"content-type": "application/json"}
+        if args.api_key:
+            headers["authorization"] = f"Bearer {args.api_key}"
+
+        def api(document: str, target: str = url) -> Figures:
+            body = json.dumps({"query": document})
+            if httpx.post(target, content=body, headers=headers).status_code != 200:
+                raise SystemExit(f"{document}: not answered")
+            if wrk:
+                return run_wrk(wrk, target, body, args.connections, args.duration, tmp, headers)
+            return asyncio.run(run_httpx(target, body, args.connections, args.duration, headers))
+
+        for case in cases():
+            if args.only and args.only not in case.name:
+                continue
+            raw = None
+            if case.raw:
+                statements = asyncio.run(compiled_statements(socket_path, case.document))
+                raw = asyncio.run(run_raw(socket_path, statements, args.connections, args.duration))
+            through = api(case.document)
+            if raw is None and case.name == "{ __typename }":
+                raw = api("{ __typename }", f"http://127.0.0.1:{bare_port}/graphql")
+                label = "bare Starlette"
+            else:
+                label = ""
+            row = [case.name, f"{through.rate:,.0f}", f"{through.p50:.1f}", f"{through.p99:.1f}"]
+            if raw is not None:
+                row += [f"{raw.rate:,.0f}", f"{raw.p50:.1f}", f"{raw.p99:.1f}",
+                        f"{100 * through.rate / raw.rate:.0f} %{' of ' + label if label else ''}"]
+            else:
+                row += ["-", "-", "-", "-"]
+            if through.errors:
+                row[0] += f" ({through.errors} errors)"
+            rows.append(row)
+            console.print("  ".join(row))
+        rss_end = rss_mb(server.pid)
+    finally:
+        for proc in (server, bare):
+            proc.send_signal(signal.SIGTERM)
+        for proc in (server, bare):
+            try:
+                proc.wait(60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    table = Table(title=f"API vs raw statement, {args.connections} connections, {args.duration:g} s each "
+                        f"({'wrk' if wrk else 'httpx'})")
+    for column in ("request", "API req/s", "API p50 ms", "API p99 ms", "raw q/s", "raw p50 ms", "raw p99 ms",
+                   "API / raw"):
+        table.add_column(column, justify="left" if column == "request" else "right")
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+    console.print(f"API server RSS: {rss_start:.0f} MB at start, {rss_end:.0f} MB at the end")
+
+
+if __name__ == "__main__":
+    main()
