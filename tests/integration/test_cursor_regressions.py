@@ -157,3 +157,39 @@ async def test_synthetic_repro_walks_80_customers_once(schema: strawberry.Schema
     finally:
         await store.clear()
         await store.close()
+
+
+PEOPLE = """
+query($first: Int!, $after: String) {
+  people(first: $first, after: $after, orderBy: [{field: NAME, direction: DESC}]) {
+    totalCount edges { node { id } } pageInfo { hasNextPage endCursor }
+  }
+}"""
+
+
+async def test_a_partner_cannot_probe_with_cursors(float_client: GraphQLClient) -> None:
+    """The cursor row is read again within the caller's scope: a row outside it answers
+    exactly like a row that does not exist."""
+    from graph.access import Access, Role
+    from graph.cypher.cursor import encode_cursor
+    from graph.cypher.plan import SortKey
+
+    partner = Access(Role.PARTNER, company_id="company:s", scope_depth=1)
+    ids, after = [], None
+    while True:
+        page = (await float_client.data(PEOPLE, {"first": 1, "after": after}, access=partner))["people"]
+        ids += [e["node"]["id"] for e in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert ids == ["person:pd", "person:pc", "person:pb", "person:pa"] and page["totalCount"] == 4
+    answers = []
+    for row in ("person:qd", "person:nobody"):  # exists but outside the scope; does not exist
+        cursor = encode_cursor([SortKey("name", True)], row)
+        result = await float_client.execute(PEOPLE, {"first": 2, "after": cursor}, access=partner)
+        assert result.errors and result.errors[0].extensions["code"] == "INVALID_CURSOR"
+        answers.append((result.errors[0].message, result.data))
+    assert answers[0] == answers[1]
+    cursor = encode_cursor([SortKey("name", True)], "person:qd")
+    admin = await float_client.data(PEOPLE, {"first": 2, "after": cursor})
+    assert admin["people"]["edges"], "the admin sees the row, so the cursor is good for the admin"
