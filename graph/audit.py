@@ -18,7 +18,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-from graph.cypher.cursor import decode_cursor, encode_cursor
+from graph.cypher.cursor import decode_values, encode_values
 from graph.cypher.errors import PageSizeError
 from graph.cypher.plan import SortKey
 from graph.ids import valid_id
@@ -174,11 +174,11 @@ async def read_audit(store: Any, *, first: int = 50, after: str | None = None, s
     """Newest first, keyset-paged by (at, event)."""
     if not 1 <= first <= MAX_PAGE:
         raise PageSizeError(f"{argument}.first", f"must be between 1 and {MAX_PAGE}")
-    after_at, after_event = decode_cursor(after, _ORDER, f"{argument}.after") if after else (None, None)
+    after_at, after_event = decode_values(after, _ORDER, f"{argument}.after") if after else (None, None)
     rows = await store.read(AUDIT_PAGE, {"since": since_ms, "actor": actor, "touched": touched,
                                          "afterAt": after_at, "afterEvent": after_event, "cut": first + 1})
     events = [AuditEvent(r["ev"]["event"], r["ev"]["at"], r["ev"]["actor"], r["ev"]["operation"],
                          list(r["ev"].get("ids") or []), r["ev"].get("idCount") or 0,
-                         encode_cursor(_ORDER, [r["ev"]["at"], r["ev"]["event"]]))
+                         encode_values(_ORDER, [r["ev"]["at"], r["ev"]["event"]]))
               for r in rows[:first]]
     return AuditPage(events, len(rows) > first)

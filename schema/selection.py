@@ -124,17 +124,23 @@ class SelectionReader:
                 args = self.arguments(owner, name, field_nodes[0])
                 sel.computed.append(ComputedSelection(key, COMPUTED_FIELDS[name], _python_names(args)))
                 continue
-            owners = [t for t in types if name in t.fields]
-            if not owners:
-                continue
-            owner = owners[0]
-            try:
-                rf = rel_field(owner.name, name)
-            except KeyError:  # a field not backed by the graph reads nothing from it
-                continue
-            args = self.arguments(owner, name, field_nodes[0])
-            sel.relations.append(self.relation(key, rf, field_nodes, owner.fields[name].type, args,
-                                               f"{path}.{key}"))
+            # One response key may mean different relationships on different types
+            # (`node { ... on Product { orders } ... on Person { orders } }`): each is read
+            # from its own types' fragments, with its own arguments, and decoded only for them.
+            by_field: dict[Any, list[GraphQLObjectType]] = {}
+            for owner in (t for t in types if name in t.fields):
+                try:
+                    by_field.setdefault(rel_field(owner.name, name), []).append(owner)
+                except KeyError:  # a field not backed by the graph reads nothing from it
+                    continue
+            for rf, owners in by_field.items():
+                own_nodes = (field_nodes if len(by_field) == 1
+                             else self.collect(nodes, {o.name for o in owners}).get(key, ("", []))[1])
+                if not own_nodes:
+                    continue
+                args = self.arguments(owners[0], name, own_nodes[0])
+                sel.relations.append(self.relation(key, rf, own_nodes, owners[0].fields[name].type, args,
+                                                   f"{path}.{key}"))
         return sel
 
     def relation(self, key: str, rf: Any, nodes: list[FieldNode], gql_type: Any,

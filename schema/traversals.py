@@ -592,7 +592,10 @@ class TraversalQuery:
         company_id: Annotated[strawberry.ID, strawberry.argument(description="The company.")],
         max_depth: Annotated[int, strawberry.argument(description=DEPTH_DOC)] = DEFAULT_DEPTH,
         first: Annotated[int, strawberry.argument(description="Intermediaries per page (at most 100).")] = 20,
-        after: Annotated[Optional[str], strawberry.argument(description="Cursor of the last group seen.")] = None,  # noqa: UP045
+        after: Annotated[Optional[str], strawberry.argument(description=(
+            "Cursor of the last group seen: the next page starts right after that group (revenue "
+            "descending, ties by intermediary id); a group no longer in the answer fails with "
+            "INVALID_CURSOR."))] = None,  # noqa: UP045
         customers_per_intermediary: Annotated[int, strawberry.argument(
             description="Top customers listed per intermediary (at most 100).")] = 10,
     ) -> Optional[IndirectCustomers]:  # noqa: UP045

@@ -310,13 +310,19 @@ def list_arguments(func: Any, conn_cls: Any, filter_cls: type, order_cls: type) 
                               description="Page size (at most the server's maximum, 100 by default).")]),
         inspect.Parameter("after", inspect.Parameter.KEYWORD_ONLY, default=None,
                           annotation=Annotated[Optional[str], strawberry.argument(  # noqa: UP045
-                              description="Return the items after this cursor (`pageInfo.endCursor`).")]),
+                              description="Return the items after this cursor (`pageInfo.endCursor` or an edge's `cursor`). "
+                                          "A cursor names its row; the next page starts right after that row as "
+                                          "it is now, so walking the pages yields every row once. A cursor whose "
+                                          "row is no longer in the list fails with INVALID_CURSOR.")]),
         inspect.Parameter("filter", inspect.Parameter.KEYWORD_ONLY, default=None,
                           annotation=Annotated[Optional[filter_cls], strawberry.argument(  # noqa: UP045
                               description="Only items matching this filter.")]),
         inspect.Parameter("order_by", inspect.Parameter.KEYWORD_ONLY, default=None,
                           annotation=Annotated[Optional[list[order_cls]], strawberry.argument(  # type: ignore[valid-type]  # noqa: UP045
-                              description="Sort keys, in order; the id breaks ties.")]),
+                              description="Sort keys, in order (default: the list's documented order). "
+                                          "Ties are broken by id, ascending, so the order is total. A missing "
+                                          "value sorts as the lowest: first in ASC, last in DESC (an empty "
+                                          "string, false, or a number at or below -1e300 ties with it).")]),
     ]
     func.__signature__ = inspect.Signature(params, return_annotation=conn_cls)
     func.__annotations__ = {p.name: p.annotation for p in params[1:]} | {"return": conn_cls}

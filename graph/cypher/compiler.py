@@ -13,9 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from graph.cypher.cursor import decode_cursor, encode_cursor
+from graph.cypher.cursor import MISSING_ROW, decode_cursor, encode_cursor
 from graph.cypher.dialect import Dialect
-from graph.cypher.errors import InvalidIdError, PageSizeError, QueryInputError, QueryTooComplexError
+from graph.cypher.errors import CursorError, InvalidIdError, PageSizeError, QueryInputError, QueryTooComplexError
 from graph.cypher.filters import compile_filter
 from graph.cypher.params import Params
 from graph.cypher.scope import UNSCOPED, Scope
@@ -157,12 +157,15 @@ class _Builder:
         out.append((self.dialect.string_range_operand(f"{scope.node}.id"), False))
         return out
 
-    def keyset(self, sort: list[tuple[str, bool]], values: list[Any]) -> str:
-        """Rows strictly after the cursor row in the order ``sort``."""
+    @staticmethod
+    def keyset(sort: list[tuple[str, bool]], row: list[str], cursor: str) -> str:
+        """Rows whose key ``row`` (one expression per entry of ``sort``) comes strictly after
+        ``cursor``, a list variable holding the cursor row's key as the same statement
+        computed it: exact values compared with exact values, never a printed copy."""
         ors = []
-        for i, (expr, desc) in enumerate(sort):
-            eqs = [f"{e} = {self.params.add(v)}" for (e, _), v in zip(sort[:i], values[:i], strict=True)]
-            eqs.append(f"{expr} {'<' if desc else '>'} {self.params.add(values[i])}")
+        for i, (_, desc) in enumerate(sort):
+            eqs = [f"{row[j]} = {cursor}[{j}]" for j in range(i)]
+            eqs.append(f"{row[i]} {'<' if desc else '>'} {cursor}[{i}]")
             ors.append("(" + " AND ".join(eqs) + ")")
         return "(" + " OR ".join(ors) + ")"
 
@@ -242,11 +245,11 @@ class _Builder:
 
         order = sel.order or default_order(sel.node.targets, rel)
         sort = self.sort_exprs(order, scope, sel.node.targets, rel, sel.argument_path)
+        after = None
         if sel.page is not None:
             limit = self.page_limit(sel.page, sel.argument_path)
             if sel.page.after is not None:
-                values = decode_cursor(sel.page.after, order, f"{sel.argument_path}.after")
-                preds.append(self.keyset(sort, values))
+                after = decode_cursor(sel.page.after, order, f"{sel.argument_path}.after")
         else:
             limit = 1
         fanout *= limit
@@ -263,19 +266,50 @@ class _Builder:
         body = list(match)
         if preds:
             body.append("  WHERE " + " AND ".join(preds))
-        body += [f"  WITH {self.carry(*carry)}", f"  ORDER BY {order_by}", f"  LIMIT {self.params.add(limit)}"]
+        cut = [f"  WITH {self.carry(*carry)}", f"  ORDER BY {order_by}", f"  LIMIT {self.params.add(limit)}"]
         nested_lines, nested = self.relations(node, sel.node, depth + 1, fanout)
-        body += ["  " + line for line in nested_lines]
+        cut += ["  " + line for line in nested_lines]
         if nested:
-            body += [f"  WITH {self.carry(*carry, *nested)}", f"  ORDER BY {order_by}"]
+            cut += [f"  WITH {self.carry(*carry, *nested)}", f"  ORDER BY {order_by}"]
         edge_parts = [f"{p.name}: {self.edge_resolver(rel, scope)(p.name)[0]}"  # type: ignore[index]
                       for p in rel.edge_props if p.name in sel.edge_props]
-        item = (f"{{sort: [{', '.join(e for e, _ in sort)}], "
-                f"node: {self.projection(node, sel.node, nested)}, edge: {{{', '.join(edge_parts)}}}}}")
-        body.append(f"  RETURN collect({item}) AS c{i}")
+        item = (f"{{node: {self.projection(node, sel.node, nested)}, "
+                f"edge: {{{', '.join(edge_parts)}}}}}")
+        if after is None:
+            body += cut + [f"  RETURN collect({item}) AS c{i}"]
+        else:
+            body += self.after_cursor(i, carry, sort, after, cut, item)
         lines += self.call(src) + body + ["}"]
         self.index[id(sel)] = (i, order)
         return lines, i
+
+    def after_cursor(self, i: int, carry: list[str], sort: list[tuple[str, bool]], after: str,
+                     cut: list[str], item: str) -> list[str]:
+        """The rest of a list's subquery when it starts after the row with id ``after``.
+
+        Every row of the list (scope and filters applied) is collected with its sort key;
+        the cursor row's key is looked up in that same collection, so it is the very value
+        (a sum, say) the rows are compared with, and the rows after it are cut as usual.
+        ``m{i}`` tells the decoder that the cursor row is not in the list."""
+        rows, key, cur, x = f"w{i}", f"k{i}", f"u{i}", f"x{i}"
+        fields = ", ".join(f"{v}: {v}" for v in carry)
+        keep = self.carry()
+        lead = f"{keep}, " if keep else ""
+        out = [
+            f"  WITH {lead}collect({{{fields}, key: [{', '.join(e for e, _ in sort)}]}}) AS {rows}",
+            f"  WITH {lead}{rows}, [{x} IN {rows} WHERE {x}.{carry[0]}.id = {self.params.add(after)} "
+            f"| {x}.key] AS {cur}",
+            *("  " + line for line in self.call(rows, cur)),
+            f"    UNWIND {rows} AS {x}",
+            f"    WITH {self.carry(*(f'{x}.{v} AS {v}' for v in carry), f'{x}.key AS {key}', cur)}",
+            f"    WHERE size({cur}) > 0 AND "
+            + self.keyset(sort, [f"{key}[{j}]" for j in range(len(sort))], f"{cur}[0]"),
+            *("  " + line for line in cut),
+            f"    RETURN collect({item}) AS c{i}",
+            "  }",
+            f"  RETURN c{i}, size({cur}) = 0 AS m{i}",
+        ]
+        return out
 
     def scope_predicates(self, src: str, rel: RelField, i: int, targets: tuple[str, ...]) -> list[str]:
         """What the caller's scope requires of every node and relationship on the field's hops."""
@@ -311,6 +345,8 @@ class _Builder:
             block, i = self.relation(src, rel, depth, fanout)
             lines += block
             variables += ([f"c{i}"] if rel.rows else []) + ([f"t{i}"] if rel.total else [])
+            if rel.rows and rel.page is not None and rel.page.after is not None:
+                variables.append(f"m{i}")  # whether the cursor row was found (graph.cypher.compiler.after_cursor)
         for comp in sel.computed:
             block, i = self.computed(src, comp, sel.targets)
             lines += block
@@ -327,11 +363,15 @@ class _Builder:
         props = {k: from_store(known[k].type, v) for k, v in raw.items() if k in known}
         rels: dict[str, Any] = {}
         for rel in sel.relations:
+            if rel.field.owner not in (typename, "Party" if typename in ("Person", "Company") else typename):
+                continue  # a relationship of another type under the same response key
             i, order = self.index[id(rel)]
             rows = raw.get(f"c{i}") or []
             if rel.page is None:
                 rels[rel.key] = self.decode_node(rows[0]["node"], rel.node) if rows else None
             else:
+                if rel.rows and rel.page.after is not None and raw.get(f"m{i}") is not False:
+                    raise CursorError(f"{rel.argument_path}.after", MISSING_ROW)
                 rels[rel.key] = self.decode_connection(rows, rel.node, order, rel.page,
                                                        raw.get(f"t{i}"), rel.field)
         for comp in sel.computed:
@@ -344,7 +384,7 @@ class _Builder:
         edge_types = {p.name: p.type for p in rel.edge_props} if rel else {}
         return {
             "edges": [{
-                "cursor": encode_cursor(order, row["sort"]),
+                "cursor": encode_cursor(order, row["node"]["id"]),
                 "node": self.decode_node(row["node"], sel),
                 "edge": {k: from_store(edge_types[k], v) for k, v in (row.get("edge") or {}).items()},
             } for row in kept],
@@ -411,32 +451,49 @@ class Compiler:
         sort = b.sort_exprs(order, scope, plan.node.targets, None, path)
         limit = b.page_limit(plan.page, path)
         preds = [where] if where else []
-        if plan.page.after is not None:
-            values = decode_cursor(plan.page.after, order, f"{path}.after")
-            preds.append(b.keyset(sort, values))
         order_by = ", ".join(f"{e} {'DESC' if d else 'ASC'}" for e, d in sort)
-        lines = [*b.prelude, f"MATCH (n0:{label})"]
+        lines = [*b.prelude]
+        after = None
+        if plan.page.after is not None:
+            after = decode_cursor(plan.page.after, order, f"{path}.after")
+            # The cursor row, read again with the list's own visibility and filter: its key
+            # as this statement computes it (u0), or nothing (an invalid cursor).
+            lines += b.call()
+            lines.append(f"  MATCH (n0:{label})")
+            lines.append("  WHERE " + " AND ".join([f"n0.id = {b.params.add(after)}", *preds]))
+            lines += [f"  RETURN collect([{', '.join(e for e, _ in sort)}]) AS u0", "}"]
+            preds.append("size(u0) > 0 AND " + b.keyset(sort, [e for e, _ in sort], "u0[0]"))
+        page = [f"MATCH (n0:{label})"]
         if preds:
-            lines.append("WHERE " + " AND ".join(preds))
-        lines += [f"WITH {b.carry('n0')}", f"ORDER BY {order_by}", f"LIMIT {b.params.add(limit)}"]
+            page.append("WHERE " + " AND ".join(preds))
+        page += [f"WITH {b.carry('n0')}", f"ORDER BY {order_by}", f"LIMIT {b.params.add(limit)}"]
         b.rows_bound = limit
         nested_lines, nested = b.relations("n0", plan.node, 1, limit)
-        lines += nested_lines
+        page += nested_lines
         if nested:
-            lines += [f"WITH {b.carry('n0', *nested)}", f"ORDER BY {order_by}"]
-        item = f"{{sort: [{', '.join(e for e, _ in sort)}], node: {b.projection('n0', plan.node, nested)}}}"
-        lines.append(f"WITH {b.carry(f'collect({item}) AS rows')}")
+            page += [f"WITH {b.carry('n0', *nested)}", f"ORDER BY {order_by}"]
+        item = f"{{node: {b.projection('n0', plan.node, nested)}}}"
+        if after is None:
+            lines += page
+            lines.append(f"WITH {b.carry(f'collect({item}) AS rows')}")
+        else:  # in a subquery, so that a page of no rows still answers whether the cursor was found
+            lines += b.call("u0")
+            lines += ["  " + line for line in page]
+            lines += [f"  RETURN collect({item}) AS rows", "}"]
+        returned = "rows, size(u0) = 0 AS missing" if after is not None else "rows"
         if plan.total:
             lines += b.call()
             lines.append(f"  MATCH (n0:{label})")
             if count_where:
                 lines.append(f"  WHERE {count_where}")
-            lines += ["  RETURN count(n0) AS total", "}", "RETURN rows, total"]
+            lines += ["  RETURN count(n0) AS total", "}", f"RETURN {returned}, total"]
         else:
-            lines.append("RETURN rows")
+            lines.append(f"RETURN {returned}")
 
         def decode(records: list[dict[str, Any]]) -> Any:
             record = records[0] if records else {"rows": []}
+            if after is not None and record.get("missing") is not False:
+                raise CursorError(f"{path}.after", MISSING_ROW)
             return b.decode_connection(record["rows"], plan.node, order, plan.page, record.get("total"))
 
         return Statement(self.dialect.statement(lines), b.params.values, decode)

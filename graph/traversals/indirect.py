@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from graph.cypher.compiler import Statement
-from graph.cypher.cursor import decode_cursor, encode_cursor
+from graph.cypher.cursor import MISSING_ROW, decode_cursor, encode_cursor
 from graph.cypher.dialect import Dialect
-from graph.cypher.errors import PageSizeError
+from graph.cypher.errors import CursorError, PageSizeError
 from graph.cypher.plan import SortKey
 from graph.model import UNCOUNTED
 from graph.cypher import scope as sc_
@@ -82,7 +82,7 @@ def indirect_customers(dialect: Dialect, company_id: str, bounds: Bounds, first:
         raise PageSizeError(f"{argument}.first", f"must be between 0 and {MAX_GROUP_PAGE}")
     if not 0 <= per_group <= MAX_CUSTOMERS_PER_GROUP:
         raise PageSizeError(f"{argument}.customersPerIntermediary", f"must be between 0 and {MAX_CUSTOMERS_PER_GROUP}")
-    after_values = decode_cursor(after, _ORDER, f"{argument}.after") if after is not None else None
+    after_id = decode_cursor(after, _ORDER, f"{argument}.after") if after is not None else None
     d = bounds.depth
     lines = [
         "MATCH (x:Entity {id: $id})",
@@ -128,10 +128,13 @@ def indirect_customers(dialect: Dialect, company_id: str, bounds: Bounds, first:
         "  WITH DISTINCT row.o AS oid, row.c AS cid, row.t AS total",
         "  RETURN count(DISTINCT cid) AS customers, sum(total) AS revenue",
         "}",
-        "WITH x, via, containing, groups, customers, revenue,",
-        "     [g IN groups WHERE $afterRevenue IS NULL OR g.revenue < $afterRevenue "
-        "OR (g.revenue = $afterRevenue AND g.id > $afterId)][0..$cut] AS page",
-        "WITH x, via, containing, groups, customers, revenue, page,",
+        # The cursor names a group; its revenue is read from the groups this statement just
+        # summed, so the comparison is between the very same numbers (never a printed copy).
+        "WITH x, via, containing, groups, customers, revenue, [g IN groups WHERE g.id = $afterId] AS cur",
+        "WITH x, via, containing, groups, customers, revenue, cur,",
+        "     [g IN groups WHERE $afterId IS NULL OR (size(cur) > 0 AND (g.revenue < cur[0].revenue "
+        "OR (g.revenue = cur[0].revenue AND g.id > cur[0].id)))][0..$cut] AS page",
+        "WITH x, via, containing, groups, customers, revenue, page, cur,",
         "     reduce(ids = [], g IN page | ids + [g.id] + [t IN g.top | t.id]) AS pageIds",
         *dialect.call_open(("pageIds", "via", "containing", "page")),
         *(["  WITH pageIds AS wanted"] if scope.partner else [  # partners: no route through others' nodes
@@ -144,11 +147,10 @@ def indirect_customers(dialect: Dialect, company_id: str, bounds: Bounds, first:
         f"  RETURN collect({node_summary('n')}) AS summaries",
         "}",
         f"RETURN {node_summary('x')} AS company, size(groups) AS intermediaries, customers, revenue, "
-        "page, via, containing, summaries",
+        "page, via, containing, summaries, size(cur) = 0 AS cursorMissing",
     ]
     params = {"id": company_id, "uncounted": list(UNCOUNTED), "perGroup": per_group, "cut": first + 1,
-              "afterRevenue": after_values[0] if after_values else None,
-              "afterId": after_values[1] if after_values else None, **sc_.params(scope)}
+              "afterId": after_id, **sc_.params(scope)}
     if scope.partner:  # counts and revenue per intermediary, without naming the people
         params["perGroup"] = 0
 
@@ -156,6 +158,8 @@ def indirect_customers(dialect: Dialect, company_id: str, bounds: Bounds, first:
         if not records:
             return None
         rec = records[0]
+        if after_id is not None and rec["cursorMissing"] is not False:
+            raise CursorError(f"{argument}.after", MISSING_ROW)
         nodes = {s["props"]["id"]: node_data(s) for s in rec["summaries"]}
         via = {}
         for v in rec["via"]:  # supply first, then resale: keep the first (shortest) per company
@@ -177,7 +181,7 @@ def indirect_customers(dialect: Dialect, company_id: str, bounds: Bounds, first:
                 nodes.get(g["id"]) or {}, routes, [nodes[i] for i in path_ids if nodes.get(i)],
                 float(g["revenue"]), int(g["orders"]), int(g["customers"]),
                 [CustomerShare(nodes.get(t["id"]) or {}, float(t["revenue"]), int(t["orders"])) for t in g["top"]],
-                encode_cursor(_ORDER, [g["revenue"], g["id"]]),
+                encode_cursor(_ORDER, g["id"]),
             ))
         return result
 

@@ -42,12 +42,26 @@ def companies_plan() -> RootConnection:
         "Company", NodeSelection(("Company",), {"name", "industry"}, [customers]),
         filter={"OR": [{"name": {"startsWith": "A"}}, {"employeeCount": {"gte": 1000}}],
                 "NOT": {"industry": {"in": ["mining"]}}, "name": {"lt": "X"}},
-        order=[SortKey("name")], page=Page(2, after=encode_cursor([SortKey("name")], ["ABC", "company:abc"])),
+        order=[SortKey("name")], page=Page(2, after=encode_cursor([SortKey("name")], "company:abc")),
         total=True, argument_path="companies")
 
 
+def customers_after_plan() -> Lookup:
+    """A nested list after a cursor: the cursor row's revenue is summed in the statement."""
+    order = [SortKey("revenue", True, on_edge=True)]
+    orders = RelSelection("orders", rel_field("Person", "orders"), NodeSelection(("Order",), {"total"}),
+                          page=Page(2), argument_path="company.customers.orders")
+    customers = RelSelection(
+        "customers", rel_field("Company", "customers"), NodeSelection(("Person", "Company"), {"name"}, [orders]),
+        {"revenue"}, filter={"edge": {"orderCount": {"gte": 1}}}, order=order,
+        page=Page(5, after=encode_cursor(order, "person:john-smith")), total=True,
+        argument_path="company.customers")
+    return Lookup("company:abc-electronics", NodeSelection(("Company",), {"name"}, [customers]))
+
+
 PLANS = {"customer_360": lambda c: c.lookup(customer_360_plan(), ("Party",)),
-         "companies_page": lambda c: c.connection(companies_plan())}
+         "companies_page": lambda c: c.connection(companies_plan()),
+         "customers_after": lambda c: c.lookup(customers_after_plan(), ("Company",))}
 
 
 @pytest.mark.parametrize("dialect", sorted(DIALECTS))

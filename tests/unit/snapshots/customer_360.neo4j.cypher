@@ -17,18 +17,18 @@ CALL (n0) {
     WITH n2, r2
     ORDER BY coalesce(n2.name, '') ASC, n2.id ASC
     LIMIT $p2
-    RETURN collect({sort: [coalesce(n2.name, ''), n2.id], node: n2 {.id, .category, .name, _labels: labels(n2)}, edge: {qty: r2.qty, unitPrice: r2.unitPrice}}) AS c2
+    RETURN collect({node: n2 {.id, .category, .name, _labels: labels(n2)}, edge: {qty: r2.qty, unitPrice: r2.unitPrice}}) AS c2
   }
   CALL (n1) {
     MATCH (n1)-[r3:SOLD_BY]->(n3:Company)
     WITH n3, r3
     ORDER BY coalesce(n3.name, '') ASC, n3.id ASC
     LIMIT $p3
-    RETURN collect({sort: [coalesce(n3.name, ''), n3.id], node: n3 {.id, .name, _labels: labels(n3)}, edge: {}}) AS c3
+    RETURN collect({node: n3 {.id, .name, _labels: labels(n3)}, edge: {}}) AS c3
   }
   WITH n1, r1, c2, c3
   ORDER BY coalesce(n1.placedAt, -1.0e300) DESC, n1.id ASC
-  RETURN collect({sort: [coalesce(n1.placedAt, -1.0e300), n1.id], node: n1 {.id, .placedAt, .total, _labels: labels(n1), c2: c2, c3: c3}, edge: {}}) AS c1
+  RETURN collect({node: n1 {.id, .placedAt, .total, _labels: labels(n1), c2: c2, c3: c3}, edge: {}}) AS c1
 }
 CALL (n0) {
   MATCH (n0)-[r4:REFERRED]->(n4:Party)
@@ -36,7 +36,7 @@ CALL (n0) {
   WITH n4, r4
   ORDER BY coalesce(r4.at, -1.0e300) DESC, n4.id ASC
   LIMIT $p5
-  RETURN collect({sort: [coalesce(r4.at, -1.0e300), n4.id], node: n4 {.id, .name, _labels: labels(n4)}, edge: {at: r4.at, status: r4.status}}) AS c4
+  RETURN collect({node: n4 {.id, .name, _labels: labels(n4)}, edge: {at: r4.at, status: r4.status}}) AS c4
 }
 RETURN n0 {.id, .age, .name, _labels: labels(n0), c1: c1, t1: t1, c4: c4} AS node
 LIMIT 1
