@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,6 +18,8 @@ from strawberry.asgi import GraphQL
 
 from api.logs import RequestIdMiddleware, configure_logging
 from api.settings import Mode, Settings, load_settings
+from graph.analytics.refresher import Refresher
+from graph.analytics.state import SnapshotState
 from graph.connect import open_store
 from graph.cypher.compiler import Compiler, Limits
 from graph.store import StoreUnavailableError
@@ -52,8 +56,19 @@ def create_app(settings: Settings | None = None) -> Starlette:
             min_free_bytes=int(settings.store_min_free_mb * 1024 * 1024),
         ) as store:
             app.state.store = store
-            app.state.compiler = Compiler(store.dialect, Limits(max_page_size=settings.max_page_size))
-            yield
+            snapshots = SnapshotState(settings.analytics_max_staleness)
+            app.state.compiler = Compiler(store.dialect, Limits(max_page_size=settings.max_page_size),
+                                          analytics=snapshots)
+            refresher = Refresher(store, snapshots)
+            task = asyncio.create_task(refresher.run()) if snapshots.max_staleness > 0 else None
+            app.state.refresher = refresher
+            try:
+                yield
+            finally:
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
 
     async def healthz(_: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})

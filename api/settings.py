@@ -40,6 +40,11 @@ class Settings(BaseSettings):
     write_timeout: float = Field(10.0, gt=0, le=600, description="Seconds a write may run (then undone).")
     store_min_free_mb: float = Field(
         64.0, ge=0, description="Embedded store: writes are refused while its disk has less free (0: off).")
+    # Analytics snapshots (graph.analytics): whole-base figures kept in the store.
+    analytics_max_staleness: float = Field(
+        60.0, ge=0, le=86_400, description=(
+            "Seconds an analytics snapshot may be old when a read uses it; the service refreshes "
+            "at half of it. Older: reads compute from scratch. 0: snapshots off."))
 
     @field_validator("database_uri")
     @classmethod

@@ -9,7 +9,7 @@ from typing import Any
 
 import networkx as nx
 
-from graph.analytics.value import segment, thresholds, score
+from graph.analytics.value import cents, segment, thresholds, score
 from graph.store import Store
 
 UNCOUNTED = {"cancelled", "returned"}
@@ -77,8 +77,10 @@ class Snapshot:
 
     def rfm(self) -> dict[str, tuple[int, int, int]]:
         customers = self.customers()
-        cuts = [thresholds([c[i] for c in customers.values()]) for i in range(3)]
-        return {p: tuple(score(v[i], cuts[i]) for i in range(3)) for p, v in customers.items()}  # type: ignore[misc]
+        # Monetary is scored in whole cents (graph.analytics.value).
+        keys = {p: (v[0], v[1], cents(v[2])) for p, v in customers.items()}
+        cuts = [thresholds([c[i] for c in keys.values()]) for i in range(3)]
+        return {p: tuple(score(v[i], cuts[i]) for i in range(3)) for p, v in keys.items()}  # type: ignore[misc]
 
     def segments(self) -> dict[str, tuple[int, float]]:
         customers, scores = self.customers(), self.rfm()

@@ -10,7 +10,8 @@ Lifetime value
 
 RFM
     recency (latest order), frequency (order count), monetary (revenue) are each scored 1-5
-    by quintile over every party with at least one counted order: the score is 1 plus the
+    by quintile over every party with at least one counted order (monetary in whole cents,
+    half a cent rounding up, so boundaries are exact integers): the score is 1 plus the
     number of the 20/40/60/80th percentile values (nearest rank, lower) the party's value
     exceeds, so 5 is the most recent, most frequent, highest spending fifth, and a value
     shared by most customers (one order) scores low rather than high.
@@ -18,8 +19,11 @@ RFM
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+
+from graph.analytics.state import SnapshotInfo, computed_now
 
 QUANTILES = (0.2, 0.4, 0.6, 0.8)
 YEAR = timedelta(days=365.25)
@@ -60,6 +64,11 @@ def thresholds(values: list[float]) -> list[float]:
     return [ordered[int(q * len(ordered))] for q in QUANTILES] if ordered else []
 
 
+def cents(amount: float) -> int:
+    """An amount in whole cents, half a cent rounding up (what the monetary score compares)."""
+    return math.floor(amount * 100 + 0.5)
+
+
 def score(value: float, cuts: list[float]) -> int:
     return 1 + sum(1 for cut in cuts if value > cut)
 
@@ -93,6 +102,7 @@ class Rfm:
     order_count: int
     revenue: float
     as_of: datetime
+    snapshot: SnapshotInfo = field(default_factory=computed_now)  # where the quintile boundaries came from
 
     @property
     def recency_days(self) -> float:
