@@ -26,6 +26,7 @@ log = logging.getLogger("crmgraph.analytics")
 
 LOCK_NAME = "analytics-refresh"
 LOCK_TTL = 300.0  # seconds; a refresh that takes longer renews it between kinds
+MAX_BACKOFF = 300.0  # seconds between attempts after failures in a row
 
 
 async def acquire(store: Store, holder: str, ttl: float = LOCK_TTL) -> bool:
@@ -90,15 +91,22 @@ class Refresher:
             await release(self.store, self.holder)
 
     async def run(self) -> None:
-        """Poll and refresh until cancelled; a failure is logged and retried next poll."""
+        """Poll and refresh until cancelled. A failure is logged and retried after a pause
+        that doubles with each failure in a row (up to ``MAX_BACKOFF``), so a refresh that
+        cannot finish (the store is down, or the scan runs past CRMGRAPH_QUERY_TIMEOUT on
+        a big graph) does not keep the store busy; reads compute from scratch meanwhile."""
+        failures = 0
         while True:
             try:
                 await self.tick()
+                failures = 0
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - the store may be down or read-only; reads fall back
-                log.warning("analytics refresh failed: %s", exc)
-            await asyncio.sleep(self.interval)
+                failures += 1
+                log.warning("analytics refresh failed (%d in a row): %s", failures, exc)
+            pause = self.interval if not failures else min(self.interval * 2 ** failures, MAX_BACKOFF)
+            await asyncio.sleep(pause)
 
 
 async def force_refresh(store: Store, holder: str = "cli") -> dict[str, float]:

@@ -231,3 +231,26 @@ async def test_one_refresher_holds_the_lock(store: Store) -> None:
     await release(store, "a")
     await blocked.tick()
     assert blocked.refreshes == len(KINDS) and state.usable(RFM) is not None
+
+
+async def test_partner_scope_reads_the_snapshot_for_its_own_company_only(store: Store) -> None:
+    """The scope's prelude and the snapshot's share the statement: a partner sees its own
+    company's rfm (from the snapshot) and null for anyone else's."""
+    from graph.access import Access, Role
+    from graph.cypher.plan import Lookup
+    from graph.cypher.scope import Scope
+
+    state = SnapshotState(max_staleness=3600)
+    for kind, info in (await refresh(store)).items():
+        state.note(kind, info)
+    snap = await Snapshot.read(store)
+    scores = snap.rfm()
+    own = next(p for p in sorted(scores) if "Company" in snap.labels[p])
+    other = next(p for p in sorted(scores) if p != own and "Company" in snap.labels[p])
+    compiler = Compiler(FALKORDB, analytics=state).scoped(Scope(Access(Role.PARTNER, company_id=own, scope_depth=3)))
+    selection = NodeSelection(("Person", "Company"), {"name"}, computed=[ComputedSelection("rfm", "rfm")])
+    mine = await store.fetch(compiler.lookup(Lookup(own, selection), ("Party",)))
+    got = mine["rels"]["rfm"]
+    assert (got.recency, got.frequency, got.monetary) == scores[own] and not got.snapshot.fresh
+    theirs = await store.fetch(compiler.lookup(Lookup(other, selection), ("Party",)))
+    assert theirs is None or theirs["rels"]["rfm"] is None
