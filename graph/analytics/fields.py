@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from graph.analytics.state import RFM, SNAPSHOT_LABEL, SnapshotInfo, SnapshotState, computed_now
 from graph.analytics.value import DEFAULT_LIFESPAN_YEARS, QUANTILES, LifetimeValue, Rfm, now
 from graph.cypher.dialect import Dialect
+from graph.cypher.errors import QueryInputError
 from graph.cypher.params import Params
 from graph.cypher.values import from_store
 from graph.model import UNCOUNTED, PropType
@@ -96,8 +97,11 @@ def _rfm_decode(raw: Any, args: dict[str, Any]) -> Rfm | None:
                float(raw["m"] or 0), args.get("as_of") or now(), _snapshot_of(raw))
 
 
-class SnapshotMissingError(RuntimeError):
-    """The statement was built to read a snapshot the store no longer has."""
+class SnapshotMissingError(QueryInputError):
+    """The statement was built to read a snapshot the store no longer has (it was
+    cleared meanwhile): a coded error naming the field; asking again computes afresh."""
+
+    code = "ANALYTICS_SNAPSHOT_GONE"
 
 
 def _snapshot_of(raw: dict[str, Any]) -> SnapshotInfo:
@@ -105,7 +109,7 @@ def _snapshot_of(raw: dict[str, Any]) -> SnapshotInfo:
     if at is None:
         return computed_now()
     if at < 0:
-        raise SnapshotMissingError("the analytics snapshot is gone; ask again")
+        raise SnapshotMissingError("rfm", "the analytics snapshot was removed meanwhile; ask again")
     return SnapshotInfo(_ts(at) or now(), _ts(raw.get("done")) or now())
 
 
@@ -146,6 +150,8 @@ def rfm_from_snapshot(selections: list[dict[str, Any]], state: SnapshotState | N
         return False
     for args in selections:
         as_of = args.get("as_of")
+        if as_of is not None and as_of.tzinfo is None:
+            as_of = as_of.replace(tzinfo=UTC)  # naive means UTC, as everywhere
         if args.get("fresh") or (as_of is not None and as_of < info.as_of):
             return False
     return True

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 import pytest
 
 from graph.analytics import reads
+from graph.analytics.fields import SnapshotMissingError
 from graph.analytics.refresher import Refresher, acquire, release
 from graph.analytics.snapshots import latest, refresh
 from graph.analytics.state import KINDS, REFERRALS, RFM, SNAPSHOT_LABEL, SnapshotState
@@ -171,6 +172,17 @@ async def test_stale_or_missing_snapshot_computes_from_scratch(store: Store) -> 
     # A window that is not whole months computes from scratch.
     got = await reads.cohorts(store, state, datetime(2024, 1, 15, tzinfo=UTC), datetime(2025, 1, 1, tzinfo=UTC), "r")
     assert {c.snapshot.fresh for c in got} == {True}
+    # The snapshot removed behind the process's back: a coded error, then (once the
+    # refresher has looked) from scratch.
+    await store.write(f"MATCH (s:{SNAPSHOT_LABEL}) DELETE s")
+    with pytest.raises(SnapshotMissingError) as caught:
+        await rfm_scores(store, compiler)
+    assert caught.value.code == "ANALYTICS_SNAPSHOT_GONE"
+    await Refresher(store, state).sync()
+    _, fresh = await rfm_scores(store, compiler)
+    assert fresh == {True}
+    for kind, info in (await refresh(store)).items():
+        state.note(kind, info)
     # Older than the setting: from scratch.
     state.max_staleness = 0.2
     await asyncio.sleep(0.3)
