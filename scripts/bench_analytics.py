@@ -63,7 +63,11 @@ def documents(people: int, rng: random.Random) -> dict[str, Any]:
     def stats(fresh: bool) -> str:
         return f"{{ referralStats{'(fresh: true)' if fresh else ''} {{ month invites kFactor }} }}"
 
-    return {"party { rfm }": one, "parties(first: 50) { rfm }": page, "segmentSummary": segments,
+    def bare_page(_fresh: bool) -> str:
+        return "{ parties(first: 50) { edges { node { id } } } }"
+
+    return {"party { rfm }": one, "parties(first: 50) { rfm }": page,
+            "parties(first: 50), no rfm (the page's own cost)": bare_page, "segmentSummary": segments,
             "referralStats": stats}
 
 
