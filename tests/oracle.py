@@ -93,6 +93,27 @@ class Snapshot:
 
     # -- referrals ----------------------------------------------------------------------------
 
+    def cohorts(self, months: list[int], start: int, end: int) -> dict[int, tuple[int, int, int, float | None]]:
+        """Cohort month (epoch ms, from ``months``) -> (referrers, invites, converted, mean days
+        from invitation to the referred party's first counted order after it), over the
+        invitations sent in ``[start, end)``."""
+        cells: dict[int, list[Any]] = defaultdict(lambda: [set(), 0, 0, []])
+        for a, b, data in self.rels["REFERRED"].edges(data=True):
+            at = data.get("at")
+            if at is None or not start <= at < end:
+                continue
+            if "Party" not in self.labels.get(a, set()) or "Party" not in self.labels.get(b, set()):
+                continue
+            cell = cells[max(m for m in months if m <= at)]
+            cell[0].add(a)
+            cell[1] += 1
+            if data.get("status") in CONVERTED:
+                cell[2] += 1
+                after = [self.props[o]["placedAt"] for o in self.orders_of(b) if self.props[o]["placedAt"] >= at]
+                if after:
+                    cell[3].append((min(after) - at) / 86_400_000)
+        return {m: (len(c[0]), c[1], c[2], sum(c[3]) / len(c[3]) if c[3] else None) for m, c in cells.items()}
+
     def generations(self, root: str, depth: int) -> dict[int, tuple[int, int, float]]:
         reached = self.distances(root, ("REFERRED",), depth)
         referred = self.rels["REFERRED"]

@@ -20,6 +20,7 @@ from graph.analytics.state import KINDS, REFERRALS, RFM, SNAPSHOT_LABEL, Snapsho
 from graph.analytics.stats import month_start, month_starts, next_month
 from graph.cypher.compiler import Compiler
 from graph.cypher.dialect import FALKORDB
+from graph.cypher.values import epoch_ms
 from graph.cypher.plan import ComputedSelection, NodeSelection, Page, RootConnection
 from graph.embedded import EmbeddedFalkorDB
 from graph.falkordb_store import FalkorDBStore
@@ -133,6 +134,11 @@ async def assert_snapshot_matches(store: Store, state: SnapshotState) -> None:
             [(c.month, c.referrers, c.invites, c.converted) for c in scratch]
         for a, b in zip(got, scratch, strict=True):
             assert a.days_to_convert == (None if b.days_to_convert is None else pytest.approx(b.days_to_convert))
+        oracle_cohorts = snap.cohorts([epoch_ms(m) for m in months], epoch_ms(lo), epoch_ms(hi))
+        for c in got:
+            referrers, invites, converted, days = oracle_cohorts.get(epoch_ms(c.month), (0, 0, 0, None))
+            assert (c.referrers, c.invites, c.converted) == (referrers, invites, converted)
+            assert c.days_to_convert == (None if days is None else pytest.approx(days))
     assert sum(c.invites for c in await reads.cohorts(store, state, months[0], months[min(36, len(months) - 1)],
                                                        "r")) > 0
 
