@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -65,10 +64,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             try:
                 yield
             finally:
-                if task is not None:
+                if task is not None:  # stop the refresher; never wait on it for long
                     task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await task
+                    await asyncio.wait({task}, timeout=5)
 
     async def healthz(_: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})

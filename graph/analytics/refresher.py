@@ -25,7 +25,7 @@ from graph.store import Store
 log = logging.getLogger("crmgraph.analytics")
 
 LOCK_NAME = "analytics-refresh"
-LOCK_TTL = 300.0  # seconds; a refresh that takes longer renews it between kinds
+LOCK_TTL = 120.0  # seconds; renewed between kinds; left to expire when a worker stops mid-refresh
 MAX_BACKOFF = 300.0  # seconds between attempts after failures in a row
 
 
@@ -87,8 +87,12 @@ class Refresher:
                 self.refreshes += 1
                 log.debug("analytics snapshot %s refreshed in %.3f s", kind,
                           (info.computed_at - info.as_of).total_seconds())
-        finally:
+        except asyncio.CancelledError:
+            raise  # the service is stopping: no more store calls; the lock expires by itself
+        except BaseException:
             await release(self.store, self.holder)
+            raise
+        await release(self.store, self.holder)
 
     async def run(self) -> None:
         """Poll and refresh until cancelled. A failure is logged and retried after a pause

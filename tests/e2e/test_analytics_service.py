@@ -92,3 +92,31 @@ def test_service_answers_from_snapshots_within_the_staleness_setting(tmp_path: P
         assert asyncio.run(newest()) < 60  # the one the command just wrote
     finally:
         server.stop()
+
+
+STOP_LOOP = """
+import random, sys, tempfile, time
+from pathlib import Path
+from starlette.testclient import TestClient
+from api.app import create_app
+from api.settings import load_settings
+rng = random.Random(1)
+for _ in range(12):
+    with tempfile.TemporaryDirectory() as d:
+        with TestClient(create_app(load_settings(data_dir=Path(d)))) as client:
+            time.sleep(rng.random() * 0.3)  # stop at a random point of the first refresh
+            client.post("/graphql", json={"query": "{ segmentSummary { customers } }"})
+print("stopped 12 times")
+"""
+
+
+def test_service_stops_while_the_refresher_is_busy() -> None:
+    """Stopping the app mid-refresh used to hang its shutdown (a store call from a
+    cancelled refresher); twelve starts and stops at random points must finish."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", STOP_LOOP], capture_output=True, text=True, timeout=240,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "stopped 12 times" in done.stdout
