@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -23,6 +24,8 @@ from api.logs import RequestIdMiddleware, configure_logging
 from api.http import GraphQLOverHTTP
 from api.limits_http import RequestBounds
 from api.settings import Mode, Settings, load_settings
+from graph.analytics.refresher import Refresher
+from graph.analytics.state import SnapshotState
 from graph.connect import open_store
 from graph.cypher.compiler import Compiler, Limits
 from graph.store import StoreUnavailableError
@@ -70,11 +73,21 @@ def create_app(settings: Settings | None = None) -> Starlette:
             pool_size=settings.store_pool_size,
         ) as store:
             app.state.store = store
+            snapshots = SnapshotState(settings.analytics_max_staleness)
             app.state.compiler = Compiler(store.dialect, Limits(max_page_size=settings.max_page_size,
-                                                                max_rows=settings.max_request_rows))
+                                                                max_rows=settings.max_request_rows),
+                                          analytics=snapshots)
             app.state.guard = Guard.open(settings, store)
             log.warning(app.state.guard.banner())
-            yield
+            refresher = Refresher(store, snapshots)
+            task = asyncio.create_task(refresher.run()) if snapshots.max_staleness > 0 else None
+            app.state.refresher = refresher
+            try:
+                yield
+            finally:
+                if task is not None:  # stop the refresher; never wait on it for long
+                    task.cancel()
+                    await asyncio.wait({task}, timeout=5)
 
     async def healthz(_: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})

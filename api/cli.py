@@ -450,6 +450,32 @@ def export_schema(
         output.write_text(sdl)
 
 
+analytics_app = typer.Typer(help="Analytics snapshots: the whole-base figures the API reads.",
+                            no_args_is_help=True)
+app.add_typer(analytics_app, name="analytics")
+
+
+@analytics_app.command("refresh")
+def analytics_refresh(
+    data_dir: Annotated[Path | None, typer.Option(help="Embedded store folder.")] = None,
+) -> None:
+    """Recompute every analytics snapshot now (RFM boundaries and segments, referral cohorts)."""
+    from graph.analytics.refresher import force_refresh
+
+    settings = _settings(data_dir=data_dir)
+
+    async def run() -> dict[str, float]:
+        async with _open(settings) as store:
+            return await force_refresh(store)
+
+    try:
+        took = asyncio.run(run())
+    except TimeoutError as exc:
+        _fail(str(exc))
+    for kind, seconds in took.items():
+        console.print(f"{kind}: refreshed in {seconds:.2f} s")
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()
 

@@ -140,6 +140,11 @@ class Settings(BaseSettings):
         return self.host.strip("[]").lower() in LOOPBACK_HOSTS
 
     # --- end of credentials block --------------------------------------------------------
+    # Analytics snapshots (graph.analytics): whole-base figures kept in the store.
+    analytics_max_staleness: float = Field(
+        60.0, ge=0, le=86_400, description=(
+            "Seconds an analytics snapshot may be old when a read uses it; the service refreshes "
+            "at half of it. Older: reads compute from scratch. 0: snapshots off."))
 
     @field_validator("database_uri")
     @classmethod

@@ -354,5 +354,9 @@ INDEXES: tuple[IndexSpec, ...] = (
     # graph.audit: not an Entity, never reached by the API's reads
     IndexSpec("AuditEvent", "at"),
     IndexSpec("AuditEvent", "event", unique=True),
+    # graph.analytics.state: snapshots of whole-base figures and the refresh lock; not
+    # Entities, never reached by the API's reads
+    IndexSpec("AnalyticsSnapshot", "kind"),
+    IndexSpec("AnalyticsLock", "name", unique=True),
 )
 

@@ -7,9 +7,39 @@ from typing import Any, Optional
 
 import strawberry
 
+from graph.analytics.state import SnapshotInfo
 from graph.analytics.stats import Cohort, SegmentSummary
 from graph.analytics.value import LifetimeValue as LifetimeValueData
 from graph.analytics.value import Rfm as RfmData
+
+
+@strawberry.type(name="AnalyticsSnapshot", description=(
+    "Which whole-base figures an analytic was computed from: a snapshot the service keeps "
+    "(refreshed in the background, at most CRMGRAPH_ANALYTICS_MAX_STALENESS seconds old when "
+    "used; `crmgraph analytics refresh` forces one) or, with `fresh: true`, an `asOf` before the "
+    "snapshot, or no snapshot recent enough, a computation from scratch for this request."))
+class AnalyticsSnapshotInfo:
+    data: strawberry.Private[SnapshotInfo]
+
+    @strawberry.field(description="The moment the figures describe: the store as it was then.")
+    def as_of(self) -> datetime:
+        return self.data.as_of
+
+    @strawberry.field(description="When their computation finished.")
+    def computed_at(self) -> datetime:
+        return self.data.computed_at
+
+    @strawberry.field(description="Seconds from `asOf` to this response: how much newer data the "
+                                  "figures may be missing.")
+    def staleness_seconds(self) -> float:
+        return self.data.staleness()
+
+    @strawberry.field(description="True when computed from scratch for this request.")
+    def fresh(self) -> bool:
+        return self.data.fresh
+
+
+SNAPSHOT_DOC = "The whole-base figures this answer used, and how old they are."
 
 
 @strawberry.type(description=(
@@ -109,6 +139,10 @@ class Rfm:
     def revenue(self) -> float:
         return self.data.revenue
 
+    @strawberry.field(description="The quintile boundaries used: " + SNAPSHOT_DOC)
+    def snapshot(self) -> AnalyticsSnapshotInfo:
+        return AnalyticsSnapshotInfo(data=self.data.snapshot)
+
 
 @strawberry.type(description="Customers and revenue in one RFM segment.")
 class SegmentCount:
@@ -125,6 +159,10 @@ class SegmentCount:
     @strawberry.field(description="Their revenue (cancelled and returned orders excluded).")
     def revenue(self) -> float:
         return self.data.revenue
+
+    @strawberry.field(description=SNAPSHOT_DOC)
+    def snapshot(self) -> AnalyticsSnapshotInfo:
+        return AnalyticsSnapshotInfo(data=self.data.snapshot)
 
 
 @strawberry.type(description="Referral performance of the invitations sent in one month.")
@@ -164,6 +202,10 @@ class ReferralCohort:
                                   "order; null when there is none.")
     def average_days_to_convert(self) -> Optional[float]:  # noqa: UP045
         return self.data.days_to_convert
+
+    @strawberry.field(description=SNAPSHOT_DOC)
+    def snapshot(self) -> AnalyticsSnapshotInfo:
+        return AnalyticsSnapshotInfo(data=self.data.snapshot)
 
 
 def wrap(cls: type, data: Any) -> Any:

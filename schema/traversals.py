@@ -15,7 +15,8 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from graph.analytics.stats import referral_cohorts, segment_summary
+from graph.analytics import reads as analytics
+from graph.analytics.stats import cohort_window
 from graph.cypher.errors import QueryInputError
 from graph.model import REL_KINDS
 from graph.traversals import disruption as dis
@@ -47,6 +48,8 @@ async def run(info: Info, build: Any) -> Any:
     return await translating(call)
 
 
+FRESH_DOC = ("Compute from scratch over the whole graph (a full scan) instead of reading the newest "
+             "analytics snapshot.")
 DEPTH_DOC = f"How many hops to follow (default {DEFAULT_DEPTH}, at most {MAX_DEPTH})."
 LIMIT_DOC = (f"Most nodes to return (default {DEFAULT_LIMIT}, at most {MAX_LIMIT}); "
              "`truncated` says when more exist.")
@@ -659,25 +662,32 @@ class TraversalQuery:
                                                            Bounds(max_depth, 1), info.path.key))
         return _wrap(Path, data)
 
-    @strawberry.field(description="Customers and revenue per RFM segment, over every party with at least one "
-                                  "counted order (cancelled and returned orders never count); all seven "
-                                  "segments, with zeros.")
-    async def segment_summary(self, info: Info) -> list[SegmentCount]:
-        return [SegmentCount(data=s) for s in await run(info, lambda d, _s: segment_summary(d))]
+    @strawberry.field(description="Customers and revenue per RFM segment, over every party with orders: "
+                                  "from the newest analytics snapshot (see `snapshot`) unless `fresh`.")
+    async def segment_summary(
+        self, info: Info,
+        fresh: Annotated[bool, strawberry.argument(description=FRESH_DOC)] = False,
+    ) -> list[SegmentCount]:
+        ctx: Context = info.context
+        found = await translating(lambda: analytics.segments(ctx.store, ctx.compiler.analytics, fresh=fresh))
+        return [SegmentCount(data=s) for s in found]
 
     @strawberry.field(description="Referral K-factor (invites per referrer x conversion rate) and time to "
-                                  "convert, per UTC month invitations were sent: one entry for every month "
-                                  "that overlaps [from, to), oldest first, with zeros for a month without "
-                                  "invitations.")
+                                  "convert, per month invitations were sent: from the newest analytics "
+                                  "snapshot (see `snapshot`) when `from` and `to` are month starts, else "
+                                  "computed from scratch.")
     async def referral_stats(
         self, info: Info,
         from_: Annotated[Optional[datetime], strawberry.argument(  # noqa: UP045
-            name="from", description=(
-                "Invitations sent at or after it count; the first cohort is the UTC month that "
-                "contains it. Default `to` minus 365 days; [from, to) may span at most 36 months."))] = None,
-        to: Annotated[Optional[datetime], strawberry.argument(description="End (exclusive); default now.")] = None,  # noqa: UP045
+            name="from", description="First cohort's start; default the start of the month 12 months "
+                                     "before the month of `to`.")] = None,
+        to: Annotated[Optional[datetime], strawberry.argument(  # noqa: UP045
+            description="End (exclusive); default the end of the current month.")] = None,
+        fresh: Annotated[bool, strawberry.argument(description=FRESH_DOC)] = False,
     ) -> list[ReferralCohort]:
-        start, end = _window(from_, to, 365)
-        cohorts = await run(info, lambda d, _s: referral_cohorts(d, start, end, info.path.key))
+        ctx: Context = info.context
+        start, end = cohort_window(from_, to, datetime.now(UTC))
+        cohorts = await translating(lambda: analytics.cohorts(ctx.store, ctx.compiler.analytics, start, end,
+                                                              info.path.key, fresh=fresh))
         return [ReferralCohort(data=c) for c in cohorts]
 

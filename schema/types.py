@@ -178,7 +178,7 @@ class TypeBuilder:
             target_type = Optional[builder.gql_types[rf.targets]]  # noqa: UP045
 
             def single(self: Any, info: Info) -> Any:
-                return builder.to_object(self.rels.get(info.path.key))
+                return builder.to_object(loaded(self, info))  # NOT_LOADED_HERE inside a traversal
 
             single.__annotations__ = {"info": Info, "return": target_type}
             return strawberry.field(single, description=rf.doc)
@@ -277,7 +277,11 @@ def party_analytics() -> dict[str, Any]:
         return wrap(LifetimeValue, loaded(self, info))
 
     def rfm(self: Any, info: Info, as_of: Annotated[Optional[datetime], strawberry.argument(  # noqa: UP045
-            description="Reference time for recencyDays; default now.")] = None) -> Any:
+            description="Reference time for recencyDays; default now. A time before the newest "
+                        "snapshot computes the quintile boundaries from scratch.")] = None,
+            fresh: Annotated[bool, strawberry.argument(description=(
+                "Compute the quintile boundaries from scratch over every customer (a full scan) "
+                "instead of reading the newest snapshot."))] = False) -> Any:
         return wrap(Rfm, loaded(self, info))
 
     lifetime_value.__annotations__["return"] = Optional[LifetimeValue]  # noqa: UP045

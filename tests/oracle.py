@@ -9,7 +9,7 @@ from typing import Any
 
 import networkx as nx
 
-from graph.analytics.value import segment, thresholds, score
+from graph.analytics.value import cents, segment, thresholds, score
 from graph.store import Store
 
 UNCOUNTED = {"cancelled", "returned"}
@@ -77,8 +77,10 @@ class Snapshot:
 
     def rfm(self) -> dict[str, tuple[int, int, int]]:
         customers = self.customers()
-        cuts = [thresholds([c[i] for c in customers.values()]) for i in range(3)]
-        return {p: tuple(score(v[i], cuts[i]) for i in range(3)) for p, v in customers.items()}  # type: ignore[misc]
+        # Monetary is scored in whole cents (graph.analytics.value).
+        keys = {p: (v[0], v[1], cents(v[2])) for p, v in customers.items()}
+        cuts = [thresholds([c[i] for c in keys.values()]) for i in range(3)]
+        return {p: tuple(score(v[i], cuts[i]) for i in range(3)) for p, v in keys.items()}  # type: ignore[misc]
 
     def segments(self) -> dict[str, tuple[int, float]]:
         customers, scores = self.customers(), self.rfm()
@@ -90,6 +92,27 @@ class Snapshot:
         return {k: (int(v[0]), v[1]) for k, v in out.items()}
 
     # -- referrals ----------------------------------------------------------------------------
+
+    def cohorts(self, months: list[int], start: int, end: int) -> dict[int, tuple[int, int, int, float | None]]:
+        """Cohort month (epoch ms, from ``months``) -> (referrers, invites, converted, mean days
+        from invitation to the referred party's first counted order after it), over the
+        invitations sent in ``[start, end)``."""
+        cells: dict[int, list[Any]] = defaultdict(lambda: [set(), 0, 0, []])
+        for a, b, data in self.rels["REFERRED"].edges(data=True):
+            at = data.get("at")
+            if at is None or not start <= at < end:
+                continue
+            if "Party" not in self.labels.get(a, set()) or "Party" not in self.labels.get(b, set()):
+                continue
+            cell = cells[max(m for m in months if m <= at)]
+            cell[0].add(a)
+            cell[1] += 1
+            if data.get("status") in CONVERTED:
+                cell[2] += 1
+                after = [self.props[o]["placedAt"] for o in self.orders_of(b) if self.props[o]["placedAt"] >= at]
+                if after:
+                    cell[3].append((min(after) - at) / 86_400_000)
+        return {m: (len(c[0]), c[1], c[2], sum(c[3]) / len(c[3]) if c[3] else None) for m, c in cells.items()}
 
     def generations(self, root: str, depth: int) -> dict[int, tuple[int, int, float]]:
         reached = self.distances(root, ("REFERRED",), depth)

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
+from graph.analytics.state import RFM, SNAPSHOT_LABEL, SnapshotInfo, SnapshotState, computed_now
 from graph.analytics.value import DEFAULT_LIFESPAN_YEARS, QUANTILES, LifetimeValue, Rfm, now
 from graph.cypher.dialect import Dialect
+from graph.cypher.errors import QueryInputError
 from graph.cypher.params import Params
 from graph.cypher.values import from_store
 from graph.model import UNCOUNTED, PropType
@@ -30,6 +32,13 @@ class ComputedSpec:
 
 def _ts(value: Any) -> datetime | None:
     return from_store(PropType.DATETIME, value)
+
+
+def cents(expr: str) -> str:
+    """Revenue in whole cents, as ``graph.analytics.value.cents`` computes it: the monetary
+    score compares integers, which a snapshot keeps exactly (a store hands floats back with
+    15 significant digits, which would move a boundary off the revenue it came from)."""
+    return f"toInteger(floor({expr} * 100 + 0.5))"
 
 
 def _counted_orders(party: str, params: Params, match: str = "OPTIONAL MATCH") -> list[str]:
@@ -62,7 +71,9 @@ def _ltv_decode(raw: Any, args: dict[str, Any]) -> LifetimeValue | None:
     )
 
 
-RFM_GLOBALS = ("g_rfm_r", "g_rfm_f", "g_rfm_m")
+RFM_GLOBALS = ("g_rfm_r", "g_rfm_f", "g_rfm_m", "g_rfm_at", "g_rfm_done")
+"""The three quintile boundary lists, and the snapshot's asOf and computedAt (null when
+the boundaries are computed by the statement itself)."""
 
 
 def _rfm_block(node: str, args: dict[str, Any], params: Params, _targets: tuple[str, ...]) -> list[str]:
@@ -75,14 +86,31 @@ def _rfm_block(node: str, args: dict[str, Any], params: Params, _targets: tuple[
 _RFM_RESULT = ("CASE WHEN f = 0 THEN null ELSE {last: last, f: f, m: m, "
                "rs: 1 + size([t IN g_rfm_r WHERE last > t]), "
                "fs: 1 + size([t IN g_rfm_f WHERE f > t]), "
-               "ms: 1 + size([t IN g_rfm_m WHERE m > t])} END")
+               f"ms: 1 + size([t IN g_rfm_m WHERE {cents('m')} > t]), "
+               "at: g_rfm_at, done: g_rfm_done} END")
 
 
 def _rfm_decode(raw: Any, args: dict[str, Any]) -> Rfm | None:
     if raw is None:
         return None
     return Rfm(int(raw["rs"]), int(raw["fs"]), int(raw["ms"]), _ts(raw["last"]) or now(), int(raw["f"]),
-               float(raw["m"] or 0), args.get("as_of") or now())
+               float(raw["m"] or 0), args.get("as_of") or now(), _snapshot_of(raw))
+
+
+class SnapshotMissingError(QueryInputError):
+    """The statement was built to read a snapshot the store no longer has (it was
+    cleared meanwhile): a coded error naming the field; asking again computes afresh."""
+
+    code = "ANALYTICS_SNAPSHOT_GONE"
+
+
+def _snapshot_of(raw: dict[str, Any]) -> SnapshotInfo:
+    at = raw.get("at")
+    if at is None:
+        return computed_now()
+    if at < 0:
+        raise SnapshotMissingError("rfm", "the analytics snapshot was removed meanwhile; ask again")
+    return SnapshotInfo(_ts(at) or now(), _ts(raw.get("done")) or now())
 
 
 COMPUTED: dict[str, ComputedSpec] = {
@@ -104,22 +132,52 @@ def rfm_thresholds_lines(dialect: Dialect, params: Params, into: tuple[str, str,
     return [
         *_counted_orders("c:Party", params, match="MATCH"),
         "WITH c, max(o.placedAt) AS last, count(o) AS f, sum(o.total) AS m",
-        "WITH collect({l: last, f: f, m: m}) AS rows",
-        *sort("l", "sl"), *sort("f", "sf"), *sort("m", "sm"),
+        f"WITH collect({{l: last, f: f, m: m, mc: {cents('m')}}}) AS rows",
+        *sort("l", "sl"), *sort("f", "sf"), *sort("mc", "sm"),
         f"WITH rows, [q IN {quantiles} | sl[toInteger(floor(q * size(sl)))]] AS {r},",
         f"     [q IN {quantiles} | sf[toInteger(floor(q * size(sf)))]] AS {f},",
         f"     [q IN {quantiles} | sm[toInteger(floor(q * size(sm)))]] AS {m}",
     ]
 
 
-def _rfm_prelude(dialect: Dialect, params: Params) -> tuple[list[str], list[str]]:
+def rfm_from_snapshot(selections: list[dict[str, Any]], state: SnapshotState | None) -> bool:
+    """Whether a statement's ``rfm`` fields (their arguments: ``selections``) read the
+    newest snapshot rather than compute the boundaries over every customer: yes unless
+    one asks ``fresh``, one asks ``asOf`` a moment before the snapshot, or there is no
+    snapshot within the staleness allowed."""
+    info = state.usable(RFM) if state is not None else None
+    if info is None:
+        return False
+    for args in selections:
+        as_of = args.get("as_of")
+        if as_of is not None and as_of.tzinfo is None:
+            as_of = as_of.replace(tzinfo=UTC)  # naive means UTC, as everywhere
+        if args.get("fresh") or (as_of is not None and as_of < info.as_of):
+            return False
+    return True
+
+
+def _rfm_prelude(dialect: Dialect, params: Params, selections: list[dict[str, Any]],
+                 state: SnapshotState | None) -> tuple[list[str], list[str]]:
+    r, f, m, at, done = RFM_GLOBALS
+    if rfm_from_snapshot(selections, state):
+        # One indexed lookup: the newest snapshot's boundaries (-1: the snapshot is gone).
+        return [
+            *dialect.call_open(()),
+            f"  OPTIONAL MATCH (s:{SNAPSHOT_LABEL} {{kind: {params.add(RFM)}}})",
+            "  WITH s ORDER BY s.asOf DESC LIMIT 1",
+            f"  RETURN coalesce(s.tr, []) AS {r}, coalesce(s.tf, []) AS {f}, coalesce(s.tm, []) AS {m},",
+            f"         coalesce(s.asOf, -1) AS {at}, s.computedAt AS {done}",
+            "}",
+        ], list(RFM_GLOBALS)
     body = rfm_thresholds_lines(dialect, params, ("tr", "tf", "tm"))
     return [
         *dialect.call_open(()),
         *("  " + line for line in body),
-        f"  RETURN tr AS {RFM_GLOBALS[0]}, tf AS {RFM_GLOBALS[1]}, tm AS {RFM_GLOBALS[2]}",
+        f"  RETURN tr AS {r}, tf AS {f}, tm AS {m}, null AS {at}, null AS {done}",
         "}",
     ], list(RFM_GLOBALS)
 
 
-PRELUDES: dict[str, Callable[[Dialect, Params], tuple[list[str], list[str]]]] = {"rfm": _rfm_prelude}
+Prelude = Callable[[Dialect, Params, list[dict[str, Any]], SnapshotState | None], tuple[list[str], list[str]]]
+PRELUDES: dict[str, Prelude] = {"rfm": _rfm_prelude}

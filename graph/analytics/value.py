@@ -10,7 +10,8 @@ Lifetime value
 
 RFM
     recency (latest order), frequency (order count), monetary (revenue) are each scored 1-5
-    by quintile over every party with at least one counted order: the score is 1 plus the
+    by quintile over every party with at least one counted order (monetary in whole cents,
+    half a cent rounding up, so boundaries are exact integers): the score is 1 plus the
     number of thresholds the party's value strictly exceeds, the thresholds being the values
     at 1-based positions floor(q x n) + 1 (q = 0.2, 0.4, 0.6, 0.8) of the n values sorted
     ascending (nearest rank; one position above the textbook rank q x n when that is whole).
@@ -20,8 +21,11 @@ RFM
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+
+from graph.analytics.state import SnapshotInfo, computed_now
 
 QUANTILES = (0.2, 0.4, 0.6, 0.8)
 YEAR = timedelta(days=365.25)
@@ -62,6 +66,11 @@ def thresholds(values: list[float]) -> list[float]:
     return [ordered[int(q * len(ordered))] for q in QUANTILES] if ordered else []
 
 
+def cents(amount: float) -> int:
+    """An amount in whole cents, half a cent rounding up (what the monetary score compares)."""
+    return math.floor(amount * 100 + 0.5)
+
+
 def score(value: float, cuts: list[float]) -> int:
     return 1 + sum(1 for cut in cuts if value > cut)
 
@@ -95,6 +104,7 @@ class Rfm:
     order_count: int
     revenue: float
     as_of: datetime
+    snapshot: SnapshotInfo = field(default_factory=computed_now)  # where the quintile boundaries came from
 
     @property
     def recency_days(self) -> float:

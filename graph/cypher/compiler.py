@@ -31,6 +31,7 @@ from graph.cypher.plan import (
 from graph.cypher.values import from_store, sort_sentinel
 from graph.model import ALIAS, ALIAS_OF, ENTITY, NODE_KINDS, Prop, RelField
 from graph.analytics.fields import COMPUTED, PRELUDES
+from graph.analytics.state import SnapshotState
 from graph.ids import valid_id
 
 ROOT_LABELS = {**{label: (label,) for label in NODE_KINDS}, "Party": ("Person", "Company")}
@@ -50,10 +51,16 @@ class Statement:
     decode: Callable[[list[dict[str, Any]]], Any]
 
 
-def _needed_globals(sel: NodeSelection) -> set[str]:
-    names = {g for comp in sel.computed for g in COMPUTED[comp.name].globals}
+def _needed_globals(sel: NodeSelection) -> dict[str, list[dict[str, Any]]]:
+    """The preludes the computed fields anywhere in ``sel`` need, each with the arguments
+    of the fields that need it."""
+    names: dict[str, list[dict[str, Any]]] = {}
+    for comp in sel.computed:
+        for g in COMPUTED[comp.name].globals:
+            names.setdefault(g, []).append(comp.args)
     for rel in sel.relations:
-        names |= _needed_globals(rel.node)
+        for g, args in _needed_globals(rel.node).items():
+            names.setdefault(g, []).extend(args)
     return names
 
 
@@ -84,10 +91,12 @@ class _Scope:
 
 
 class _Builder:
-    def __init__(self, dialect: Dialect, limits: Limits, scope: Scope = UNSCOPED) -> None:
+    def __init__(self, dialect: Dialect, limits: Limits, scope: Scope = UNSCOPED,
+                 analytics: SnapshotState | None = None) -> None:
         self.dialect = dialect
         self.limits = limits
         self.scope = scope
+        self.analytics = analytics  # the snapshots a prelude may read instead of scanning
         self.params = Params()
         self._next = 0
         self.rows_bound = 1
@@ -105,8 +114,8 @@ class _Builder:
         self.params.values.update(self.scope.params())
         self.prelude += lines
         self.globals += variables
-        for name in sorted(_needed_globals(sel)):
-            lines, variables = PRELUDES[name](self.dialect, self.params)
+        for name, args in sorted(_needed_globals(sel).items()):
+            lines, variables = PRELUDES[name](self.dialect, self.params, args, self.analytics)
             self.prelude += lines
             self.globals += variables
 
@@ -397,20 +406,22 @@ class _Builder:
 class Compiler:
     """Builds statements in one dialect, within the given limits."""
 
-    def __init__(self, dialect: Dialect, limits: Limits | None = None, scope: Scope = UNSCOPED) -> None:
+    def __init__(self, dialect: Dialect, limits: Limits | None = None, scope: Scope = UNSCOPED,
+                 analytics: SnapshotState | None = None) -> None:
         self.dialect = dialect
         self.limits = limits or Limits()
         self.scope = scope
+        self.analytics = analytics  # None: analytics always compute from scratch
 
     def scoped(self, scope: Scope) -> Compiler:
         """This compiler, building every statement within ``scope`` (the caller's)."""
-        return Compiler(self.dialect, self.limits, scope)
+        return Compiler(self.dialect, self.limits, scope, self.analytics)
 
     def lookup(self, plan: Lookup, labels: tuple[str, ...] = ()) -> Statement:
         """One node by external id (``labels`` restricts its kind), or None."""
         if not valid_id(plan.id):
             raise InvalidIdError(plan.argument_path, "malformed id")
-        b = _Builder(self.dialect, self.limits, self.scope)
+        b = _Builder(self.dialect, self.limits, self.scope, self.analytics)
         b.use_globals(plan.node)
         lines = [
             *b.prelude,
@@ -437,7 +448,7 @@ class Compiler:
 
     def connection(self, plan: RootConnection) -> Statement:
         """A page of nodes of one kind, with nested selections, as one statement."""
-        b = _Builder(self.dialect, self.limits, self.scope)
+        b = _Builder(self.dialect, self.limits, self.scope, self.analytics)
         b.use_globals(plan.node)
         label = plan.label
         scope = _Scope("n0", None)

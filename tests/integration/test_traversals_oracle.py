@@ -19,7 +19,9 @@ from graph.traversals.indirect import indirect_customers
 from graph.traversals.paths import shortest_path
 from graph.traversals.referrals import referral_chain, referral_tree
 from graph.traversals.supply_chain import supply_chain
-from graph.analytics.stats import segment_summary
+from graph.analytics import reads
+from graph.analytics.snapshots import refresh
+from graph.analytics.state import SNAPSHOT_LABEL, SnapshotState
 from graph.cypher.compiler import Compiler
 from graph.cypher.plan import ComputedSelection, NodeSelection, Page, RootConnection
 from seeds.synthetic import SyntheticSpec, generate_into
@@ -184,7 +186,25 @@ async def test_indirect_customers_match(synthetic: tuple[Store, Snapshot]) -> No
     assert nonempty >= 4  # the comparison was not between two empty answers
 
 
-async def test_lifetime_value_rfm_and_segments_match(synthetic: tuple[Store, Snapshot]) -> None:
+@pytest.fixture(params=["fresh", "snapshot"])
+async def analytics(request: pytest.FixtureRequest, synthetic: tuple[Store, Snapshot]) -> AsyncIterator[SnapshotState | None]:
+    """No snapshots (every figure computed in the statement), or a refreshed snapshot that
+    every read uses; removed afterwards."""
+    store, _ = synthetic
+    if request.param == "fresh":
+        yield None
+        return
+    state = SnapshotState(3600.0)
+    for kind, info in (await refresh(store)).items():
+        state.note(kind, info)
+    try:
+        yield state
+    finally:
+        await store.write(f"MATCH (s:{SNAPSHOT_LABEL}) DELETE s")
+
+
+async def test_lifetime_value_rfm_and_segments_match(synthetic: tuple[Store, Snapshot],
+                                                     analytics: SnapshotState | None) -> None:
     store, snap = synthetic
     plan = RootConnection("Party", NodeSelection(("Person", "Company"), {"name"}, computed=[
         ComputedSelection("ltv", "lifetimeValue"), ComputedSelection("rfm", "rfm")]), page=Page(100))
@@ -193,7 +213,7 @@ async def test_lifetime_value_rfm_and_segments_match(synthetic: tuple[Store, Sna
     after = None
     while True:
         plan.page = Page(100, after)
-        page = await store.fetch(Compiler(FALKORDB).connection(plan))
+        page = await store.fetch(Compiler(FALKORDB, analytics=analytics).connection(plan))
         for edge in page["edges"]:
             node = edge["node"]
             pid = node["props"]["id"]
@@ -206,6 +226,7 @@ async def test_lifetime_value_rfm_and_segments_match(synthetic: tuple[Store, Sna
             got = node["rels"]["rfm"]
             if pid in rfm:
                 assert (got.recency, got.frequency, got.monetary) == rfm[pid]
+                assert got.snapshot.fresh == (analytics is None)
             else:
                 assert got is None
             checked += 1
@@ -213,7 +234,9 @@ async def test_lifetime_value_rfm_and_segments_match(synthetic: tuple[Store, Sna
             break
         after = page["edges"][-1]["cursor"]
     assert checked == sum(1 for labels in snap.labels.values() if "Party" in labels)
-    summary = {s.segment: (s.customers, s.revenue) for s in await store.fetch(segment_summary(FALKORDB))}
+    found = await reads.segments(store, analytics)
+    assert {s.snapshot.fresh for s in found} == {analytics is None}
+    summary = {s.segment: (s.customers, s.revenue) for s in found}
     for name, (customers, revenue) in snap.segments().items():
         assert summary[name][0] == customers
         assert summary[name][1] == pytest.approx(revenue)

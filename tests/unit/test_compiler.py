@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from graph.analytics.state import RFM, SnapshotInfo, SnapshotState, utcnow
 from graph.cypher.compiler import Compiler, Limits
 from graph.cypher.cursor import encode_cursor
 from graph.cypher.dialect import DIALECTS, FALKORDB, NEO4J
 from graph.cypher.errors import CursorError, PageSizeError, QueryInputError, QueryTooComplexError
-from graph.cypher.plan import Lookup, NodeSelection, Page, RelSelection, RootConnection, SortKey
+from graph.cypher.plan import ComputedSelection, Lookup, NodeSelection, Page, RelSelection, RootConnection, SortKey
 from graph.model import rel_field
 
 SNAPSHOTS = Path(__file__).with_name("snapshots")
@@ -59,9 +60,25 @@ def customers_after_plan() -> Lookup:
     return Lookup("company:abc-electronics", NodeSelection(("Company",), {"name"}, [customers]))
 
 
+def parties_rfm_plan() -> RootConnection:
+    return RootConnection("Party", NodeSelection(("Person", "Company"), {"name"}, computed=[
+        ComputedSelection("rfm", "rfm"), ComputedSelection("lifetimeValue", "lifetimeValue")]),
+        page=Page(50), argument_path="parties")
+
+
+def with_rfm_snapshot(compiler: Compiler) -> Compiler:
+    """The compiler as a service worker has it once an RFM snapshot is known."""
+    state = SnapshotState(60.0)
+    state.note(RFM, SnapshotInfo(utcnow(), utcnow()))
+    return Compiler(compiler.dialect, compiler.limits, compiler.scope, analytics=state)
+
+
 PLANS = {"customer_360": lambda c: c.lookup(customer_360_plan(), ("Party",)),
          "companies_page": lambda c: c.connection(companies_plan()),
-         "customers_after": lambda c: c.lookup(customers_after_plan(), ("Company",))}
+         "customers_after": lambda c: c.lookup(customers_after_plan(), ("Company",)),
+         # rfm from scratch (no snapshot known) and from the newest snapshot (one lookup)
+         "parties_rfm_fresh": lambda c: c.connection(parties_rfm_plan()),
+         "parties_rfm_snapshot": lambda c: with_rfm_snapshot(c).connection(parties_rfm_plan())}
 
 
 @pytest.mark.parametrize("dialect", sorted(DIALECTS))
