@@ -20,6 +20,7 @@ from graph.embedded import EmbeddedFalkorDB
 from graph.falkordb_store import FalkorDBStore
 from seeds.loader import load
 from seeds.stories import build
+from tests.credentials import LOCAL
 
 SEGMENTS = "{ segmentSummary%s { segment customers revenue snapshot { asOf computedAt stalenessSeconds fresh } } }"
 RFM_DOC = '{ person(id: "person:john-smith") { rfm { score snapshot { stalenessSeconds fresh } } } }'
@@ -45,7 +46,8 @@ def seed(data_dir: Path) -> None:
 def test_service_answers_from_snapshots_within_the_staleness_setting(tmp_path: Path) -> None:
     seed(tmp_path)
     setting = 1.0
-    with TestClient(create_app(load_settings(data_dir=tmp_path, analytics_max_staleness=setting))) as client:
+    with TestClient(create_app(load_settings(data_dir=tmp_path, analytics_max_staleness=setting,
+                                             rate_limit_anonymous=0)), base_url=LOCAL) as client:
         def ask(query: str) -> dict:
             body = client.post("/graphql", json={"query": query}).json()
             assert "errors" not in body, body
@@ -103,7 +105,7 @@ from api.settings import load_settings
 rng = random.Random(1)
 for _ in range(12):
     with tempfile.TemporaryDirectory() as d:
-        with TestClient(create_app(load_settings(data_dir=Path(d)))) as client:
+        with TestClient(create_app(load_settings(data_dir=Path(d))), base_url="http://127.0.0.1") as client:
             time.sleep(rng.random() * 0.3)  # stop at a random point of the first refresh
             client.post("/graphql", json={"query": "{ segmentSummary { customers } }"})
 print("stopped 12 times")
