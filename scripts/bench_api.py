@@ -294,8 +294,12 @@ def main() -> None:
                   f"{args.duration:g} s a line")
     tmp = Path(tempfile.mkdtemp(prefix="crmgraph-bench-"))
     port, bare_port = free_port(), free_port()
+    # One benchmark client is one caller: its rate limit off and its concurrency cap at the
+    # connection count, so the figures measure the service, not the per-caller limits.
     env = {**os.environ, "CRMGRAPH_PORT": str(port), "CRMGRAPH_DATA_DIR": str(tmp / "data"),
-           "CRMGRAPH_MODE": "prod", "CRMGRAPH_STORE_POOL_SIZE": str(max(args.connections, 16))}
+           "CRMGRAPH_MODE": "prod", "CRMGRAPH_STORE_POOL_SIZE": str(max(args.connections, 16)),
+           "CRMGRAPH_RATE_LIMIT_ADMIN": "0", "CRMGRAPH_CONCURRENCY_PER_CLIENT": str(args.connections),
+           "CRMGRAPH_QUEUE_PER_CLIENT": str(args.connections)}
     workers = ["--workers", str(args.workers)] if args.workers else []
     # `python -m api.cli` from this checkout (not the installed entry point), so the script
     # measures the code beside it.
@@ -316,8 +320,11 @@ def main() -> None:
         rss_start = rss_mb(server.pid)
 
         headers = {"content-type": "application/json"}
-        if args.api_key:
-            headers["authorization"] = f"Bearer {args.api_key}"
+        if not args.api_key:  # prod asks for credentials: an admin key of this run's own
+            made = subprocess.run([str(BIN / "python"), "-m", "api.cli", "keys", "create", "--role", "admin",
+                                   "--name", "bench"], env=env, cwd=ROOT, capture_output=True, text=True, check=True)
+            args.api_key = made.stdout.strip()
+        headers["authorization"] = f"Bearer {args.api_key}"
 
         def api(document: str, target: str = url) -> Figures:
             body = json.dumps({"query": document})
