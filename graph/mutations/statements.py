@@ -148,7 +148,7 @@ def record_order(dialect: Dialect) -> Write:
     ]), "lines > 0")
 
 
-MAX_REFERRAL_DEPTH = 100
+MAX_REFERRAL_DEPTH = 10_000
 """The longest referral cycle a new referral is checked against, in referrals."""
 
 

@@ -49,3 +49,19 @@ async def test_the_cycle_check_on_a_referral_ladder_is_quick_and_right(empty_sto
         await service.record_referral(empty_store, {"referrerId": f"person:l{LAYERS}-0", "referredId": "person:outsider"})
     assert refused.value.code == "REFERRAL_CYCLE"
     assert time.monotonic() - started < 5
+
+
+async def test_a_cycle_thousands_of_referrals_long_is_found(empty_store: Store) -> None:
+    """The search is breadth-first, so its depth bound (MAX_REFERRAL_DEPTH) can be far above
+    any real chain: a chain of 3,000 referrals closed at its ends is refused."""
+    n = 3000
+    await empty_store.write("UNWIND range(0, $n) AS i CREATE (:Person:Party:Entity {id: 'person:c' + toString(i), "
+                            "name: 'C' + toString(i)})", {"n": n})
+    await empty_store.write("UNWIND range(0, $n - 1) AS i MATCH (a:Entity {id: 'person:c' + toString(i)}) "
+                            "MATCH (b:Entity {id: 'person:c' + toString(i + 1)}) "
+                            "CREATE (a)-[:REFERRED {status: 'converted'}]->(b)", {"n": n})
+    started = time.monotonic()
+    with pytest.raises(MutationError) as refused:
+        await service.record_referral(empty_store, {"referrerId": f"person:c{n}", "referredId": "person:c0"})
+    assert refused.value.code == "REFERRAL_CYCLE"
+    assert time.monotonic() - started < 5
