@@ -10,14 +10,11 @@ top of it this view:
 - under that media type, a request that never executed (the document did not parse or
   validate, or the variables could not be coerced) is answered with status 400 and no
   ``data`` key, as the spec requires; a request that executed keeps status 200;
-- gives every request an id (``X-Request-ID`` from the client when it is a plain token,
-  otherwise a fresh one), echoed in the response header and quoted by ``INTERNAL`` errors.
+- (request ids are given by ``api.logs.RequestIdMiddleware``, outside this view).
 """
 
 from __future__ import annotations
 
-import re
-import uuid
 from typing import Any
 
 from starlette.requests import Request
@@ -27,12 +24,9 @@ from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
 from schema.context import Context
-from schema.errors import REQUEST_ID
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 JSON = "application/json"
-REQUEST_ID_HEADER = "x-request-id"
-_TOKEN = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 _NOT_EXECUTED = "crmgraph_not_executed"
 
 
@@ -72,27 +66,13 @@ def never_executed(result: ExecutionResult) -> bool:
     return result.data is None and bool(result.errors) and all(e.path is None for e in result.errors or [])
 
 
-def request_id_of(request: Request) -> str:
-    given = request.headers.get(REQUEST_ID_HEADER, "")
-    return given if _TOKEN.match(given) else uuid.uuid4().hex
-
-
 class GraphQLOverHTTP(GraphQL[Context, None]):
     """Strawberry's ASGI view with the media type, status codes and request ids above."""
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
         if not isinstance(request, Request):  # a WebSocket: nothing to negotiate
             return await super().run(request, context, root_value)
-        given = REQUEST_ID.get()  # set by api.logs.RequestIdMiddleware, which also sends it back
-        rid = given or request_id_of(request)
-        token = REQUEST_ID.set(rid) if given is None else None
-        try:
-            response = await super().run(request, context, root_value)
-        finally:
-            if token is not None:
-                REQUEST_ID.reset(token)
-        if given is None:
-            response.headers[REQUEST_ID_HEADER] = rid
+        response = await super().run(request, context, root_value)
         media = response.headers.get("content-type", "")
         if media.startswith(JSON) and prefers_graphql_response(request.headers.get("accept")):
             response.headers["content-type"] = f"{GRAPHQL_RESPONSE_JSON}; charset=utf-8"

@@ -172,7 +172,3 @@ def summary(scope: Scope, var: str) -> str:
         props = (f"CASE WHEN {var}.id = ${COMPANY_PARAM} THEN {props} "
                  f"ELSE {{id: {var}.id, name: {var}.name}} END")
     return f"{{props: {props}, labels: labels({var})}}"
-
-
-def params(scope: Scope) -> dict[str, str]:
-    return scope.params()

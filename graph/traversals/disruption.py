@@ -146,7 +146,7 @@ def disruption_impact(dialect: Dialect, company_id: str, window_from: datetime, 
         f"{customers} AS customers",
     ]
     params = {"id": company_id, "limit": bounds.limit, "uncounted": list(UNCOUNTED), "open": list(OPEN),
-              "from": epoch_ms(window_from), "to": epoch_ms(window_to), **sc_.params(scope)}
+              "from": epoch_ms(window_from), "to": epoch_ms(window_to), **scope.params()}
 
     def decode(records: list[dict[str, Any]]) -> DisruptionImpact | None:
         if not records:

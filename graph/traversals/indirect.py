@@ -150,7 +150,7 @@ def indirect_customers(dialect: Dialect, company_id: str, bounds: Bounds, first:
         "page, via, containing, summaries, size(cur) = 0 AS cursorMissing",
     ]
     params = {"id": company_id, "uncounted": list(UNCOUNTED), "perGroup": per_group, "cut": first + 1,
-              "afterId": after_id, **sc_.params(scope)}
+              "afterId": after_id, **scope.params()}
     if scope.partner:  # counts and revenue per intermediary, without naming the people
         params["perGroup"] = 0
 

@@ -82,7 +82,7 @@ def supply_chain(dialect: Dialect, root_id: str, kind: Literal["Company", "Produ
         ]
     else:
         lines.append(f"RETURN {node_summary('root')} AS root, reached, edges, [] AS makers")
-    params = {"id": root_id, "cut": bounds.limit + 1, "edgeCap": bounds.limit * 10, **sc_.params(scope)}
+    params = {"id": root_id, "cut": bounds.limit + 1, "edgeCap": bounds.limit * 10, **scope.params()}
 
     def decode(records: list[dict[str, Any]]) -> SupplyChain | None:
         if not records:

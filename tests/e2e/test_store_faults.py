@@ -21,6 +21,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.e2e.test_serve import services  # noqa: F401 - the fixture that stops what a test started
+
 pytestmark = pytest.mark.e2e
 CRMGRAPH = str(Path(sys.executable).with_name("crmgraph"))
 
@@ -96,18 +98,6 @@ class Serve:
             return self.proc.wait()
 
 
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[list[Serve]]:
-    started: list[Serve] = []
-    try:
-        yield started
-    finally:
-        for service in started:
-            if service.proc.poll() is None:
-                service.proc.kill()
-                service.proc.wait()
-
-
 class Writers:
     """Threads creating people one request at a time; remembers what the API acknowledged."""
 
@@ -155,9 +145,9 @@ class Writers:
 
 
 def test_a_killed_store_is_restarted_and_keeps_every_acknowledged_write(
-        tmp_path: Path, served: list[Serve]) -> None:
+        tmp_path: Path, services: list[Serve]) -> None:  # noqa: F811
     service = Serve(tmp_path / "data", tmp_path / "serve.log")
-    served.append(service)
+    services.append(service)
     service.wait_ready()
     with Writers(service, "person:fault-") as writers:
         writers.wait_for(30)
@@ -223,10 +213,10 @@ def _write(service: Serve, pid: str) -> dict:
 
 
 def test_a_full_disk_makes_the_store_read_only_until_space_is_freed(
-        small_disk: Path, served: list[Serve]) -> None:
+        small_disk: Path, services: list[Serve]) -> None:  # noqa: F811
     service = Serve(small_disk / "data", small_disk.parent / "serve.log",
                     env={"CRMGRAPH_STORE_MIN_FREE_MB": "4"})
-    served.append(service)
+    services.append(service)
     try:
         service.wait_ready()
         acknowledged = {f"person:disk-{i}" for i in range(20)}
@@ -257,12 +247,12 @@ def test_a_full_disk_makes_the_store_read_only_until_space_is_freed(
 
 
 def test_a_disk_filled_past_the_guard_loses_no_acknowledged_write(
-        small_disk: Path, served: list[Serve]) -> None:
+        small_disk: Path, services: list[Serve]) -> None:  # noqa: F811
     """Without the free-space guard the store exits on its first failed append: the
     supervisor starts it again, and what it acknowledged before is all there."""
     service = Serve(small_disk / "data", small_disk.parent / "serve.log",
                     env={"CRMGRAPH_STORE_MIN_FREE_MB": "0"})
-    served.append(service)
+    services.append(service)
     try:
         service.wait_ready()
         filler = _fill(small_disk, leave=8 << 10)

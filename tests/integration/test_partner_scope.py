@@ -14,12 +14,12 @@ import pytest
 import strawberry
 from graphql import GraphQLField, get_named_type, is_non_null_type
 
-from graph.cost import CostBudgets
-from schema import build_schema
 from graph.access import Access, Role, allowed_roles
+from graph.cost import CostBudgets
 from graph.embedded import EmbeddedFalkorDB
 from graph.falkordb_store import FalkorDBStore
 from graph.store import Store
+from schema import build_schema
 from seeds.loader import load
 from seeds.stories import build
 from seeds.synthetic import SyntheticSpec, generate_into

@@ -6,17 +6,14 @@ each mutation, so a new one fails here until its rule and example are written.""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 
 import pytest
 import strawberry
 
-from graph.cost import CostBudgets
-from schema import build_schema
 from graph.access import Access, Role, allowed_roles
-from graph.embedded import EmbeddedFalkorDB
-from graph.falkordb_store import FalkorDBStore
+from graph.cost import CostBudgets
 from graph.store import Store
+from schema import build_schema
 from seeds.loader import load
 from seeds.stories import build
 from tests.conftest import GraphQLClient
@@ -76,15 +73,10 @@ def schema() -> strawberry.Schema:
 
 
 @pytest.fixture
-async def seeded(falkordb_server: EmbeddedFalkorDB) -> AsyncIterator[Store]:
-    store = FalkorDBStore(str(falkordb_server.socket_path), "matrix")
-    await store.ensure_schema()
-    await store.clear()
-    await load(store, build())
-    try:
-        yield store
-    finally:
-        await store.close()
+async def seeded(empty_store: Store) -> Store:
+    """The seed stories in a store of this test's own (every backend, like the contract suite)."""
+    await load(empty_store, build())
+    return empty_store
 
 
 async def footprint(store: Store) -> tuple[int, int, list[dict[str, object]]]:
