@@ -23,6 +23,7 @@ from api.hygiene import security_middleware, strip_suggestions
 from api.logs import RequestIdMiddleware, configure_logging
 from api.http import GraphQLOverHTTP
 from api.limits_http import RequestBounds
+from graph.money import set_base_currency
 from api.settings import Mode, Settings, load_settings
 from graph.analytics.refresher import Refresher
 from graph.analytics.state import SnapshotState
@@ -54,6 +55,7 @@ class CRMGraphQL(GuardedGraphQL[Context, None], GraphQLOverHTTP):
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or load_settings()
+    set_base_currency(settings.base_currency)
     configure_logging()
 
     @asynccontextmanager

@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+
+from graph.money import CURRENCIES
 from rich.console import Console
 
 from api.settings import Mode, Settings, SettingsError, load_settings
@@ -114,7 +116,7 @@ def _stop_requested(signum: int, _frame: object) -> None:
     raise _StopRequested(signum)
 
 
-async def _seed(settings: Settings, synthetic: dict[str, int | None] | None = None) -> dict[str, int]:
+async def _seed(settings: Settings, synthetic: dict[str, Any] | None = None) -> dict[str, int]:
     from api.app import STORE_SOCKET_ENV
     from graph.connect import open_store
     from seeds.loader import load
@@ -155,11 +157,18 @@ def seed_command(
     orders: Annotated[int, typer.Option(min=0, help="Synthetic: orders.")] = 30_000,
     interactions: Annotated[int | None, typer.Option(min=0, help="Synthetic: interactions (default: one a person).")] = None,
     random_seed: Annotated[int, typer.Option("--random-seed", help="Synthetic: random seed.")] = 42,
+    currencies: Annotated[str | None, typer.Option(help=(
+        "Synthetic: comma-separated ISO 4217 codes of the orders' currencies, e.g. USD,EUR,JPY "
+        "(default: the base currency only); monthly exchange rates are generated for them."))] = None,
 ) -> None:
     """Load the seed stories (idempotent), or a deterministic synthetic graph."""
     settings = _settings(data_dir=data_dir)
+    codes = tuple(c.strip().upper() for c in currencies.split(",") if c.strip()) if currencies else (settings.base_currency,)
+    unknown = [c for c in codes if c not in CURRENCIES]
+    if unknown:
+        _fail(f"--currencies: not ISO 4217 codes this service knows: {', '.join(unknown)}")
     spec = dict(people=people, companies=companies, products=products, orders=orders,
-                interactions=interactions, seed=random_seed) if synthetic else None
+                interactions=interactions, seed=random_seed, currencies=codes) if synthetic else None
     try:
         counts = asyncio.run(_seed(settings, spec))
     except EmbeddedStoreError as exc:

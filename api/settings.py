@@ -146,6 +146,21 @@ class Settings(BaseSettings):
             "Seconds an analytics snapshot may be old when a read uses it; the service refreshes "
             "at half of it. Older: reads compute from scratch. 0: snapshots off."))
 
+    # Money (graph.money): every figure that adds up orders is in this currency.
+    base_currency: str = Field(
+        "USD", description=(
+            "ISO 4217 code of the base currency: orders in other currencies are converted into it when "
+            "recorded, at the exchange rate of their day. Choose it before recording orders."))
+
+    @field_validator("base_currency")
+    @classmethod
+    def _known_currency(cls, value: str) -> str:
+        from graph.money import CURRENCIES
+
+        if value not in CURRENCIES:
+            raise ValueError(f"not an ISO 4217 code this service knows: {value!r}")
+        return value
+
     @field_validator("database_uri")
     @classmethod
     def _known_scheme(cls, value: str | None) -> str | None:
@@ -177,7 +192,11 @@ class SettingsError(RuntimeError):
 
 def load_settings(**overrides: object) -> Settings:
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+        from graph.money import set_base_currency
+
+        set_base_currency(settings.base_currency)  # process-wide: amounts are decoded with it
+        return settings
     except ValidationError as exc:
         problems = "; ".join(
             f"CRMGRAPH_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"

@@ -57,7 +57,7 @@ ADMINS = frozenset({Role.ADMIN})
 PARTNER_QUERIES = frozenset({
     "node", "party", "person", "company", "product", "order",
     "parties", "people", "companies", "products", "orders",
-    "supplyChain", "indirectCustomers", "disruptionImpact",
+    "supplyChain", "indirectCustomers", "disruptionImpact", "baseCurrency", "exchangeRates",
 })
 """Root reads a partner may run; each is scoped to its company inside the statement."""
 ADMIN_QUERIES = frozenset({"auditLog"})

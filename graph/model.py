@@ -27,6 +27,7 @@ class PropType(Enum):
     BOOL = "Boolean"
     DATETIME = "DateTime"  # stored as epoch milliseconds (see graph.cypher.values)
     STRING_LIST = "StringList"
+    MONEY = "Money"  # stored as integer minor units of a currency (see graph.money)
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,10 @@ class Prop:
     type: PropType
     doc: str
     sortable: bool = False
+    currency: str | None = None
+    """Money only: the sibling property naming its currency; None: the base currency."""
+    computed: bool = False
+    """Set by the service when it writes (e.g. an order's base-currency total), never taken as input."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,15 @@ class NodeKind:
 
 def _p(name: str, type_: PropType, doc: str, sortable: bool = False) -> Prop:
     return Prop(name, type_, doc, sortable)
+
+
+def _money(name: str, doc: str, sortable: bool = True, currency: str | None = "currency",
+           computed: bool = False) -> Prop:
+    return Prop(name, PropType.MONEY, doc, sortable, currency, computed)
+
+
+_CURRENCY = _p("currency", PropType.STRING, "ISO 4217 currency code of the amounts (default: the base currency).")
+_MONEY_SORT = " Sorts by currency code, then amount."
 
 
 S, I, F, B, D, L = (PropType.STRING, PropType.INT, PropType.FLOAT, PropType.BOOL,
@@ -103,9 +117,10 @@ PRODUCT = NodeKind(
         _p("sku", S, "Stock keeping unit.", True),
         _p("name", S, "Product name.", True),
         _p("category", S, "Category, e.g. 'laptop', 'warranty', 'steel sheet', 'car'.", True),
-        _p("price", F, "List price per unit, in `currency`.", True),
-        _p("cost", F, "Unit cost, where known; margin = price - cost.", True),
-        _p("currency", S, "ISO 4217 currency code."),
+        _money("price", "List price per unit, in `currency`." + _MONEY_SORT),
+        _money("cost", "Unit cost in `currency`, where known; an order line's margin is "
+                       "qty x (unitPrice - cost) when the order is in the same currency." + _MONEY_SORT),
+        _CURRENCY,
     ),
     default_sort=("name", False),
 )
@@ -116,8 +131,14 @@ ORDER = NodeKind(
         _ID,
         _p("placedAt", D, "When the order was placed.", True),
         _p("channel", S, "Sales channel: store, web, phone, contract, marketplace.", True),
-        _p("total", F, "Order total in `currency` (sum of quantity x unit price).", True),
-        _p("currency", S, "ISO 4217 currency code."),
+        _money("total", "Order total in `currency`: the sum of quantity x unit price, exact." + _MONEY_SORT),
+        _CURRENCY,
+        _money("baseTotal", "The total in the base currency, converted when the order was recorded at "
+                            "`exchangeRate` (the rate in force on the day it was placed), rounded half to "
+                            "even to the base currency's minor unit. Every revenue figure sums these.",
+               currency=None, computed=True),
+        Prop("exchangeRate", S, "Units of the base currency per unit of `currency` used for `baseTotal`, "
+                                "as a decimal string (\"1\" for an order in the base currency).", computed=True),
         _p("status", S, "open, paid, shipped, delivered, cancelled or returned.", True),
         _p("paymentMethod", S, "credit_card, debit_card, invoice, cash, transfer."),
     ),
@@ -186,7 +207,8 @@ REL_KINDS: dict[str, RelKind] = {r.type: r for r in (
     RelKind("SOLD_BY", ("Order",), ("Company",), "The company that sold an order."),
     RelKind("CONTAINS", ("Order",), ("Product",), "An order line.", (
         _p("qty", I, "Quantity ordered.", True),
-        _p("unitPrice", F, "Price per unit on this order.", True),
+        _money("unitPrice", "Price per unit on this order, in the order's currency." + _MONEY_SORT),
+        _p("currency", S, "The order's currency (ISO 4217), copied onto the line."),
     )),
     RelKind("SUPPLIES", ("Company",), ("Company",), "A supplier delivers to a customer company.", (
         _p("products", L, "What is supplied (product names or categories)."),
@@ -307,7 +329,9 @@ REL_FIELDS: tuple[RelField, ...] = (
         "Direct customers: parties that placed orders this company sold.",
         aggregates=(
             Aggregate(_p("orderCount", I, "Orders this customer placed with the company.", True), "count"),
-            Aggregate(_p("revenue", F, "Sum of those orders' totals.", True), "sum", "total"),
+            Aggregate(_money("revenue", "Sum of those orders' totals in the base currency (`Order.baseTotal`; "
+                                        "cancelled and returned orders count here too).", currency=None),
+                      "sum", "baseTotal"),
             Aggregate(_p("lastOrderAt", D, "When the latest of them was placed.", True), "max", "placedAt"),
         ),
     ),
@@ -358,5 +382,7 @@ INDEXES: tuple[IndexSpec, ...] = (
     # Entities, never reached by the API's reads
     IndexSpec("AnalyticsSnapshot", "kind"),
     IndexSpec("AnalyticsLock", "name", unique=True),
+    # graph.money_rates: the exchange-rate table, outside Entity
+    IndexSpec("ExchangeRate", "currency"),
 )
 

@@ -11,6 +11,8 @@ from graph.analytics.state import SnapshotInfo
 from graph.analytics.stats import Cohort, SegmentSummary
 from graph.analytics.value import LifetimeValue as LifetimeValueData
 from graph.analytics.value import Rfm as RfmData
+from graph.money import Money as MoneyData
+from schema.money import Money
 
 
 @strawberry.type(name="AnalyticsSnapshot", description=(
@@ -52,18 +54,22 @@ class LifetimeValue:
     def order_count(self) -> int:
         return self.data.orders
 
-    @strawberry.field(description="Sum of the order totals.")
-    def historic_revenue(self) -> float:
-        return self.data.revenue
+    @strawberry.field(description="Sum of the orders' totals in the base currency (`Order.baseTotal`), exact.")
+    def historic_revenue(self) -> Money:
+        return Money(data=self.data.revenue_money)
 
-    @strawberry.field(description="Sum over order lines of qty x (unitPrice - product cost), for lines "
-                                  "whose product has a known cost; null when none has.")
-    def historic_margin(self) -> Optional[float]:  # noqa: UP045
-        return self.data.margin
+    @strawberry.field(description="Sum over order lines of qty x (unitPrice - product cost), for lines whose "
+                                  "product has a known cost in the order's currency; each order's margin "
+                                  "converted at the order's exchange rate, rounded half to even once; null "
+                                  "when no line has a cost.")
+    def historic_margin(self) -> Optional[Money]:  # noqa: UP045
+        margin = self.data.margin_money
+        return None if margin is None else Money(data=margin)
 
-    @strawberry.field(description="historicRevenue / orderCount; 0 without counted orders.")
-    def average_order_value(self) -> float:
-        return self.data.average_order_value
+    @strawberry.field(description="historicRevenue / orderCount, rounded half to even to the minor unit; "
+                                  "0 without counted orders.")
+    def average_order_value(self) -> Money:
+        return Money(data=self.data.average_order_value)
 
     @strawberry.field(description="orderCount / years (of 365.25 days) from the first counted order to `asOf`, "
                                   "taken as at least one month; 0 without counted orders.")
@@ -74,9 +80,11 @@ class LifetimeValue:
     def expected_lifespan_years(self) -> float:
         return self.data.lifespan_years
 
-    @strawberry.field(description="averageOrderValue x purchaseFrequency x expectedLifespanYears.")
-    def predictive(self) -> float:
-        return self.data.predictive
+    @strawberry.field(description="averageOrderValue x purchaseFrequency x expectedLifespanYears, computed "
+                                  "in exact decimal from historicRevenue (not the rounded average) and "
+                                  "rounded half to even once, in the base currency.")
+    def predictive(self) -> Money:
+        return Money(data=self.data.predictive_money)
 
     @strawberry.field(description="When the first counted order was placed.")
     def first_order_at(self) -> Optional[datetime]:  # noqa: UP045
@@ -135,9 +143,10 @@ class Rfm:
     def order_count(self) -> int:
         return self.data.order_count
 
-    @strawberry.field(description="Revenue of those orders.")
-    def revenue(self) -> float:
-        return self.data.revenue
+    @strawberry.field(description="Revenue of those orders in the base currency: the exact amount the "
+                                  "monetary score ranks.")
+    def revenue(self) -> Money:
+        return Money(data=MoneyData.base(self.data.revenue))
 
     @strawberry.field(description="The quintile boundaries used: " + SNAPSHOT_DOC)
     def snapshot(self) -> AnalyticsSnapshotInfo:
@@ -156,9 +165,9 @@ class SegmentCount:
     def customers(self) -> int:
         return self.data.customers
 
-    @strawberry.field(description="Their revenue (cancelled and returned orders excluded).")
-    def revenue(self) -> float:
-        return self.data.revenue
+    @strawberry.field(description="Their revenue in the base currency (cancelled and returned orders excluded).")
+    def revenue(self) -> Money:
+        return Money(data=MoneyData.base(self.data.revenue))
 
     @strawberry.field(description=SNAPSHOT_DOC)
     def snapshot(self) -> AnalyticsSnapshotInfo:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime
+from decimal import Decimal
 from enum import Enum
 from typing import Any, Optional
 
@@ -26,6 +27,7 @@ SCALARS: dict[PropType, Any] = {
     PropType.BOOL: bool,
     PropType.DATETIME: datetime,
     PropType.STRING_LIST: list[str],
+    PropType.MONEY: Decimal,  # in filters: an amount in the compared value's currency
 }
 
 _OP_DOCS = {
@@ -54,6 +56,11 @@ def _operator_input(type_: PropType) -> type:
         namespace[python] = strawberry.field(default=None, name=op, description=_OP_DOCS[op])
     namespace["__annotations__"] = annotations
     name = {PropType.BOOL: "Boolean", PropType.STRING_LIST: "StringList"}.get(type_, type_.value)
+    if type_ is PropType.MONEY:
+        return strawberry.input(type("MoneyFilter", (), namespace), description=(
+            "Operators for an amount; all given must hold. Values are decimal amounts compared, exactly, "
+            "in each item's own currency (`total: {gt: \"100\"}` is 100 USD for a USD order and 100 EUR "
+            "for a EUR order); combine with a filter on `currency` to compare one currency."))
     cls = type(f"{name}Filter", (), namespace)
     return strawberry.input(cls, description=f"Operators for a {name} field; all given must hold.")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from decimal import Decimal
 from enum import Enum
 from typing import Annotated, Any, Optional, TypeVar
 
@@ -16,7 +17,8 @@ from graphql import GraphQLError
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from graph.model import NODE_KINDS, REL_KINDS, Prop
+from graph.cypher.values import decode_props
+from graph.model import NODE_KINDS, REL_KINDS, Prop, PropType
 from graph.mutations import service
 from graph.mutations.errors import MutationError
 from graph.mutations.rules import REQUIRED
@@ -55,7 +57,17 @@ def _optional(annotation: Any) -> bool:
 
 def _props(owner: str, props: tuple[Prop, ...], *, partial: bool = False, skip: tuple[str, ...] = ()) -> list[tuple[str, Any, str]]:
     required = ("id", *REQUIRED.get(owner, ()))
-    return [(p.name, _gql(p, not partial and p.name in required), p.doc) for p in props if p.name not in skip]
+    return [(p.name, _gql(p, not partial and p.name in required), _input_doc(p))
+            for p in props if p.name not in skip and not p.computed]
+
+
+def _input_doc(prop: Prop) -> str:
+    if prop.type is not PropType.MONEY:
+        return prop.doc
+    where = f"in `{prop.currency}`" if prop.currency else "in the base currency"
+    return (f"{prop.doc.split(' Sorts by')[0]} A decimal amount {where} (default currency: the base currency), "
+            "not negative, with at most the currency's decimals (2 for USD): \"19.99\" or 19.99; more decimals "
+            "are refused (TOO_PRECISE), never rounded.")
 
 
 def given(value: Any) -> Any:
@@ -110,7 +122,8 @@ for _type, (_start, _end) in service.LINKS.items():
 OrderItemInput = _input("OrderItemInput", "One order line.", [
     ("productId", strawberry.ID, "The product."),
     ("qty", int, "Quantity, at least 1."),
-    ("unitPrice", float, "Price per unit, not negative."),
+    ("unitPrice", Decimal, "Price per unit in the order's currency: a decimal amount, not negative, with at "
+                           "most the currency's decimals (more are refused with TOO_PRECISE, never rounded)."),
 ])
 OrderInput = _input("OrderInput", "An order with its lines; the total is computed from them.", [
     ("customerId", strawberry.ID, "The party placing the order."),
@@ -223,7 +236,7 @@ class WriteMutations:
                                       "from the items and must match `total` when that is given.")
     async def record_order(self, info: Info, input: Annotated[OrderInput, strawberry.argument(description="What to record.")]) -> Order:  # type: ignore[valid-type]
         data = await write(lambda: service.record_order(store(info), given(input)))
-        props = {p.name: data.get(p.name) for p in NODE_KINDS["Order"].props}
+        props = decode_props(NODE_KINDS["Order"].props, data)
         return _obj({"__typename": "Order", "props": props, "rels": None})
 
     @strawberry.mutation(description="Record that a party referred another (no self-referral, no cycle, "
@@ -251,5 +264,7 @@ class WriteMutations:
         return _obj(await write(lambda: service.merge_parties(store(info), str(survivor_id), str(merged_id))))
 
 
-Mutation = strawberry.type(type("Mutation", (WriteMutations,), _node_mutations()),
+from schema.exchange_rates import ExchangeRateMutation  # noqa: E402
+
+Mutation = strawberry.type(type("Mutation", (WriteMutations, ExchangeRateMutation), _node_mutations()),
                            description="Writes. Each is atomic: it writes all or nothing.")

@@ -98,6 +98,7 @@ def _list_field(label: str, targets: tuple[str, ...], doc: str) -> Any:
 
 def _build_query() -> type:
     from schema.audit import AuditQuery
+    from schema.exchange_rates import ExchangeRateQuery
     from schema.traversals import TraversalQuery
 
     namespace: dict[str, Any] = {}
@@ -105,7 +106,7 @@ def _build_query() -> type:
         namespace[name] = _lookup_field(labels, targets, doc)
     for name, (label, targets, doc) in ROOT_LISTS.items():
         namespace[name] = _list_field(label, targets, doc)
-    return strawberry.type(type("Query", (TraversalQuery, AuditQuery), namespace),
+    return strawberry.type(type("Query", (TraversalQuery, AuditQuery, ExchangeRateQuery), namespace),
                            description="Reads. Each root field runs as one bounded Cypher statement.")
 
 

@@ -12,6 +12,9 @@ from enum import Enum
 from typing import Annotated, Any, Optional
 
 import strawberry
+
+from graph.money import Money as MoneyData
+from schema.money import Money
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
@@ -193,9 +196,9 @@ class IndirectCustomer:
     def party(self) -> Party:  # type: ignore[valid-type]
         return node(self.data.node)
 
-    @strawberry.field(description="Revenue of its orders with the intermediary.")
-    def revenue(self) -> float:
-        return self.data.revenue
+    @strawberry.field(description="Revenue of its orders with the intermediary, in the base currency (exact).")
+    def revenue(self) -> Money:
+        return Money(data=MoneyData.base(self.data.revenue))
 
     @strawberry.field(description="Its orders with the intermediary.")
     def order_count(self) -> int:
@@ -222,9 +225,9 @@ class IntermediaryGroup:
     def path(self) -> list[Node]:
         return [node(n) for n in self.data.path]
 
-    @strawberry.field(description="Revenue of indirect customers' orders with this intermediary.")
-    def revenue(self) -> float:
-        return self.data.revenue
+    @strawberry.field(description="Revenue of indirect customers' orders with this intermediary, in the base currency (exact).")
+    def revenue(self) -> Money:
+        return Money(data=MoneyData.base(self.data.revenue))
 
     @strawberry.field(description="Those orders.")
     def order_count(self) -> int:
@@ -266,9 +269,9 @@ class IndirectCustomers:
     def total_customers(self) -> int:
         return self.data.total_customers
 
-    @strawberry.field(description="Revenue of all their orders with intermediaries.")
-    def total_revenue(self) -> float:
-        return self.data.total_revenue
+    @strawberry.field(description="Revenue of all their orders with intermediaries, in the base currency (exact).")
+    def total_revenue(self) -> Money:
+        return Money(data=MoneyData.base(self.data.total_revenue))
 
 
 # -- disruption ------------------------------------------------------------------------------
@@ -356,9 +359,9 @@ class DisruptionImpact:
     def open_order_count(self) -> int:
         return self.data.open_order_count
 
-    @strawberry.field(description="Their total value.")
-    def open_order_value(self) -> float:
-        return self.data.open_order_value
+    @strawberry.field(description="Their total value, in the base currency (exact).")
+    def open_order_value(self) -> Money:
+        return Money(data=MoneyData.base(self.data.open_order_value))
 
     @strawberry.field(description="Customers of affected orders (open, or placed in the window), up to `limit`.")
     def end_customers(self) -> list[Party]:  # type: ignore[valid-type]
@@ -368,9 +371,9 @@ class DisruptionImpact:
     def end_customer_count(self) -> int:
         return self.data.end_customer_count
 
-    @strawberry.field(description="Total of affected orders placed in the window [from, to).")
-    def revenue_at_risk(self) -> float:
-        return self.data.revenue_at_risk
+    @strawberry.field(description="Total of affected orders placed in the window [from, to), in the base currency (exact).")
+    def revenue_at_risk(self) -> Money:
+        return Money(data=MoneyData.base(self.data.revenue_at_risk))
 
     @strawberry.field(name="from", description="Window start.")
     def from_(self) -> datetime:
@@ -451,9 +454,9 @@ class ReferralGeneration:
     def conversion_rate(self) -> float:
         return self.data.conversion_rate
 
-    @strawberry.field(description="Revenue of their orders (cancelled and returned excluded).")
-    def revenue(self) -> float:
-        return self.data.revenue
+    @strawberry.field(description="Revenue of their orders (cancelled and returned excluded), in the base currency (exact).")
+    def revenue(self) -> Money:
+        return Money(data=MoneyData.base(self.data.revenue))
 
 
 @strawberry.type(description="Everyone a party's referrals reached, to a bounded depth.")

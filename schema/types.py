@@ -17,9 +17,10 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.types import Info
 
-from graph.model import NODE_KINDS, PARTY_KINDS, REL_FIELDS, NodeKind, Prop, RelField
+from graph.model import NODE_KINDS, PARTY_KINDS, REL_FIELDS, NodeKind, Prop, PropType, RelField
 from schema.analytics import LifetimeValue, Rfm, wrap
 from schema.inputs import SCALARS, filter_input, order_input
+from schema.money import Money, api_value
 
 DEFAULT_PAGE_SIZE = 20
 
@@ -40,6 +41,8 @@ class Node:
 
 
 def _prop_annotation(prop: Prop) -> Any:
+    if prop.type is PropType.MONEY:
+        return Optional[Money]  # noqa: UP045
     return strawberry.ID if prop.name == "id" else Optional[SCALARS[prop.type]]  # noqa: UP045
 
 
@@ -241,12 +244,13 @@ class TypeBuilder:
             return None
         cls = self.objects[data["__typename"]]
         kind = NODE_KINDS[data["__typename"]]
-        values = {p.name: data["props"].get(p.name) for p in kind.props}
+        values = {p.name: api_value(data["props"].get(p.name)) for p in kind.props}
         return cls(**values, rels=data["rels"])
 
     def to_connection(self, data: dict[str, Any] | None, conn_cls: type, edge_cls: type) -> Any:
         data = data or {"edges": [], "hasNextPage": False, "hasPreviousPage": False, "totalCount": 0}
-        edges = [edge_cls(cursor=e["cursor"], node=self.to_object(e["node"]), **e["edge"])
+        edges = [edge_cls(cursor=e["cursor"], node=self.to_object(e["node"]),
+                          **{k: api_value(v) for k, v in e["edge"].items()})
                  for e in data["edges"]]
         info = PageInfo(
             has_next_page=data["hasNextPage"], has_previous_page=data["hasPreviousPage"],

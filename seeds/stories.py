@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from graph.money import to_minor
+
 
 @dataclass
 class Dataset:
@@ -22,6 +24,10 @@ class Dataset:
     rels: dict[str, list[tuple[str, str, dict[str, Any]]]] = field(default_factory=dict)
 
     def node(self, label: str, **props: Any) -> str:
+        if label == "Product":  # amounts are stored in minor units of their currency (graph.money)
+            for key in ("price", "cost"):
+                if props.get(key) is not None:
+                    props[key] = to_minor(props[key], props.get("currency") or "USD")
         self.nodes.setdefault(label, []).append(props)
         return str(props["id"])
 
@@ -30,13 +36,16 @@ class Dataset:
 
     def order(self, id: str, buyer: str, seller: str, placed_at: str,
               items: list[tuple[str, int, float]], **props: Any) -> str:
-        """An order with its lines; the total is the sum of quantity x unit price."""
-        total = round(sum(qty * price for _, qty, price in items), 2)
-        self.node("Order", id=id, placedAt=placed_at, total=total, currency="USD", **props)
+        """An order in US dollars with its lines; the total is the sum of quantity x unit
+        price, in cents, exactly (the seed stories are all in the base currency, USD)."""
+        lines = [(product, qty, to_minor(price, "USD")) for product, qty, price in items]
+        total = sum(qty * cents for _, qty, cents in lines)
+        self.node("Order", id=id, placedAt=placed_at, total=total, currency="USD", baseTotal=total,
+                  exchangeRate="1", **props)
         self.rel("PLACED", buyer, id)
         self.rel("SOLD_BY", id, seller)
-        for product, qty, price in items:
-            self.rel("CONTAINS", id, product, qty=qty, unitPrice=price)
+        for product, qty, cents in lines:
+            self.rel("CONTAINS", id, product, qty=qty, unitPrice=cents, currency="USD")
         return id
 
 

@@ -24,6 +24,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from graph.cypher.values import epoch_ms
+from graph.money import base_currency, convert, exponent, to_minor
+from graph.money_rates import RATE, lookup
 from graph.store import Store
 from graph.writes import upsert_nodes_query, upsert_relationships_query
 
@@ -33,6 +35,10 @@ STATUSES = ("invited", "converted", "rewarded", "rejected")
 CITIES = ("Chicago", "Detroit", "Pittsburgh", "Cleveland", "Austin", "Denver", "Seattle", "Boston")
 START = epoch_ms(datetime(2023, 1, 1, tzinfo=UTC))
 SPAN = epoch_ms(datetime(2026, 11, 1, tzinfo=UTC)) - START
+USD_PER_UNIT = {"USD": 1.0, "EUR": 1.08, "GBP": 1.27, "JPY": 0.0067, "CHF": 1.12, "CAD": 0.74, "AUD": 0.66,
+                "KWD": 3.25, "SEK": 0.095, "INR": 0.012, "BRL": 0.2, "MXN": 0.055}
+"""Rough reference rates the synthetic exchange-rate table wanders around (±5 % a month)."""
+RATES_UPSERT = f"UNWIND $rows AS row MERGE (r:{RATE} {{currency: row.currency, validFrom: row.validFrom}}) SET r.rate = row.rate"
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,7 @@ class SyntheticSpec:
     cycles: int = 5  # supply back-edges that close cycles
     seed: int = 42
     batch: int = 5_000
+    currencies: tuple[str, ...] = ("USD",)  # orders' currencies; the first ~60 %, the rest evenly
 
     @property
     def interaction_count(self) -> int:
@@ -81,6 +88,47 @@ class Generator:
         self.tier_start = [0] + bounds[:-1]
         self.tier_end = bounds
         self.product_maker = [self.rng.randrange(n) for _ in range(spec.products)] if spec.companies else []
+        # Currencies draw from their own generator, so a one-currency graph is the same graph
+        # whichever currencies exist.
+        self.money_rng = random.Random(spec.seed * 7919 + 1)
+        self.base = base_currency()
+        self.rate_table = self._rate_table()
+
+    def _rate_table(self) -> dict[str, list[tuple[int, Any]]]:
+        """A rate on the first day of every month, for every currency but the base one."""
+        from decimal import Decimal
+
+        table: dict[str, list[tuple[int, Any]]] = {}
+        months = []
+        year, month = 2023, 1
+        while epoch_ms(datetime(year, month, 1, tzinfo=UTC)) <= START + SPAN:
+            months.append(epoch_ms(datetime(year, month, 1, tzinfo=UTC)))
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        for code in self.spec.currencies:
+            if code == self.base:
+                continue
+            ref = USD_PER_UNIT.get(code, 1.0) / USD_PER_UNIT.get(self.base, 1.0)
+            table[code] = [(m, Decimal(f"{ref * self.money_rng.uniform(0.95, 1.05):.6g}")) for m in months]
+        return table
+
+    def currency(self) -> str:
+        codes = self.spec.currencies
+        if len(codes) == 1:
+            return codes[0]
+        return codes[0] if self.money_rng.random() < 0.6 else self.money_rng.choice(codes[1:])
+
+    def local_minor(self, usd: float, currency: str) -> int:
+        """A price drawn in dollars, as minor units of ``currency`` (rounded to its unit)."""
+        if currency == "USD":
+            return to_minor(round(usd, 2), "USD")
+        local = usd / USD_PER_UNIT.get(currency, 1.0)
+        return round(local * 10 ** exponent(currency))
+
+    def rates(self) -> Iterator[Batch]:
+        rows = [{"currency": code, "validFrom": start, "rate": str(rate)}
+                for code, entries in self.rate_table.items() for start, rate in entries]
+        if rows:
+            yield "rate", RATE, rows
 
     def tier_of(self, company: int) -> int:
         return next(t for t, end in enumerate(self.tier_end) if company < end)
@@ -111,9 +159,11 @@ class Generator:
     def products(self) -> Iterator[Batch]:
         def row(i: int) -> dict[str, Any]:
             price = round(self.rng.lognormvariate(4, 1.2), 2)
+            cost = round(price * self.rng.uniform(0.4, 0.9), 2)
             return {"id": product_id(i), "props": {
                 "sku": f"SKU-{i:07d}", "name": f"Product {i}", "category": TIERS[self.tier_of(self.product_maker[i])],
-                "price": price, "cost": round(price * self.rng.uniform(0.4, 0.9), 2), "currency": "USD"}}
+                "price": self.local_minor(price, self.base), "cost": self.local_minor(cost, self.base),
+                "currency": self.base}}
         if self.spec.companies:
             yield from self._nodes("Product", self.spec.products, row)
 
@@ -189,15 +239,20 @@ class Generator:
                     seller = self.rng.randrange(self.spec.companies)
                 catalogue = by_maker.get(seller) or [self.rng.randrange(self.spec.products)]
                 oid = f"syn:order:{i}"
-                total = 0.0
+                currency = self.currency()
+                total = 0
                 for p in {self.rng.choice(catalogue) for _ in range(self.rng.randint(1, 3))}:
                     qty = self.rng.randint(1, 500 if b2b else 3)
-                    price = round(self.rng.lognormvariate(4, 1.0), 2)
+                    price = self.local_minor(round(self.rng.lognormvariate(4, 1.0), 2), currency)
                     total += qty * price
-                    lines.append({"start": oid, "end": product_id(p), "props": {"qty": qty, "unitPrice": price}})
+                    lines.append({"start": oid, "end": product_id(p),
+                                  "props": {"qty": qty, "unitPrice": price, "currency": currency}})
+                placed_at = self.when()
+                rate = lookup(self.rate_table, currency, placed_at)
                 nodes.append({"id": oid, "props": {
-                    "placedAt": self.when(), "channel": "contract" if b2b else self.rng.choice(("store", "web", "phone")),
-                    "total": round(total, 2), "currency": "USD",
+                    "placedAt": placed_at, "channel": "contract" if b2b else self.rng.choice(("store", "web", "phone")),
+                    "total": total, "currency": currency,
+                    "baseTotal": convert(total, currency, rate.rate, self.base), "exchangeRate": str(rate.rate),
                     "status": self.rng.choice(("open", "paid", "shipped", "delivered", "delivered", "delivered")),
                     "paymentMethod": "invoice" if b2b else "credit_card"}})
                 placed.append({"start": buyer, "end": oid, "props": {}})
@@ -262,7 +317,7 @@ class Generator:
 
     def batches(self) -> Iterator[Batch]:
         """Nodes before the relationships that need them."""
-        for stream in (self.companies, self.people, self.products, self.supply_chain, self.orders,
+        for stream in (self.rates, self.companies, self.people, self.products, self.supply_chain, self.orders,
                        self.referrals, self.interactions, self.employment):
             yield from stream()
 
@@ -282,7 +337,9 @@ async def generate_into(store: Store, spec: SyntheticSpec,
     for kind, name, rows in gen.batches():
         if not rows:
             continue
-        if kind == "node":
+        if kind == "rate":
+            await store.write(RATES_UPSERT, {"rows": rows})
+        elif kind == "node":
             await store.write(upsert_nodes_query(name), {"rows": rows})
             counts["nodes"] += len(rows)
         else:
@@ -296,16 +353,27 @@ async def generate_into(store: Store, spec: SyntheticSpec,
 
 def import_lines(spec: SyntheticSpec) -> Iterator[dict[str, Any]]:
     """The synthetic graph as `crmgraph import` lines (date-times as ISO-8601), streamed."""
-    from graph.cypher.values import from_store
     from graph.model import NODE_KINDS, REL_KINDS
 
+    from graph.cypher.values import decode_props
+    from graph.money import Money
+
     for kind, name, rows in Generator(spec).batches():
+        if kind == "rate":
+            for row in rows:
+                day = datetime.fromtimestamp(row["validFrom"] / 1000, UTC).date().isoformat()
+                yield {"exchangeRate": row["currency"], "validFrom": day, "rate": row["rate"]}
+            continue
         props_of = NODE_KINDS[name].props if kind == "node" else REL_KINDS[name].props
-        types = {p.name: p.type for p in props_of}
         for row in rows:
             props = {}
-            for key, value in row["props"].items():
-                value = from_store(types[key], value)
+            # Computed properties (an order's base total) are the importer's to work out.
+            decoded = decode_props([p for p in props_of if p.name in row["props"]], row["props"])
+            for key, value in decoded.items():
+                if next(p for p in props_of if p.name == key).computed:
+                    continue
+                if isinstance(value, Money):
+                    value = str(value.amount)
                 props[key] = value.isoformat() if isinstance(value, datetime) else value
             if kind == "node":
                 yield {"node": name, "id": row["id"], **props}

@@ -23,9 +23,9 @@ query Customer360($id: ID!, $withFeedback: Boolean!, $skipSegments: Boolean!, $a
       edges {
         cursor
         node {
-          id placedAt channel paymentMethod total status
+          id placedAt channel paymentMethod total { amount currency } status
           seller { id name }
-          items(orderBy: [{field: NAME}]) { edges { qty unitPrice node { id name category price } } }
+          items(orderBy: [{field: NAME}]) { edges { qty unitPrice { amount currency } node { id name category price { amount currency } } } }
         }
       }
     }
@@ -41,7 +41,7 @@ query Customer360($id: ID!, $withFeedback: Boolean!, $skipSegments: Boolean!, $a
     feedback @include(if: $withFeedback) {
       nodes {
         kind rating nps text
-        about { __typename ... on Company { name } ... on Order { id total } ... on Product { name } }
+        about { __typename ... on Company { name } ... on Order { id total { amount currency } } ... on Product { name } }
       }
     }
     segments @skip(if: $skipSegments) { nodes { name } }
@@ -63,7 +63,7 @@ ORDERS_FILTERED = """
 query Orders($filter: OrderFilter, $order: [OrderSort!]) {
   orders(first: 50, filter: $filter, orderBy: $order) {
     totalCount
-    nodes { id total channel status placedAt customer { id name } seller { name } }
+    nodes { id total { amount currency } channel status placedAt customer { id name } seller { name } }
   }
 }
 """
@@ -85,14 +85,14 @@ query Company($id: ID!) {
     id name industry
     customers(orderBy: [{field: EDGE_REVENUE, direction: DESC}]) {
       totalCount
-      edges { orderCount revenue lastOrderAt node { __typename id name } }
+      edges { orderCount revenue { amount currency } lastOrderAt node { __typename id name } }
     }
     suppliers { edges { sharePct leadTimeDays singleSource products contractEnd node { id name } } }
     suppliesTo(filter: {edge: {singleSource: {eq: true}}}) { edges { products node { id name } } }
     products { nodes { id name components { edges { qty node { name makers { nodes { name } } } } } } }
     employees { nodes { name } }
     resellers { edges { channelType region node { name } } }
-    sales(first: 5) { totalCount nodes { id total } }
+    sales(first: 5) { totalCount nodes { id total { amount currency } } }
   }
 }
 """
@@ -102,8 +102,8 @@ query Node($id: ID!) {
   node(id: $id) {
     __typename
     id
-    ... on Product { name sku price usedIn { nodes { name } } makers { nodes { name } } }
-    ... on Order { total customer { name } }
+    ... on Product { name sku price { amount currency } usedIn { nodes { name } } makers { nodes { name } } }
+    ... on Order { total { amount currency } customer { name } }
     ... on Segment { name members { totalCount nodes { name } } }
   }
 }
@@ -113,7 +113,7 @@ ROOT_LISTS = """
 {
   companies(first: 3, filter: {industry: {eq: "steel"}}) { totalCount nodes { name } }
   products(filter: {OR: [{category: {eq: "car"}}, {price: {gte: 1000}}], NOT: {name: {startsWith: "Horizon"}}}) {
-    nodes { name price }
+    nodes { name price { amount currency } }
   }
   parties(first: 2, filter: {city: {eq: "Chicago"}}) { totalCount nodes { __typename name } }
   segments { nodes { name members(first: 2) { totalCount } } }
@@ -151,36 +151,36 @@ query Traversals($company: ID!, $product: ID!, $party: ID!, $descendant: ID!, $a
     edges { from to qty }
   }
   indirect: indirectCustomers(companyId: $company, first: 5, after: $after, customersPerIntermediary: 3) {
-    totalIntermediaries totalCustomers totalRevenue
+    totalIntermediaries totalCustomers totalRevenue { amount currency }
     pageInfo { hasNextPage endCursor }
-    intermediaries { cursor routes revenue orderCount customerCount intermediary { id name }
-                     path { id } customers { revenue orderCount party { id name } } }
+    intermediaries { cursor routes revenue { amount currency } orderCount customerCount intermediary { id name }
+                     path { id } customers { revenue { amount currency } orderCount party { id name } } }
   }
   impact: disruptionImpact(companyId: $company, from: "2026-01-01T00:00:00Z", to: "2027-01-01T00:00:00Z") {
     companies { tier alternativeSuppliers hasAlternative company { id } }
     products { tier otherMakers hasAlternative product { id } }
-    openOrders { order { id ... on Order { total status } } customer { id } }
-    openOrderCount openOrderValue endCustomerCount endCustomers { id } revenueAtRisk truncated
+    openOrders { order { id ... on Order { total { amount currency } status } } customer { id } }
+    openOrderCount openOrderValue { amount currency } endCustomerCount endCustomers { id } revenueAtRisk { amount currency } truncated
   }
   tree: referralTree(partyId: $party, maxDepth: 3) {
     root { id } truncated
     nodes { generation party { id name } }
     edges { from to status at channel }
-    generations { generation invited converted conversionRate revenue }
+    generations { generation invited converted conversionRate revenue { amount currency } }
   }
   chain: referralChain(partyId: $descendant) { truncated referrers { generation party { id } } edges { from to } }
   path: shortestPath(from: $descendant, to: $party, types: [REFERRED, PLACED, SOLD_BY], maxDepth: 4) {
     length nodes { id } relationships { type from to properties }
   }
-  segments: segmentSummary { segment customers revenue }
+  segments: segmentSummary { segment customers revenue { amount currency } }
   cohorts: referralStats(from: "2026-01-01T00:00:00Z", to: "2026-10-01T00:00:00Z") {
     month referrers invites converted invitesPerReferrer conversionRate kFactor averageDaysToConvert
   }
   value: party(id: $party) {
-    lifetimeValue(expectedLifespanYears: 5) { orderCount historicRevenue historicMargin averageOrderValue
-                                              purchaseFrequency expectedLifespanYears predictive firstOrderAt lastOrderAt }
-    rfm { recency frequency monetary score segment recencyDays orderCount revenue lastOrderAt }
-    referralsMade { nodes { name rfm { score } lifetimeValue { historicRevenue } } }
+    lifetimeValue(expectedLifespanYears: 5) { orderCount historicRevenue { amount currency } historicMargin { amount currency } averageOrderValue { amount currency }
+                                              purchaseFrequency expectedLifespanYears predictive { amount currency } firstOrderAt lastOrderAt }
+    rfm { recency frequency monetary score segment recencyDays orderCount revenue { amount currency } lastOrderAt }
+    referralsMade { nodes { name rfm { score } lifetimeValue { historicRevenue { amount currency } } } }
   }
   ranked: people(first: 5, orderBy: [{field: NAME}]) { nodes { name rfm { segment } } }
 }
@@ -198,13 +198,13 @@ PARTNER_VIEW = """
 query PartnerView($company: ID!) {
   me: company(id: $company) {
     id name industry email
-    lifetimeValue { orderCount historicRevenue }
+    lifetimeValue { orderCount historicRevenue { amount currency } }
     rfm { score segment }
     employees { totalCount nodes { id name email } }
     products { nodes { id name makers { nodes { id } } orders(first: 3) { totalCount nodes { id } } } }
-    sales(first: 5) { totalCount nodes { id total customer { id name } items { edges { qty node { id } } } } }
+    sales(first: 5) { totalCount nodes { id total { amount currency } customer { id name } items { edges { qty node { id } } } } }
     customers(orderBy: [{field: EDGE_REVENUE, direction: DESC}]) {
-      totalCount edges { revenue orderCount node { id name city orders { totalCount nodes { id } } } }
+      totalCount edges { revenue { amount currency } orderCount node { id name city orders { totalCount nodes { id } } } }
     }
     suppliers { totalCount edges { sharePct singleSource node { id name industry suppliers { nodes { id } } } } }
     suppliesTo { totalCount edges { sharePct node { id name customers { totalCount } sales { totalCount } } } }
@@ -215,7 +215,7 @@ query PartnerView($company: ID!) {
   }
   people(first: 20, filter: {email: {isNull: false}}) { totalCount nodes { id name email employers { nodes { id } } } }
   companies(first: 20, orderBy: [{field: INDUSTRY}]) { totalCount nodes { id name industry } }
-  orders(first: 20) { totalCount nodes { id total seller { id } customer { id } } }
+  orders(first: 20) { totalCount nodes { id total { amount currency } seller { id } customer { id } } }
   products(first: 20) { totalCount nodes { id name } }
   parties(first: 20) { totalCount nodes { __typename id name } }
   node(id: "person:john-smith") { id }
@@ -225,10 +225,10 @@ query PartnerView($company: ID!) {
   down: supplyChain(companyId: $company, direction: DOWNSTREAM, maxDepth: 2) { nodes { node { id } } }
   hit: disruptionImpact(companyId: $company, maxDepth: 2) {
     companies { company { id name industry } } products { product { id } } openOrders { order { id } }
-    endCustomers { id } openOrderCount endCustomerCount revenueAtRisk
+    endCustomers { id } openOrderCount endCustomerCount revenueAtRisk { amount currency }
   }
   indirect: indirectCustomers(companyId: $company, maxDepth: 2) {
-    totalCustomers totalRevenue intermediaries { intermediary { id name } path { id } customers { party { id } } revenue }
+    totalCustomers totalRevenue { amount currency } intermediaries { intermediary { id name } path { id } customers { party { id } } revenue { amount currency } }
   }
 }
 """

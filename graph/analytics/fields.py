@@ -13,12 +13,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from graph.analytics.state import RFM, SNAPSHOT_LABEL, SnapshotInfo, SnapshotState, computed_now
-from graph.analytics.value import DEFAULT_LIFESPAN_YEARS, QUANTILES, LifetimeValue, Rfm, now
+from graph.analytics.value import DEFAULT_LIFESPAN_YEARS, QUANTILES, LifetimeValue, Rfm, convert_margins, now
 from graph.cypher.dialect import Dialect
 from graph.cypher.errors import QueryInputError
 from graph.cypher.params import Params
 from graph.cypher.values import from_store
 from graph.model import UNCOUNTED, PropType
+from graph.money import base_currency
 
 
 
@@ -35,10 +36,9 @@ def _ts(value: Any) -> datetime | None:
 
 
 def cents(expr: str) -> str:
-    """Revenue in whole cents, as ``graph.analytics.value.cents`` computes it: the monetary
-    score compares integers, which a snapshot keeps exactly (a store hands floats back with
-    15 significant digits, which would move a boundary off the revenue it came from)."""
-    return f"toInteger(floor({expr} * 100 + 0.5))"
+    """The monetary value an RFM score compares: revenue in whole minor units of the base
+    currency, already an exact integer (``Order.baseTotal`` sums), kept as it is."""
+    return expr
 
 
 def _counted_orders(party: str, params: Params, match: str = "OPTIONAL MATCH") -> list[str]:
@@ -47,24 +47,31 @@ def _counted_orders(party: str, params: Params, match: str = "OPTIONAL MATCH") -
 
 
 def _ltv_block(node: str, args: dict[str, Any], params: Params, _targets: tuple[str, ...]) -> list[str]:
+    # A line has a margin when its product's cost is in the order's currency; the margins
+    # of one order add up exactly in its currency, and are converted at its own rate (per
+    # currency and rate, in graph.analytics.value.convert_margins).
     return [
         *_counted_orders(node, params),
         "OPTIONAL MATCH (o)-[l:CONTAINS]->(p:Product)",
-        "WITH o, sum(CASE WHEN p.cost IS NULL THEN 0 ELSE l.qty * (l.unitPrice - p.cost) END) AS margin,",
-        "     count(p.cost) AS costed",
+        f"WITH o, sum(CASE WHEN p.cost IS NULL OR coalesce(p.currency, {params.add(base_currency())}) <> l.currency "
+        "THEN 0 ELSE l.qty * (l.unitPrice - p.cost) END) AS margin,",
+        f"     count(CASE WHEN coalesce(p.currency, {params.add(base_currency())}) = l.currency THEN p.cost END) AS costed",
+        "WITH o.currency AS cur, o.exchangeRate AS rate, count(o) AS orders, sum(o.baseTotal) AS revenue,",
+        "     sum(margin) AS margin, sum(costed) AS costed, min(o.placedAt) AS first, max(o.placedAt) AS last",
     ]
 
 
-_LTV_RESULT = ("{orders: count(o), revenue: sum(o.total), margin: sum(margin), costed: sum(costed), "
-               "first: min(o.placedAt), last: max(o.placedAt)}")
+_LTV_RESULT = ("{orders: sum(orders), revenue: sum(revenue), first: min(first), last: max(last), "
+               "margins: collect(CASE WHEN costed > 0 THEN {currency: cur, rate: rate, margin: margin} END)}")
 
 
 def _ltv_decode(raw: Any, args: dict[str, Any]) -> LifetimeValue | None:
     if raw is None:  # the caller may not see this party's figures
         return None
+    margins = [m for m in raw.get("margins") or [] if m]
     return LifetimeValue(
-        orders=int(raw.get("orders") or 0), revenue=float(raw.get("revenue") or 0),
-        margin=float(raw["margin"]) if raw.get("costed") else None,
+        orders=int(raw.get("orders") or 0), revenue=int(raw.get("revenue") or 0),
+        margin=convert_margins(margins) if margins else None,
         first_order=_ts(raw.get("first")), last_order=_ts(raw.get("last")),
         as_of=args.get("as_of") or now(),
         lifespan_years=float(args.get("expected_lifespan_years") or DEFAULT_LIFESPAN_YEARS),
@@ -79,7 +86,7 @@ the boundaries are computed by the statement itself)."""
 def _rfm_block(node: str, args: dict[str, Any], params: Params, _targets: tuple[str, ...]) -> list[str]:
     return [
         *_counted_orders(node, params),
-        f"WITH {', '.join(RFM_GLOBALS)}, max(o.placedAt) AS last, count(o) AS f, sum(o.total) AS m",
+        f"WITH {', '.join(RFM_GLOBALS)}, max(o.placedAt) AS last, count(o) AS f, sum(o.baseTotal) AS m",
     ]
 
 
@@ -94,7 +101,7 @@ def _rfm_decode(raw: Any, args: dict[str, Any]) -> Rfm | None:
     if raw is None:
         return None
     return Rfm(int(raw["rs"]), int(raw["fs"]), int(raw["ms"]), _ts(raw["last"]) or now(), int(raw["f"]),
-               float(raw["m"] or 0), args.get("as_of") or now(), _snapshot_of(raw))
+               int(raw["m"] or 0), args.get("as_of") or now(), _snapshot_of(raw))
 
 
 class SnapshotMissingError(QueryInputError):
@@ -131,7 +138,7 @@ def rfm_thresholds_lines(dialect: Dialect, params: Params, into: tuple[str, str,
     r, f, m = into
     return [
         *_counted_orders("c:Party", params, match="MATCH"),
-        "WITH c, max(o.placedAt) AS last, count(o) AS f, sum(o.total) AS m",
+        "WITH c, max(o.placedAt) AS last, count(o) AS f, sum(o.baseTotal) AS m",
         f"WITH collect({{l: last, f: f, m: m, mc: {cents('m')}}}) AS rows",
         *sort("l", "sl"), *sort("f", "sf"), *sort("mc", "sm"),
         f"WITH rows, [q IN {quantiles} | sl[toInteger(floor(q * size(sl)))]] AS {r},",

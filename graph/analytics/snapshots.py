@@ -43,7 +43,7 @@ async def compute_rfm(store: Store) -> Values:
         "tr": [int(v) for v in tr if v is not None], "tf": [int(v) for v in tf if v is not None],
         "tm": [int(v) for v in tm if v is not None],
         "segments": [s.segment for s in segments], "customers": [s.customers for s in segments],
-        "revenue": [float(s.revenue) for s in segments],
+        "revenue": [int(s.revenue) for s in segments],
     }
 
 
@@ -113,7 +113,7 @@ async def latest(store: Store, kind: str, *, values: bool = True) -> tuple[Snaps
 
 
 def segments_of(info: SnapshotInfo, values: Values) -> list[SegmentSummary]:
-    return [SegmentSummary(name, int(c), float(r), info)
+    return [SegmentSummary(name, int(c), int(r), info)
             for name, c, r in zip(values["segments"], values["customers"], values["revenue"], strict=True)]
 
 

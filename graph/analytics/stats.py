@@ -25,17 +25,17 @@ MAX_COHORTS = 36
 class SegmentSummary:
     segment: str
     customers: int
-    revenue: float
+    revenue: int  # minor units of the base currency
     snapshot: SnapshotInfo = field(default_factory=computed_now)  # what the figures were computed from
 
 
 def summarize(records: list[dict[str, Any]]) -> list[SegmentSummary]:
     """Score cells ``{r, f, m, customers, revenue}`` added up per segment."""
-    totals = {name: SegmentSummary(name, 0, 0.0) for name in SEGMENTS}
+    totals = {name: SegmentSummary(name, 0, 0) for name in SEGMENTS}
     for rec in records:
         cell = totals[segment(rec["r"], rec["f"], rec["m"])]
         cell.customers += int(rec["customers"])
-        cell.revenue += float(rec["revenue"] or 0)
+        cell.revenue += int(rec["revenue"] or 0)
     return list(totals.values())
 
 

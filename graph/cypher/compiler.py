@@ -28,8 +28,8 @@ from graph.cypher.plan import (
     RootConnection,
     SortKey,
 )
-from graph.cypher.values import from_store, sort_sentinel
-from graph.model import ALIAS, ALIAS_OF, ENTITY, NODE_KINDS, Prop, RelField
+from graph.cypher.values import decode_props, sort_sentinel
+from graph.model import ALIAS, ALIAS_OF, ENTITY, NODE_KINDS, Prop, PropType, RelField
 from graph.analytics.fields import COMPUTED, PRELUDES
 from graph.analytics.state import SnapshotState
 from graph.ids import valid_id
@@ -160,6 +160,11 @@ class _Builder:
             expr, prop = found
             if not prop.sortable:
                 raise QueryInputError(f"{argument}.orderBy", f"{key.prop} is not sortable")
+            if prop.type is PropType.MONEY and prop.currency is not None:
+                # Amounts in different currencies do not compare: by currency, then amount.
+                currency = (edge if key.on_edge else node)(prop.currency)
+                if currency is not None:
+                    out.append((f"coalesce({currency[0]}, '')", key.descending))
             out.append((f"coalesce({expr}, {sort_sentinel(prop.type)})", key.descending))
         # Ids are unique, so this makes the order total; every key is a computed expression,
         # which keeps FalkorDB's string range index out of the keyset comparisons.
@@ -192,7 +197,10 @@ class _Builder:
     def projection(self, var: str, sel: NodeSelection, nested: list[str]) -> str:
         known = props_of(sel.targets)
         parts = [".id"]
-        for p in sorted(sel.props):
+        wanted = set(sel.props)
+        # An amount is read with its currency (graph.money), selected or not.
+        wanted |= {known[p].currency for p in sel.props if p in known and known[p].currency}  # type: ignore[misc]
+        for p in sorted(wanted):
             if p in known and p != "id":
                 expr = self.scope.masked(var, sel.targets, p, f"{var}.{p}")
                 parts.append(f".{p}" if expr == f"{var}.{p}" else f"{p}: {expr}")
@@ -280,8 +288,10 @@ class _Builder:
         cut += ["  " + line for line in nested_lines]
         if nested:
             cut += [f"  WITH {self.carry(*carry, *nested)}", f"  ORDER BY {order_by}"]
+        edge_wanted = set(sel.edge_props) | {p.currency for p in rel.edge_props
+                                             if p.name in sel.edge_props and p.currency}
         edge_parts = [f"{p.name}: {self.edge_resolver(rel, scope)(p.name)[0]}"  # type: ignore[index]
-                      for p in rel.edge_props if p.name in sel.edge_props]
+                      for p in rel.edge_props if p.name in edge_wanted]
         item = (f"{{node: {self.projection(node, sel.node, nested)}, "
                 f"edge: {{{', '.join(edge_parts)}}}}}")
         if after is None:
@@ -369,7 +379,7 @@ class _Builder:
         labels = raw.get("_labels") or []
         typename = next((t for t in sel.targets if t in labels), sel.targets[0])
         known = props_of((typename,))
-        props = {k: from_store(known[k].type, v) for k, v in raw.items() if k in known}
+        props = decode_props(known.values(), raw, only_present=True)
         rels: dict[str, Any] = {}
         for rel in sel.relations:
             if rel.field.owner not in (typename, "Party" if typename in ("Person", "Company") else typename):
@@ -390,12 +400,11 @@ class _Builder:
     def decode_connection(self, rows: list[dict[str, Any]], sel: NodeSelection, order: list[SortKey],
                           page: Page, total: int | None, rel: RelField | None = None) -> dict[str, Any]:
         kept = rows[: page.first]
-        edge_types = {p.name: p.type for p in rel.edge_props} if rel else {}
         return {
             "edges": [{
                 "cursor": encode_cursor(order, row["node"]["id"]),
                 "node": self.decode_node(row["node"], sel),
-                "edge": {k: from_store(edge_types[k], v) for k, v in (row.get("edge") or {}).items()},
+                "edge": decode_props(rel.edge_props if rel else (), row.get("edge") or {}, only_present=True),
             } for row in kept],
             "hasNextPage": len(rows) > page.first,
             "hasPreviousPage": page.after is not None,

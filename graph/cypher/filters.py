@@ -22,8 +22,10 @@ property, as before); tests compare the result with a Python evaluation on Falko
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from graph.cypher.dialect import Dialect
@@ -32,11 +34,12 @@ from graph.cypher.params import Params
 from graph.cypher.values import to_store
 from graph.input_limits import MAX_FILTER_DEPTH, MAX_FILTER_TERMS, MAX_IN_VALUES, InputTooLargeError
 from graph.model import Prop, PropType
+from graph.money import CURRENCIES, base_currency
 from graph.text_rules import text_problem
 
 _COMPARE = {"eq": "=", "ne": "<>", "lt": "<", "lte": "<=", "gt": ">", "gte": ">="}
 _STRING = {"startsWith": "STARTS WITH", "endsWith": "ENDS WITH", "contains": "CONTAINS"}
-_ORDERED = {PropType.ID, PropType.STRING, PropType.INT, PropType.FLOAT, PropType.DATETIME}
+_ORDERED = {PropType.ID, PropType.STRING, PropType.INT, PropType.FLOAT, PropType.DATETIME, PropType.MONEY}
 _TEXT = {PropType.ID, PropType.STRING}
 
 OPERATORS: dict[PropType, tuple[str, ...]] = {
@@ -48,6 +51,7 @@ OPERATORS: dict[PropType, tuple[str, ...]] = {
     PropType.BOOL: ("eq", "ne", "isNull"),
     PropType.DATETIME: ("eq", "ne", "lt", "lte", "gt", "gte", "isNull"),
     PropType.STRING_LIST: ("includes", "isNull"),
+    PropType.MONEY: ("eq", "ne", "in", "notIn", "lt", "lte", "gt", "gte", "isNull"),
 }
 """Which operators each property type accepts; the GraphQL inputs are built from this."""
 
@@ -64,6 +68,7 @@ class Term:
     op: str
     value: Any
     negated: bool = False
+    currency: str | None = None  # money: the expression of the amount's currency (values by currency)
 
 
 @dataclass(frozen=True)
@@ -144,7 +149,12 @@ class _Reader:
                 if found is None:
                     raise QueryInputError(where, "no such field to filter on")
                 expr, prop = found
-                parts += self.operators(expr, prop, value, where)
+                terms = self.operators(expr, prop, value, where)
+                if prop.type is PropType.MONEY and prop.currency is not None:
+                    sibling = self.resolve(prop.currency)
+                    terms = [Term(t.expr, t.prop, t.op, t.value, t.negated, sibling[0] if sibling else None)
+                             if isinstance(t, Term) else t for t in terms]
+                parts += terms
         return Group(True, tuple(parts))
 
     def operators(self, expr: str, prop: Prop, ops: Any, where: str) -> list[Node]:
@@ -172,7 +182,7 @@ class _Reader:
             elif op in ("lt", "lte", "gt", "gte") and prop.type not in _ORDERED:
                 raise QueryInputError(at, "field is not ordered")
             _check_text(value, at)
-            stored = to_store(prop.type, value)
+            stored = _money_operand(op, value, prop, at) if prop.type is PropType.MONEY else to_store(prop.type, value)
             if op == "notIn":
                 out.append(Term(expr, prop, "in", list(stored), negated=True))
             elif op == "in":
@@ -180,6 +190,48 @@ class _Reader:
             else:
                 out.append(Term(expr, prop, op, stored))
         return out
+
+
+_NO_AMOUNT = 0.5
+"""Equal to no stored amount (amounts are whole minor units): what ``eq 0.005`` compares
+with in a currency of two decimals, so it matches nothing and ``ne`` matches everything."""
+
+
+def _minor_bound(op: str, amount: Decimal, places: int) -> int | float:
+    """The whole number of minor units that makes ``x op amount`` exact for integer ``x``."""
+    scaled = amount.scaleb(places)
+    if scaled == scaled.to_integral_value():
+        return int(scaled)
+    if op in ("gt", "lte"):
+        return math.floor(scaled)
+    if op in ("gte", "lt"):
+        return math.ceil(scaled)
+    return _NO_AMOUNT
+
+
+def _money_operand(op: str, value: Any, prop: Prop, where: str) -> Any:
+    """A decimal amount (or a list of them) as minor units: one value per currency (a map
+    the statement indexes by the row's currency), or one value for a base-currency amount."""
+    def amount(v: Any) -> Decimal:
+        try:
+            number = Decimal(repr(v)) if isinstance(v, float) else Decimal(v)
+        except Exception:
+            raise QueryInputError(where, f"{v!r} is not a decimal amount") from None
+        if not number.is_finite():
+            raise QueryInputError(where, "must be a finite amount")
+        return number
+
+    def bound(v: Any, places: int) -> Any:
+        return _minor_bound(op, amount(v), places)
+
+    def per_places(places: int) -> Any:
+        if op in ("in", "notIn"):
+            return [b for b in (bound(v, places) for v in value) if b != _NO_AMOUNT]
+        return bound(value, places)
+
+    if prop.currency is None:
+        return per_places(CURRENCIES[base_currency()])
+    return {code: per_places(places) for code, places in CURRENCIES.items()}
 
 
 def _check_text(value: Any, where: str) -> None:
@@ -200,7 +252,7 @@ def to_nnf(node: Node, negate: bool) -> Node:
         case Group(all_, items):
             return Group(all_ != negate, tuple(to_nnf(i, negate) for i in items))
         case Term():
-            return Term(node.expr, node.prop, node.op, node.value, node.negated != negate)
+            return Term(node.expr, node.prop, node.op, node.value, node.negated != negate, node.currency)
     raise TypeError(node)
 
 
@@ -233,7 +285,7 @@ def _merge_in(items: list[Node], negated: bool) -> list[Node]:
     out: list[Node | None] = []
     for item in items:
         if (isinstance(item, Term) and item.negated == negated and item.op in ("eq", "in")
-                and item.prop.type is not PropType.STRING_LIST):
+                and item.prop.type not in (PropType.STRING_LIST, PropType.MONEY)):
             values = item.value if item.op == "in" else [item.value]
             if item.expr in merged:
                 merged[item.expr] += values
@@ -266,12 +318,22 @@ def _emit(node: Node, params: Params, dialect: Dialect, inside_and: bool) -> str
     raise TypeError(node)
 
 
+def _operand(term: Term, params: Params) -> str:
+    """The parameter a term compares with; per currency, the entry for the row's currency
+    (a missing currency is the base currency)."""
+    if term.prop.type is PropType.MONEY and term.prop.currency is not None:
+        currency = f"coalesce({term.currency}, {params.add(base_currency())})" if term.currency else \
+            params.add(base_currency())
+        return f"{params.add(term.value)}[{currency}]"
+    return params.add(term.value)
+
+
 def _term(term: Term, params: Params, dialect: Dialect) -> str:
     expr, op, value = term.expr, term.op, term.value
     if op == "isNull":
         return f"{expr} IS NULL" if value != term.negated else f"{expr} IS NOT NULL"
     if op == "in":
-        text = f"{expr} IN {params.add(value)}"
+        text = f"{expr} IN {_operand(term, params)}"
     elif op == "includes":
         text = f"{params.add(value)} IN {expr}"
     elif op in _STRING:
@@ -280,5 +342,5 @@ def _term(term: Term, params: Params, dialect: Dialect) -> str:
         operand = expr
         if op not in ("eq", "ne") and term.prop.type in _TEXT:
             operand = dialect.string_range_operand(expr)
-        text = f"{operand} {_COMPARE[op]} {params.add(value)}"
+        text = f"{operand} {_COMPARE[op]} {_operand(term, params)}"
     return f"NOT {text}" if term.negated else text

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from graph.model import PropType
+from graph.model import Prop, PropType
+from graph.money import Money, base_currency
 
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -38,12 +40,29 @@ def from_store(type_: PropType, value: Any) -> Any:
         return EPOCH + timedelta(milliseconds=value)
     if type_ is PropType.FLOAT and isinstance(value, int):
         return float(value)
+    if type_ is PropType.MONEY:  # an amount without a currency beside it is in the base currency
+        return Money.of(value, base_currency())
     return value
+
+
+def decode_props(props: Iterable[Prop], raw: Mapping[str, Any], only_present: bool = False) -> dict[str, Any]:
+    """Stored properties to API values; an amount reads its currency from the sibling
+    property its ``Prop`` names (an order's ``total`` from the order's ``currency``)."""
+    out: dict[str, Any] = {}
+    for prop in props:
+        if only_present and prop.name not in raw:
+            continue
+        value = raw.get(prop.name)
+        if prop.type is PropType.MONEY and prop.currency is not None:
+            out[prop.name] = Money.of(value, raw.get(prop.currency))
+        else:
+            out[prop.name] = from_store(prop.type, value)
+    return out
 
 
 def sort_sentinel(type_: PropType) -> str:
     """What a missing value sorts as: keyset cursors never hold null."""
-    if type_ in (PropType.INT, PropType.FLOAT, PropType.DATETIME):
+    if type_ in (PropType.INT, PropType.FLOAT, PropType.DATETIME, PropType.MONEY):
         return "-1.0e300"
     if type_ is PropType.BOOL:
         return "false"

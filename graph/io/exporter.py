@@ -11,19 +11,24 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
-from graph.cypher.values import from_store
-from graph.model import ALIAS, ALIAS_OF, ENTITY, NODE_KINDS, REL_KINDS
+from graph.cypher.values import decode_props
+from graph.model import ALIAS, ALIAS_OF, ENTITY, NODE_KINDS, REL_KINDS, Prop
+from graph.money import Money
+from graph.money_rates import list_rates
 from graph.store import Store
 
 PAGE = 5000
 
 
-def _line(kind: str, name: str, props: dict[str, Any], types: dict[str, Any]) -> dict[str, Any]:
+def _line(kind: str, name: str, props: dict[str, Any], model: tuple[Prop, ...]) -> dict[str, Any]:
+    """Values as the importer reads them: amounts as decimal strings in their currency;
+    computed properties (an order's base total) left for the importer to work out again."""
     out: dict[str, Any] = {kind: name}
-    for key, value in props.items():
-        if key in types and value is not None:
-            value = from_store(types[key], value)
-            out[key] = value.isoformat() if isinstance(value, datetime) else value
+    wanted = tuple(p for p in model if p.name in props and props[p.name] is not None and not p.computed)
+    for key, value in decode_props(wanted, props).items():
+        if isinstance(value, Money):
+            value = str(value.amount)
+        out[key] = value.isoformat() if isinstance(value, datetime) else value
     return out
 
 
@@ -31,7 +36,7 @@ def _node_line(labels: list[str], props: dict[str, Any]) -> dict[str, Any] | Non
     label = next((x for x in labels if x in NODE_KINDS), None)
     if label is None:
         return None
-    line = _line("node", label, props, {p.name: p.type for p in NODE_KINDS[label].props})
+    line = _line("node", label, props, NODE_KINDS[label].props)
     line["id"] = props["id"]
     return line
 
@@ -39,7 +44,7 @@ def _node_line(labels: list[str], props: dict[str, Any]) -> dict[str, Any] | Non
 def _rel_line(type_: str, start: str, end: str, props: dict[str, Any]) -> dict[str, Any] | None:
     if type_ not in REL_KINDS:
         return None
-    line = _line("rel", type_, props, {p.name: p.type for p in REL_KINDS[type_].props})
+    line = _line("rel", type_, props, REL_KINDS[type_].props)
     return {**line, "from": start, "to": end}
 
 
@@ -83,7 +88,10 @@ async def neighbourhood(store: Store, company: str, depth: int) -> list[str]:
 
 
 async def export_lines(store: Store, scope: list[str] | None = None) -> AsyncIterator[dict[str, Any]]:
-    """Every node, then every relationship (both ends in scope), then aliases."""
+    """The exchange rates, every node, then every relationship (both ends in scope), then
+    aliases: rates first, so the importer converts the orders with them."""
+    for rate in await list_rates(store, None, 10_000_000):
+        yield {"exchangeRate": rate.currency, "validFrom": rate.valid_from.date().isoformat(), "rate": str(rate.rate)}
     aliases: list[dict[str, Any]] = []
     async for page in _pages(store, "nodes", scope):
         for row in page:

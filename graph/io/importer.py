@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
@@ -22,7 +24,10 @@ import orjson
 from graph.audit import Write
 from graph.cypher.dialect import Dialect
 from graph.io.rows import NodeRow, RelRow, Row, RowError, csv_record, parse
-from graph.model import ALIAS, ALIAS_OF, ENTITY, NODE_KINDS, REL_KINDS
+from graph.cypher.values import epoch_ms
+from graph.model import ALIAS, ALIAS_OF, ENTITY, NODE_KINDS, REL_KINDS, PropType
+from graph.money import MoneyInputError, base_currency, check_currency, convert, to_minor
+from graph.money_rates import lookup, rate_table, set_rate
 from graph.store import Store
 
 Format = Literal["jsonl", "csv"]
@@ -140,6 +145,60 @@ class Source:
         return self.path.stat().st_size
 
 
+class MoneyRows:
+    """Amounts of import rows into minor units of their currency; an order's base total
+    from the exchange-rate table (read when the import starts, plus the file's own rate
+    lines, which must come before the orders they convert)."""
+
+    def __init__(self) -> None:
+        self.rates: dict[str, list[tuple[int, Decimal]]] = {}
+        self.order_currency: dict[str, str] = {}
+
+    async def set_rate(self, store: Store, line: int, data: dict[str, Any]) -> None:
+        if set(data) != {"exchangeRate", "validFrom", "rate"}:
+            raise RowError(line, 'exchange-rate lines are {"exchangeRate": "EUR", "validFrom": "2024-01-01", '
+                                 '"rate": "1.0832"}')
+        try:
+            rate = await set_rate(store, data["exchangeRate"], data["validFrom"], data["rate"],
+                                  int(time.time() * 1000))
+        except (MoneyInputError, ValueError) as exc:
+            raise RowError(line, f"{getattr(exc, 'code', 'INVALID_VALUE')}: {exc}") from None
+        entries = self.rates.setdefault(rate.currency, [])
+        entries[:] = sorted({**dict(entries), epoch_ms(rate.valid_from): rate.rate}.items())
+
+    def convert(self, row: Row) -> Row:
+        try:
+            if isinstance(row, NodeRow):
+                return self._node(row)
+            if isinstance(row, RelRow) and row.type == "CONTAINS":
+                currency = check_currency(row.props.get("currency") or self.order_currency.get(row.start)
+                                          or base_currency())
+                props = {**row.props, "currency": currency}
+                if props.get("unitPrice") is not None:
+                    props["unitPrice"] = to_minor(props["unitPrice"], currency)
+                return RelRow(row.line, row.type, row.start, row.end, props)
+        except MoneyInputError as exc:
+            raise RowError(row.line, f"{exc.code}: {exc}") from None
+        return row
+
+    def _node(self, row: NodeRow) -> NodeRow:
+        money = [p.name for p in NODE_KINDS[row.label].props if p.type is PropType.MONEY and not p.computed]
+        if not money:
+            return row
+        props = dict(row.props)
+        currency = check_currency(props.get("currency") or base_currency())
+        props["currency"] = currency
+        for name in money:
+            if props.get(name) is not None:
+                props[name] = to_minor(props[name], currency)
+        if row.label == "Order" and props.get("total") is not None:
+            applied = lookup(self.rates, currency, int(props["placedAt"]))
+            props["baseTotal"] = convert(props["total"], currency, applied.rate, base_currency())
+            props["exchangeRate"] = str(applied.rate)
+            self.order_currency[row.id] = currency
+        return NodeRow(row.line, row.label, row.id, props)
+
+
 def _phase_of(data: Any) -> str:
     if isinstance(data, dict) and ("rel" in data or "alias" in data):
         return "relationships"
@@ -157,6 +216,7 @@ class Importer:
         self.report = ImportReport()
         self.seen = 0  # records read, both passes together
         self._inflight: list[asyncio.Future[None]] = []
+        self.money = MoneyRows()
 
     def reject(self, error: RowError) -> None:
         self.report.rejected += 1
@@ -175,6 +235,7 @@ class Importer:
             raise
 
     async def _run(self, source: Source) -> ImportReport:
+        self.money.rates = await rate_table(self.store)
         for phase in ("nodes", "relationships"):
             self.report.phase = phase
             pending: dict[str, list[Row]] = {}
@@ -191,7 +252,12 @@ class Importer:
                 if _phase_of(data) != phase:
                     continue
                 try:
-                    row = parse(number, data)
+                    if isinstance(data, dict) and "exchangeRate" in data:
+                        await self._drain()  # the orders before it are converted with the rates before it
+                        await self.money.set_rate(self.store, number, data)
+                        self.report.written += 1
+                        continue
+                    row = self.money.convert(parse(number, data))
                 except RowError as error:
                     self.reject(error)
                     continue

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from graph.cypher.values import to_store
-from graph.model import NODE_KINDS, REL_KINDS
+from graph.cypher.values import epoch_ms, to_store
+from graph.model import NODE_KINDS, REL_KINDS, PropType
+from graph.money import MoneyInputError, base_currency, check_currency, convert, to_minor
+from graph.money_rates import applicable
 from graph.mutations import statements as st
 from graph.mutations.errors import MutationError, Problem
 from graph.mutations.rules import node_model, rel_model, validate
@@ -14,7 +16,6 @@ from graph.store import Store
 from graph.traversals.bounds import node_data
 
 WRITABLE = ("Person", "Company", "Product")
-TOTAL_TOLERANCE = 0.005
 # Relationship kinds that may be linked and unlinked directly, with the names of their ends.
 LINKS: dict[str, tuple[str, str]] = {
     "SUPPLIES": ("supplierId", "customerId"),
@@ -49,10 +50,42 @@ def _writable(label: str) -> None:
         raise ValueError(f"{label} nodes are written through their own operations")
 
 
+def _money_props(label: str) -> tuple[str, ...]:
+    return tuple(p.name for p in NODE_KINDS[label].props if p.type is PropType.MONEY and not p.computed)
+
+
+def _amounts(values: dict[str, Any], names: tuple[str, ...], currency: str, prefix: str = "") -> list[Problem]:
+    """Turn the decimal amounts among ``values`` into minor units of ``currency``, in place."""
+    problems = []
+    for name in names:
+        if values.get(name) is not None:
+            try:
+                values[name] = to_minor(values[name], currency)
+            except MoneyInputError as exc:
+                problems.append(Problem(prefix + name, exc.code, str(exc)))
+    return problems
+
+
+def _currency(values: dict[str, Any], field: str = "currency") -> str:
+    """The currency ``values`` name (default: the base currency), checked."""
+    try:
+        return check_currency(values.get(field) or base_currency())
+    except MoneyInputError as exc:
+        raise MutationError.one(field, exc.code, str(exc)) from None
+
+
 async def create_node(store: Store, label: str, data: Any, *, upsert: bool = False) -> dict[str, Any]:
     """Create (or, with ``upsert``, create or update by id) a person, company or product."""
     _writable(label)
     values = validate(node_model(label), data)
+    money = _money_props(label)
+    if any(values.get(m) is not None for m in money):
+        # An amount means nothing without its currency: it goes with them (the base by default).
+        values["currency"] = _currency(values)
+        if problems := _amounts(values, money, values["currency"]):
+            raise MutationError(problems)
+    elif values.get("currency") is not None:
+        values["currency"] = _currency(values)
     build = st.upsert_node if upsert else st.create_node
     rows = await store.write(build(store.dialect, label), {"id": values["id"], "props": _stored(label, values)})
     row = rows[0]
@@ -72,10 +105,48 @@ async def update_node(store: Store, label: str, node_id: str, data: Any) -> dict
     removed = [k for k, v in values.items() if v is None and full[k].is_required()]
     if removed:
         raise MutationError([Problem(k, "REQUIRED", "cannot be removed") for k in removed])
-    rows = await store.write(st.update_node(label), {"id": node_id, "props": _stored(label, values)})
+    money = _money_props(label)
+    if not money:
+        rows = await store.write(st.update_node(label), {"id": node_id, "props": _stored(label, values)})
+        if not rows:
+            raise MutationError.one("id", "NOT_FOUND", f"no {label} with id {node_id}")
+        return node_data(rows[0]["node"]) or {}
+    return await _update_priced(store, label, node_id, values, money)
+
+
+async def _update_priced(store: Store, label: str, node_id: str, values: dict[str, Any],
+                         money: tuple[str, ...]) -> dict[str, Any]:
+    """An update of a node with amounts: they are taken in the currency the node will have,
+    and a currency changes only with every stored amount given again (the statement checks
+    both against the node as it is, so a concurrent change cannot slip between)."""
+    if "currency" in values and values["currency"] is None:
+        raise MutationError.one("currency", "REQUIRED", "cannot be removed; set another currency instead")
+    if values.get("currency") is not None:
+        currency = _currency(values)
+    elif any(values.get(m) is not None for m in money):
+        rows = await store.read(f"MATCH (n:{label} {{id: $id}}) RETURN n.currency AS currency", {"id": node_id})
+        if not rows:
+            raise MutationError.one("id", "NOT_FOUND", f"no {label} with id {node_id}")
+        currency = rows[0]["currency"] or base_currency()
+    else:
+        currency = None
+    if currency is not None:
+        if problems := _amounts(values, money, currency):
+            raise MutationError(problems)
+    rows = await store.write(st.update_priced(label, money), {
+        "id": node_id, "props": _stored(label, values), "currency": currency, "base": base_currency(),
+        "given": [m for m in money if m in values]})
     if not rows:
         raise MutationError.one("id", "NOT_FOUND", f"no {label} with id {node_id}")
-    return node_data(rows[0]["node"]) or {}
+    match rows[0]["problem"]:
+        case None:
+            return node_data(rows[0]["node"]) or {}
+        case "currency":
+            missing = ", ".join(rows[0]["missing"])
+            raise MutationError.one("currency", "CURRENCY_NEEDS_AMOUNTS",
+                                    f"a new currency needs the amounts in it: give {missing} too")
+        case _:
+            raise MutationError.one("currency", "CONFLICT", "the currency changed meanwhile; send the update again")
 
 
 async def delete_node(store: Store, label: str, node_id: str, with_orders: bool = False) -> str:
@@ -190,27 +261,52 @@ async def record_order(store: Store, data: Any) -> dict[str, Any]:
                        {k: v for k, v in data.items() if k not in ("customerId", "sellerId", "items")}, problems)
     if problems:
         raise MutationError(problems)
-    computed = round(sum(line["qty"] * line["unitPrice"] for line in lines), 2)
-    if order.get("total") is not None and abs(order["total"] - computed) > TOTAL_TOLERANCE:
-        raise MutationError.one("total", "TOTAL_MISMATCH",
-                                f"{order['total']} does not equal the sum of the items, {computed}")
+    currency = _currency(order)
+    order["currency"] = currency
+    for i, line in enumerate(lines):
+        problems += _amounts(line, ("unitPrice",), currency, f"items[{i}].")
+        line["currency"] = currency
+    problems += _amounts(order, ("total",), currency)
+    if problems:
+        raise MutationError(problems)
+    computed = sum(line["qty"] * line["unitPrice"] for line in lines)  # whole minor units: exact
+    if order.get("total") is not None and order["total"] != computed:
+        raise MutationError.one("total", "TOTAL_MISMATCH", f"{data.get('total')} {currency} does not equal the "
+                                                           f"sum of the items, {_shown(computed, currency)}")
     order["total"] = computed
     order.setdefault("status", "open")
+    placed = epoch_ms(order["placedAt"])
+    try:
+        rate = await applicable(store, currency, placed)
+    except MoneyInputError as exc:
+        raise MutationError.one("currency", exc.code, str(exc)) from None
+    order["baseTotal"] = convert(computed, currency, rate.rate, base_currency())
+    order["exchangeRate"] = str(rate.rate)
     rows = await store.write(st.record_order(store.dialect), {
         "id": order["id"], "customer": refs["customerId"], "seller": refs["sellerId"],
-        "props": _stored("Order", order), "items": lines})
+        "props": _stored("Order", order), "items": lines,
+        "currency": currency, "placedAt": placed, "rateFrom": rate.valid_from})
     row = rows[0]
     match row["problem"]:
         case None:
             return {**order, "customerId": refs["customerId"], "sellerId": refs["sellerId"], "items": lines}
         case "DUPLICATE_ID":
             raise MutationError.one("id", "DUPLICATE_ID", f"{order['id']} is already used")
+        case "RATE_CHANGED":
+            raise MutationError.one("currency", "CONFLICT", f"the {currency} exchange rate for that day changed "
+                                                            "meanwhile; send the order again")
         case "items":
             raise MutationError([Problem(f"items[{i}].productId", "NOT_FOUND", f"no Product with id {line['productId']}")
                                  for i, line in enumerate(lines) if line["productId"] in row["unknownProducts"]])
         case field:
             kind = "Party" if field == "customerId" else "Company"
             raise MutationError.one(field, "NOT_FOUND", f"no {kind} with id {refs[field]}")
+
+
+def _shown(minor: int, currency: str) -> str:
+    from graph.money import from_minor
+
+    return f"{from_minor(minor, currency)} {currency}"
 
 
 async def record_referral(store: Store, data: Any) -> dict[str, Any]:

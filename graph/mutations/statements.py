@@ -7,6 +7,7 @@ from __future__ import annotations
 from graph.audit import Write
 from graph.cypher.dialect import Dialect
 from graph.model import ALIAS, ALIAS_OF, ENTITY, NODE_KINDS, REL_KINDS
+from graph.money_rates import guard_lines
 from graph.traversals.bounds import node_summary
 
 
@@ -63,6 +64,28 @@ def update_node(label: str) -> Write:
         "SET n += $props",
         f"RETURN {node_summary('n')} AS node",
     ]), "true")
+
+
+def update_priced(label: str, money: tuple[str, ...]) -> Write:
+    """``update_node`` for a node with amounts: ``$currency`` (null: not touched) must be the
+    node's currency, or, to change it, every amount the node holds is in ``$given``."""
+    held = "[" + ", ".join(f"CASE WHEN n.{m} IS NULL THEN null ELSE '{m}' END" for m in money) + "]"
+    return Write("\n".join([
+        f"MATCH (n:{ENTITY} {{id: $id}})",
+        f"WHERE n:{label}",
+        f"WITH n, [m IN {held} WHERE m IS NOT NULL AND NOT m IN $given] AS missing",
+        "WITH n, missing, CASE",
+        "  WHEN $currency IS NULL OR coalesce(n.currency, $base) = $currency THEN null",
+        "  WHEN size(missing) > 0 THEN 'currency'",
+        "END AS problem",
+        "CALL {",
+        "  WITH n, problem",
+        "  WITH n WHERE problem IS NULL",
+        "  SET n += $props",
+        "  RETURN count(n) AS written",
+        "}",
+        f"RETURN problem, missing, {node_summary('n')} AS node",
+    ]), "written > 0")
 
 
 def delete_node(dialect: Dialect, label: str) -> Write:
@@ -125,11 +148,14 @@ def record_order(dialect: Dialect) -> Write:
         "  WHERE p IS NULL OR NOT p:Product",
         "  RETURN collect(item.productId) AS unknownProducts",
         "}",
+        # The exchange rate the service converted the total with must still be the one in force.
+        *guard_lines(dialect, "currency", "placedAt", "rateFrom", ("e", "c", "s", "unknownProducts")),
         "WITH e, c, s, unknownProducts, CASE",
         "  WHEN e IS NOT NULL THEN 'DUPLICATE_ID'",
         f"  WHEN NOT {is_kind('c', ('Party',))} THEN 'customerId'",
         f"  WHEN NOT {is_kind('s', ('Company',))} THEN 'sellerId'",
         "  WHEN size(unknownProducts) > 0 THEN 'items'",
+        "  WHEN NOT rateOk THEN 'RATE_CHANGED'",
         "END AS problem",
         *dialect.call_open(("c", "s", "problem")),
         "  WITH c, s",
@@ -141,7 +167,7 @@ def record_order(dialect: Dialect) -> Write:
         "  WITH o",
         "  UNWIND $items AS item",
         f"  MATCH (p:{ENTITY} {{id: item.productId}})",
-        "  CREATE (o)-[:CONTAINS {qty: item.qty, unitPrice: item.unitPrice}]->(p)",
+        "  CREATE (o)-[:CONTAINS {qty: item.qty, unitPrice: item.unitPrice, currency: item.currency}]->(p)",
         "  RETURN count(*) AS lines",
         "}",
         "RETURN problem, unknownProducts, lines",

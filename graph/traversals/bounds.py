@@ -7,7 +7,7 @@ from typing import Any
 
 from graph.cypher.dialect import Dialect
 from graph.cypher.errors import InvalidIdError, QueryInputError
-from graph.cypher.values import from_store
+from graph.cypher.values import decode_props
 from graph.model import NODE_KINDS
 from graph.ids import valid_id
 
@@ -88,5 +88,5 @@ def node_data(summary: dict[str, Any] | None) -> dict[str, Any] | None:
     if label is None:
         return None
     kind = NODE_KINDS[label]
-    props = {p.name: from_store(p.type, summary["props"].get(p.name)) for p in kind.props}
+    props = decode_props(kind.props, summary["props"])
     return {"__typename": label, "props": props, "rels": None}

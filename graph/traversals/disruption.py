@@ -51,10 +51,10 @@ class DisruptionImpact:
     products: list[HitProduct]
     open_orders: list[AffectedOrder]
     open_order_count: int
-    open_order_value: float
+    open_order_value: int  # minor units of the base currency
     end_customers: list[dict[str, Any]]
     end_customer_count: int
-    revenue_at_risk: float
+    revenue_at_risk: int  # minor units of the base currency
     truncated: bool
 
 
@@ -130,8 +130,8 @@ def disruption_impact(dialect: Dialect, company_id: str, window_from: datetime, 
         "  WITH o, c, isOpen, inWindow",
         "  ORDER BY o.placedAt DESC, o.id",
         "  WITH collect(CASE WHEN isOpen THEN {o: o, c: c} END) AS openOnes,",
-        "       sum(CASE WHEN isOpen THEN o.total ELSE 0 END) AS openValue,",
-        "       sum(CASE WHEN inWindow THEN o.total ELSE 0 END) AS atRisk,",
+        "       sum(CASE WHEN isOpen THEN o.baseTotal ELSE 0 END) AS openValue,",
+        "       sum(CASE WHEN inWindow THEN o.baseTotal ELSE 0 END) AS atRisk,",
         "       collect(DISTINCT c.id) AS customerIds",
         "  RETURN size(openOnes) AS openCount, openValue, atRisk, customerIds,",
         f"         [a IN openOnes[0..$limit] | {{order: {node_summary('a.o')}, customer: {node_summary('a.c')}}}] AS openOrders",
@@ -159,9 +159,9 @@ def disruption_impact(dialect: Dialect, company_id: str, window_from: datetime, 
             companies=[HitCompany(node_data(c["node"]) or {}, c["tier"], c["alternatives"]) for c in rec["companies"]],
             products=products[: bounds.limit],
             open_orders=[AffectedOrder(node_data(o["order"]) or {}, node_data(o["customer"])) for o in rec["openOrders"]],
-            open_order_count=rec["openCount"], open_order_value=float(rec["openValue"] or 0),
+            open_order_count=rec["openCount"], open_order_value=int(rec["openValue"] or 0),
             end_customers=[node_data(c) or {} for c in rec["customers"]],
-            end_customer_count=rec["customerCount"], revenue_at_risk=float(rec["atRisk"] or 0),
+            end_customer_count=rec["customerCount"], revenue_at_risk=int(rec["atRisk"] or 0),
             truncated=rec["hitCount"] > bounds.limit or len(products) > bounds.limit
             or rec["customerCount"] > bounds.limit or rec["openCount"] > bounds.limit,
         )

@@ -30,7 +30,7 @@ MAX_CUSTOMERS_PER_GROUP = 100
 @dataclass
 class CustomerShare:
     node: dict[str, Any]
-    revenue: float
+    revenue: int  # minor units of the base currency
     orders: int
 
 
@@ -39,7 +39,7 @@ class IntermediaryGroup:
     intermediary: dict[str, Any]
     routes: list[str]  # SUPPLY, RESALE, COMPONENT
     path: list[dict[str, Any]]  # shortest known route from the company to the intermediary
-    revenue: float
+    revenue: int  # minor units of the base currency
     orders: int
     customer_count: int
     customers: list[CustomerShare]
@@ -52,7 +52,7 @@ class IndirectCustomers:
     depth: int
     total_intermediaries: int
     total_customers: int
-    total_revenue: float
+    total_revenue: int  # minor units of the base currency
     groups: list[IntermediaryGroup] = field(default_factory=list)
     has_next_page: bool = False
     has_previous_page: bool = False
@@ -100,7 +100,7 @@ def indirect_customers(dialect: Dialect, company_id: str, bounds: Bounds, first:
         # (with the WHERE on the MATCH it scanned every order for each intermediary).
         "  WITH s, o, c",
         "  WHERE NOT o.status IN $uncounted",
-        "  RETURN collect({s: s.id, o: o.id, c: c.id, t: o.total, q: null}) AS bySeller",
+        "  RETURN collect({s: s.id, o: o.id, c: c.id, t: o.baseTotal, q: null}) AS bySeller",
         "}",
         *dialect.call_open(("containing",)),
         "  UNWIND containing AS q",
@@ -108,7 +108,7 @@ def indirect_customers(dialect: Dialect, company_id: str, bounds: Bounds, first:
         "  MATCH (o)<-[:PLACED]-(c:Party)",
         "  WITH q, s, o, c",
         "  WHERE NOT o.status IN $uncounted",
-        "  RETURN collect({s: s.id, o: o.id, c: c.id, t: o.total, q: q.id}) AS byProduct",
+        "  RETURN collect({s: s.id, o: o.id, c: c.id, t: o.baseTotal, q: q.id}) AS byProduct",
         "}",
         "WITH x, via, containing, [row IN bySeller + byProduct WHERE NOT row.c IN direct "
         "AND row.c <> x.id AND row.s <> x.id] AS rows",
@@ -166,7 +166,7 @@ def indirect_customers(dialect: Dialect, company_id: str, bounds: Bounds, first:
             via.setdefault(v["id"], v)
         containing = {c["id"]: c for c in rec["containing"]}
         result = IndirectCustomers(node_data(rec["company"]) or {}, bounds.depth, rec["intermediaries"],
-                                   rec["customers"], float(rec["revenue"] or 0),
+                                   rec["customers"], int(rec["revenue"] or 0),
                                    has_next_page=len(rec["page"]) > first, has_previous_page=after is not None)
         for g in rec["page"][:first]:
             routes, path_ids = [], []
@@ -179,8 +179,8 @@ def indirect_customers(dialect: Dialect, company_id: str, bounds: Bounds, first:
                     path_ids = containing[g["q"]]["path"] + [g["id"]]
             result.groups.append(IntermediaryGroup(
                 nodes.get(g["id"]) or {}, routes, [nodes[i] for i in path_ids if nodes.get(i)],
-                float(g["revenue"]), int(g["orders"]), int(g["customers"]),
-                [CustomerShare(nodes.get(t["id"]) or {}, float(t["revenue"]), int(t["orders"])) for t in g["top"]],
+                int(g["revenue"]), int(g["orders"]), int(g["customers"]),
+                [CustomerShare(nodes.get(t["id"]) or {}, int(t["revenue"]), int(t["orders"])) for t in g["top"]],
                 encode_cursor(_ORDER, g["id"]),
             ))
         return result

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from graph.cypher.compiler import Statement
 from graph.cypher.dialect import Dialect
 from graph.cypher.errors import QueryInputError
-from graph.cypher.values import from_store
+from graph.cypher.values import decode_props
 from graph.model import REL_KINDS
 from graph.traversals.bounds import Bounds, checked_id, node_data, node_summary
 
@@ -82,6 +82,6 @@ def _decode(records: list[dict[str, Any]]) -> Path | None:
     rec = records[0]
     steps = []
     for r in rec["relationships"]:
-        props = {p.name: from_store(p.type, r["props"].get(p.name)) for p in REL_KINDS[r["type"]].props}
+        props = decode_props(REL_KINDS[r["type"]].props, r["props"])
         steps.append(PathStep(r["type"], r["start"], r["end"], props))
     return Path([node_data(n) or {} for n in rec["nodes"]], steps)

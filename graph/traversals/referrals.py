@@ -34,7 +34,7 @@ class Generation:
     generation: int
     invited: int
     converted: int
-    revenue: float
+    revenue: int  # minor units of the base currency
 
     @property
     def conversion_rate(self) -> float:
@@ -76,7 +76,7 @@ def referral_tree(dialect: Dialect, root_id: str, bounds: Bounds, argument: str)
         "WITH root, n, generation, collect(inv.status) AS statuses",
         "OPTIONAL MATCH (n)-[:PLACED]->(o:Order)",
         "WHERE NOT o.status IN $uncounted",
-        "WITH root, n, generation, statuses, sum(o.total) AS revenue",
+        "WITH root, n, generation, statuses, sum(o.baseTotal) AS revenue",
         "ORDER BY generation, n.id",
         "WITH root, collect(CASE WHEN n IS NULL THEN null ELSE "
         f"{{node: {node_summary('n')}, generation: generation, revenue: revenue, "
@@ -85,7 +85,7 @@ def referral_tree(dialect: Dialect, root_id: str, bounds: Bounds, argument: str)
         "[g IN range(1, $depth) | {generation: g, "
         "invited: size([e IN everyone WHERE e.generation = g]), "
         "converted: size([e IN everyone WHERE e.generation = g AND e.converted]), "
-        "revenue: reduce(total = 0.0, e IN [x IN everyone WHERE x.generation = g] | total + e.revenue)}] AS generations",
+        "revenue: reduce(total = 0, e IN [x IN everyone WHERE x.generation = g] | total + e.revenue)}] AS generations",
         "WITH root, reached, generations + [{cut: cut}] AS generations",
         *_edges(dialect),
     ]
@@ -101,7 +101,7 @@ def referral_tree(dialect: Dialect, root_id: str, bounds: Bounds, argument: str)
             node_data(rec["root"]) or {}, bounds.depth,
             [ReferralNode(node_data(r["node"]) or {}, r["generation"]) for r in rec["reached"]],
             _decode_edges(rec["edges"]),
-            [Generation(g["generation"], g["invited"], g["converted"], float(g["revenue"] or 0))
+            [Generation(g["generation"], g["invited"], g["converted"], int(g["revenue"] or 0))
              for g in gens if g["invited"]],
             bool(cut["cut"]),
         )

@@ -24,7 +24,7 @@ CUSTOMERS = """
 query($id: ID!, $first: Int!, $after: String, $dir: Direction!) {
   company(id: $id) {
     customers(first: $first, after: $after, orderBy: [{field: EDGE_REVENUE, direction: $dir}]) {
-      totalCount edges { node { id } revenue } pageInfo { hasNextPage endCursor }
+      totalCount edges { node { id } revenue { amount currency } } pageInfo { hasNextPage endCursor }
     }
   }
 }"""
@@ -33,7 +33,7 @@ INDIRECT = """
 query($id: ID!, $first: Int!, $after: String) {
   indirectCustomers(companyId: $id, maxDepth: 2, first: $first, after: $after) {
     totalIntermediaries
-    intermediaries { cursor revenue intermediary { id } }
+    intermediaries { cursor revenue { amount currency } intermediary { id } }
     pageInfo { hasNextPage endCursor }
   }
 }"""

@@ -12,12 +12,12 @@ CALL (u0) {
   LIMIT $p5
   CALL (n0) {
     MATCH (n0)<-[:SOLD_BY]-(v1_0:Order)<-[:PLACED]-(n1:Party)
-    WITH n1, count(v1_0) AS a1_orderCount, sum(v1_0.total) AS a1_revenue, max(v1_0.placedAt) AS a1_lastOrderAt
+    WITH n1, count(v1_0) AS a1_orderCount, sum(v1_0.baseTotal) AS a1_revenue, max(v1_0.placedAt) AS a1_lastOrderAt
     RETURN count(*) AS t1
   }
   CALL (n0) {
     MATCH (n0)<-[:SOLD_BY]-(v1_0:Order)<-[:PLACED]-(n1:Party)
-    WITH n1, count(v1_0) AS a1_orderCount, sum(v1_0.total) AS a1_revenue, max(v1_0.placedAt) AS a1_lastOrderAt
+    WITH n1, count(v1_0) AS a1_orderCount, sum(v1_0.baseTotal) AS a1_revenue, max(v1_0.placedAt) AS a1_lastOrderAt
     WITH n1, a1_orderCount, a1_revenue, a1_lastOrderAt
     ORDER BY coalesce(a1_revenue, -1.0e300) DESC, n1.id ASC
     LIMIT $p6

@@ -5,13 +5,13 @@ WITH coalesce(a0, x0) AS n0
 WHERE n0:Company
 CALL (n0) {
   MATCH (n0)<-[:SOLD_BY]-(v1_0:Order)<-[:PLACED]-(n1:Party)
-  WITH n1, count(v1_0) AS a1_orderCount, sum(v1_0.total) AS a1_revenue, max(v1_0.placedAt) AS a1_lastOrderAt
+  WITH n1, count(v1_0) AS a1_orderCount, sum(v1_0.baseTotal) AS a1_revenue, max(v1_0.placedAt) AS a1_lastOrderAt
   WHERE a1_orderCount >= $p1
   RETURN count(*) AS t1
 }
 CALL (n0) {
   MATCH (n0)<-[:SOLD_BY]-(v1_0:Order)<-[:PLACED]-(n1:Party)
-  WITH n1, count(v1_0) AS a1_orderCount, sum(v1_0.total) AS a1_revenue, max(v1_0.placedAt) AS a1_lastOrderAt
+  WITH n1, count(v1_0) AS a1_orderCount, sum(v1_0.baseTotal) AS a1_revenue, max(v1_0.placedAt) AS a1_lastOrderAt
   WHERE a1_orderCount >= $p1
   WITH collect({n1: n1, a1_orderCount: a1_orderCount, a1_revenue: a1_revenue, a1_lastOrderAt: a1_lastOrderAt, key: [coalesce(a1_revenue, -1.0e300), n1.id]}) AS w1
   WITH w1, [x1 IN w1 WHERE x1.n1.id = $p4 | x1.key] AS u1
@@ -27,7 +27,7 @@ CALL (n0) {
       WITH n2, r2
       ORDER BY coalesce(n2.placedAt, -1.0e300) DESC, n2.id ASC
       LIMIT $p3
-      RETURN collect({node: n2 {.id, .total, _labels: labels(n2)}, edge: {}}) AS c2
+      RETURN collect({node: n2 {.id, .currency, .total, _labels: labels(n2)}, edge: {}}) AS c2
     }
     WITH n1, a1_orderCount, a1_revenue, a1_lastOrderAt, c2
     ORDER BY coalesce(a1_revenue, -1.0e300) DESC, n1.id ASC
