@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 import networkx as nx
 
-from graph.analytics.value import cents, segment, thresholds, score
+from graph.analytics.value import segment, thresholds, score
+from graph.money import CURRENCIES, base_currency
 from graph.store import Store
 
 UNCOUNTED = {"cancelled", "returned"}
@@ -21,6 +23,7 @@ class Snapshot:
     labels: dict[str, set[str]] = field(default_factory=dict)
     props: dict[str, dict[str, Any]] = field(default_factory=dict)
     rels: dict[str, nx.MultiDiGraph] = field(default_factory=lambda: defaultdict(nx.MultiDiGraph))
+    rates: dict[str, list[tuple[int, Decimal]]] = field(default_factory=dict)
 
     @classmethod
     async def read(cls, store: Store) -> Snapshot:
@@ -31,7 +34,32 @@ class Snapshot:
         for row in await store.read(
                 "MATCH (a:Entity)-[r]->(b:Entity) RETURN a.id AS a, type(r) AS t, b.id AS b, properties(r) AS p"):
             snap.rels[row["t"]].add_edge(row["a"], row["b"], **row["p"])
+        for row in await store.read("MATCH (x:ExchangeRate) RETURN x.currency AS c, x.validFrom AS v, x.rate AS r "
+                                    "ORDER BY c, v"):
+            snap.rates.setdefault(row["c"], []).append((row["v"], Decimal(row["r"])))
         return snap
+
+    # -- money, in decimal arithmetic of its own ---------------------------------------------
+
+    def rate(self, currency: str, at: int) -> Decimal:
+        if currency == base_currency():
+            return Decimal(1)
+        return [r for v, r in self.rates[currency] if v <= at][-1]
+
+    @staticmethod
+    def amount(minor: int, currency: str) -> Decimal:
+        return Decimal(minor) / (Decimal(10) ** CURRENCIES[currency])
+
+    @staticmethod
+    def in_base(amount: Decimal) -> int:
+        """A decimal amount of the base currency in its minor units, half to even."""
+        return int((amount * Decimal(10) ** CURRENCIES[base_currency()]).quantize(Decimal(1), ROUND_HALF_EVEN))
+
+    def base_total(self, order: str) -> int:
+        """The order's total in the base currency: its own total at the rate of its day."""
+        p = self.props[order]
+        currency = p.get("currency") or base_currency()
+        return self.in_base(self.amount(p["total"], currency) * self.rate(currency, p["placedAt"]))
 
     def graph(self, *types: str) -> nx.MultiDiGraph:
         g = nx.MultiDiGraph()
@@ -56,17 +84,25 @@ class Snapshot:
         return [o for o in (placed.successors(party) if party in placed else [])
                 if self.props[o].get("status") not in UNCOUNTED]
 
-    def revenue(self, party: str) -> float:
-        return sum(self.props[o]["total"] for o in self.orders_of(party))
+    def revenue(self, party: str) -> int:
+        return sum(self.base_total(o) for o in self.orders_of(party))
 
-    def margin(self, party: str) -> float | None:
-        lines = [(data, product) for o in self.orders_of(party)
-                 for _, product, data in self.rels["CONTAINS"].out_edges(o, data=True)]
-        costed = [(d["qty"] * (d["unitPrice"] - self.props[p]["cost"])) for d, p in lines
-                  if self.props[p].get("cost") is not None]
-        return sum(costed) if costed else None
+    def margin(self, party: str) -> int | None:
+        """Lines whose product cost is in the order's currency: qty x (unit price - cost),
+        at the order's rate, added exactly and rounded once."""
+        exact, costed = Decimal(0), False
+        for o in self.orders_of(party):
+            currency = self.props[o].get("currency") or base_currency()
+            for _, product, d in self.rels["CONTAINS"].out_edges(o, data=True):
+                cost = self.props[product].get("cost")
+                if cost is None or (self.props[product].get("currency") or base_currency()) != currency:
+                    continue
+                costed = True
+                exact += (self.amount(d["qty"] * (d["unitPrice"] - cost), currency)
+                          * self.rate(currency, self.props[o]["placedAt"]))
+        return self.in_base(exact) if costed else None
 
-    def customers(self) -> dict[str, tuple[int, int, float]]:
+    def customers(self) -> dict[str, tuple[int, int, int]]:
         """party -> (latest order, order count, revenue), over parties with counted orders."""
         out = {}
         for party in self.rels["PLACED"].nodes:
@@ -77,19 +113,19 @@ class Snapshot:
 
     def rfm(self) -> dict[str, tuple[int, int, int]]:
         customers = self.customers()
-        # Monetary is scored in whole cents (graph.analytics.value).
-        keys = {p: (v[0], v[1], cents(v[2])) for p, v in customers.items()}
+        # Monetary is scored on revenue in minor units of the base currency (exact integers).
+        keys = {p: (v[0], v[1], v[2]) for p, v in customers.items()}
         cuts = [thresholds([c[i] for c in keys.values()]) for i in range(3)]
         return {p: tuple(score(v[i], cuts[i]) for i in range(3)) for p, v in keys.items()}  # type: ignore[misc]
 
-    def segments(self) -> dict[str, tuple[int, float]]:
+    def segments(self) -> dict[str, tuple[int, int]]:
         customers, scores = self.customers(), self.rfm()
-        out: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
+        out: dict[str, list[int]] = defaultdict(lambda: [0, 0])
         for party, (r, f, m) in scores.items():
             cell = out[segment(r, f, m)]
             cell[0] += 1
             cell[1] += customers[party][2]
-        return {k: (int(v[0]), v[1]) for k, v in out.items()}
+        return {k: (int(v[0]), int(v[1])) for k, v in out.items()}
 
     # -- referrals ----------------------------------------------------------------------------
 
@@ -114,10 +150,10 @@ class Snapshot:
                     cell[3].append((min(after) - at) / 86_400_000)
         return {m: (len(c[0]), c[1], c[2], sum(c[3]) / len(c[3]) if c[3] else None) for m, c in cells.items()}
 
-    def generations(self, root: str, depth: int) -> dict[int, tuple[int, int, float]]:
+    def generations(self, root: str, depth: int) -> dict[int, tuple[int, int, int]]:
         reached = self.distances(root, ("REFERRED",), depth)
         referred = self.rels["REFERRED"]
-        out: dict[int, list[float]] = defaultdict(lambda: [0, 0, 0.0])
+        out: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
         for party, gen in reached.items():
             statuses = {d.get("status") for _, _, d in referred.in_edges(party, data=True)}
             cell = out[gen]
@@ -128,7 +164,7 @@ class Snapshot:
 
     # -- indirect customers --------------------------------------------------------------------
 
-    def indirect(self, company: str, depth: int) -> dict[str, tuple[float, set[str]]]:
+    def indirect(self, company: str, depth: int) -> dict[str, tuple[int, set[str]]]:
         """intermediary -> (revenue, customers)."""
         downstream = set(self.distances(company, ("SUPPLIES",), depth))
         chain = self.distances(company, ("SUPPLIES",), depth - 1) | {company: 0}
@@ -149,12 +185,12 @@ class Snapshot:
         for q in containing:
             for o, _ in self.rels["CONTAINS"].in_edges(q):
                 orders[o] = sold_by[o]
-        groups: dict[str, list[Any]] = defaultdict(lambda: [0.0, set()])
+        groups: dict[str, list[Any]] = defaultdict(lambda: [0, set()])
         for o, s in orders.items():
             c = buyer.get(o)
             if c is None or c in direct or c == company or s == company or self.props[o]["status"] in UNCOUNTED:
                 continue
-            groups[s][0] += self.props[o]["total"]
+            groups[s][0] += self.base_total(o)
             groups[s][1].add(c)
         return {s: (g[0], g[1]) for s, g in groups.items()}
 
@@ -177,7 +213,7 @@ def disruption(snap: Snapshot, company: str, depth: int, start: int, end: int) -
     in_window = [o for o in orders if start <= snap.props[o]["placedAt"] < end]
     open_ = [o for o in orders if snap.props[o]["status"] in ("open", "paid")]
     buyer = {o: c for c, o in snap.rels["PLACED"].edges()}
-    return {"companies": hit, "products": products, "at_risk": sum(snap.props[o]["total"] for o in in_window),
+    return {"companies": hit, "products": products, "at_risk": sum(snap.base_total(o) for o in in_window),
             "open": set(open_), "customers": {buyer[o] for o in set(in_window) | set(open_)}}
 
 

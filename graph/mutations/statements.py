@@ -84,7 +84,7 @@ def update_priced(label: str, money: tuple[str, ...]) -> Write:
         "  SET n += $props",
         "  RETURN count(n) AS written",
         "}",
-        f"RETURN problem, missing, {node_summary('n')} AS node",
+        f"RETURN problem, missing, written, {node_summary('n')} AS node",
     ]), "written > 0")
 
 
