@@ -107,7 +107,8 @@ def root_documents(schema: GraphQLSchema, fill: ArgumentFiller, rel_depth: int =
             passed = ", ".join(f"{a}: ${a}" for a in args)
             head = f"query Q({declared})" if declared else "query Q"
             call = f"{name}({passed})" if passed else name
-            yield name, f"{head} {{ {call} {{ {body} }} }}", args
+            sub = f" {{ {body} }}" if body.strip() else ""  # a scalar root field has no selection
+            yield name, f"{head} {{ {call}{sub} }}", args
 
 
 def walk(value: Any) -> Iterator[dict[str, Any]]:

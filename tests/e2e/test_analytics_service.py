@@ -22,7 +22,7 @@ from seeds.loader import load
 from seeds.stories import build
 from tests.credentials import LOCAL
 
-SEGMENTS = "{ segmentSummary%s { segment customers revenue snapshot { asOf computedAt stalenessSeconds fresh } } }"
+SEGMENTS = "{ segmentSummary%s { segment customers revenue { amount currency } snapshot { asOf computedAt stalenessSeconds fresh } } }"
 RFM_DOC = '{ person(id: "person:john-smith") { rfm { score snapshot { stalenessSeconds fresh } } } }'
 STATS = "{ referralStats { month invites converted snapshot { stalenessSeconds fresh } } }"
 

@@ -27,11 +27,11 @@ from tests.credentials import LOCAL, bearer
 
 LONG = "x" * 50_000
 SPEC = SyntheticSpec(people=60, companies=20, products=30, orders=600, interactions=0, seed=7)
-HEAVY = 'indirectCustomers(companyId: "syn:company:0", maxDepth: 10) { totalCustomers totalRevenue }'
+HEAVY = 'indirectCustomers(companyId: "syn:company:0", maxDepth: 10) { totalCustomers totalRevenue { amount currency } }'
 NESTED = ("{ people(first: 60) { nodes { id orders(first: 30) { nodes { id items(first: 10) "
           "{ nodes { id name } } } } } } }")
 TRIVIAL = '{ party(id: "syn:person:1") { name } }'
-HEAVY_LIST = "{ people(first: 60) { nodes { id orders(first: 30) { nodes { id total } } } } }"  # ~0.1-0.3 s
+HEAVY_LIST = "{ people(first: 60) { nodes { id orders(first: 30) { nodes { id total { amount currency } } } } } }"  # ~0.1-0.3 s
 
 
 @asynccontextmanager

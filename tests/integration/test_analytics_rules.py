@@ -5,6 +5,7 @@ a customer count (10) where q x n is a whole number, the case where percentile m
 from __future__ import annotations
 
 import math
+from decimal import ROUND_HALF_EVEN, Decimal
 from datetime import UTC, datetime, timedelta
 
 import strawberry
@@ -56,7 +57,7 @@ async def test_rfm_scores_follow_the_documented_rule(schema: strawberry.Schema, 
     await load(empty_store, dataset())
     client = GraphQLClient(schema, empty_store)
     data = await client.data("{ parties(first: 50) { edges { node { id rfm { recency frequency monetary "
-                             "orderCount revenue segment } } } } }")
+                             "orderCount revenue { amount currency } segment } } } } }")
     got = {e["node"]["id"]: e["node"]["rfm"] for e in data["parties"]["edges"]}
     assert got.pop("company:shop") is None and got.pop("person:cancelled") is None  # no counted order
     latest = {p: max(days) for p, (days, _) in ORDERS.items()}
@@ -83,18 +84,24 @@ async def test_lifetime_value_follows_its_description(schema: strawberry.Schema,
     async def ltv(party: str, as_of: datetime) -> dict:
         data = await client.data(
             'query ($id: ID!, $asOf: DateTime) { party(id: $id) { lifetimeValue(asOf: $asOf, '
-            "expectedLifespanYears: 2) { orderCount historicRevenue averageOrderValue purchaseFrequency "
-            "predictive } } }", {"id": party, "asOf": as_of.isoformat()})
-        return data["party"]["lifetimeValue"]
+            "expectedLifespanYears: 2) { orderCount historicRevenue { amount } averageOrderValue { amount } "
+            "purchaseFrequency predictive { amount currency } } } }", {"id": party, "asOf": as_of.isoformat()})
+        value = data["party"]["lifetimeValue"]
+        assert value["predictive"]["currency"] == "USD"
+        return {k: Decimal(v["amount"]) if isinstance(v, dict) else v for k, v in value.items()}
 
     days, prices = ORDERS["person:j"]
     as_of = START + timedelta(days=200)
     got = await ltv("person:j", as_of)
     frequency = len(days) / ((as_of - (START + timedelta(days=min(days)))) / year)
-    assert got["orderCount"] == 5 and got["historicRevenue"] == sum(prices)
-    assert got["averageOrderValue"] == sum(prices) / 5
+    revenue = sum(Decimal(repr(p)) for p in prices)
+    assert got["orderCount"] == 5 and got["historicRevenue"] == revenue
+    assert got["averageOrderValue"] == (revenue / 5).quantize(Decimal("0.01"), ROUND_HALF_EVEN)
     assert math.isclose(got["purchaseFrequency"], frequency)
-    assert math.isclose(got["predictive"], sum(prices) / 5 * frequency * 2)
+    # revenue / orders x frequency x lifespan, in exact decimal, rounded to the cent once
+    years = (as_of - (START + timedelta(days=min(days)))) / year
+    exact = revenue / 5 * (Decimal(5) / Decimal(repr(years))) * 2
+    assert abs(got["predictive"] - exact.quantize(Decimal("0.01"), ROUND_HALF_EVEN)) <= Decimal("0.01")
     # Before the first order and within a month of it: at least one month is observed, and
     # orders after asOf still count.
     early = await ltv("person:j", START)

@@ -40,12 +40,14 @@ query($id: ID!, $first: Int!, $after: String) {
 
 
 def float_graph() -> Dataset:
-    """``company:s`` sells to four people: two of them spent 0.1 + 0.2 (printed 0.3, stored
-    0.30000000000000004), two spent exactly 0.3. ``company:top`` supplies four companies
-    that sell, in the same amounts, to four other people (its indirect customers)."""
+    """``company:s`` sells to four people: two of them spent 0.10 + 0.20, two spent 0.30
+    in one order. As binary floats the sums were 0.30000000000000004 and 0.3 (printed alike,
+    compared apart); as cents (graph.money) all four are exactly 30, a four-way tie that
+    only the id breaks. ``company:top`` supplies four companies that sell, in the same
+    amounts, to four other people (its indirect customers)."""
     d = Dataset(nodes={"Company": [], "Person": [], "Order": []}, rels={"PLACED": [], "SOLD_BY": [], "SUPPLIES": []})
     d.nodes["Company"] += [{"id": "company:s", "name": "S"}, {"id": "company:top", "name": "Top"}]
-    amounts = {"a": [0.1, 0.2], "b": [0.3], "c": [0.2, 0.1], "d": [0.3]}
+    amounts = {"a": [10, 20], "b": [30], "c": [20, 10], "d": [30]}  # cents
     for prefix, seller in (("p", "company:s"), ("q", None)):
         for who, totals in amounts.items():
             person = f"person:{prefix}{who}"
@@ -56,7 +58,8 @@ def float_graph() -> Dataset:
                 d.rels["SUPPLIES"].append(("company:top", via, {}))
             for k, total in enumerate(totals):
                 order = f"order:{prefix}{who}{k}"
-                d.nodes["Order"].append({"id": order, "total": total, "status": "paid", "placedAt": 1_700_000_000_000})
+                d.nodes["Order"].append({"id": order, "total": total, "currency": "USD", "baseTotal": total,
+                                         "exchangeRate": "1", "status": "paid", "placedAt": 1_700_000_000_000})
                 d.rels["PLACED"].append((person, order, {}))
                 d.rels["SOLD_BY"].append((order, seller or via, {}))
     return d
@@ -106,9 +109,8 @@ async def test_customers_by_a_sum_that_prints_rounded(float_client: GraphQLClien
                                                       first: int) -> None:
     variables = {"id": "company:s", "first": first, "dir": direction}
     everything = customers_page(await float_client.data(CUSTOMERS, {**variables, "first": 100, "after": None}))
-    sums = ["person:pa", "person:pc"]  # 0.30000000000000004 > 0.3: first when descending
-    exact = ["person:pb", "person:pd"]
-    assert everything["ids"] == (sums + exact if direction == "DESC" else exact + sums)
+    # 0.10 + 0.20 = 0.30 exactly: a tie either way, broken by id ascending
+    assert everything["ids"] == ["person:pa", "person:pb", "person:pc", "person:pd"]
     ids, page = await walk(float_client, CUSTOMERS, customers_page, variables)
     assert ids == everything["ids"] and page["total"] == 4
 
@@ -117,7 +119,7 @@ async def test_customers_by_a_sum_that_prints_rounded(float_client: GraphQLClien
 async def test_indirect_customers_pages_are_exact(float_client: GraphQLClient, first: int) -> None:
     variables = {"id": "company:top", "first": first}
     everything = indirect_page(await float_client.data(INDIRECT, {**variables, "first": 100, "after": None}))
-    assert everything["ids"] == ["company:via-a", "company:via-c", "company:via-b", "company:via-d"]
+    assert everything["ids"] == ["company:via-a", "company:via-b", "company:via-c", "company:via-d"]  # a tie
     ids, page = await walk(float_client, INDIRECT, indirect_page, variables)
     assert ids == everything["ids"] and page["total"] == 4
 

@@ -14,6 +14,7 @@ from graph.store import Store
 from seeds.loader import load
 from seeds.stories import build
 from tests.conftest import GraphQLClient
+from tests.money import usd
 
 COUNTS = "MATCH (n:Entity) OPTIONAL MATCH (n)-[r]->() RETURN count(DISTINCT n) AS nodes, count(r) AS rels"  # graph data, not the audit trail
 
@@ -42,7 +43,7 @@ CREATE_PERSON = "mutation($input: PersonInput!) { createPerson(input: $input) { 
 UPSERT_PERSON = "mutation($input: PersonInput!) { upsertPerson(input: $input) { id name age city } }"
 UPDATE_PERSON = "mutation($id: ID!, $patch: PersonPatch!) { updatePerson(id: $id, patch: $patch) { id name age city } }"
 DELETE_PERSON = "mutation($id: ID!, $w: Boolean!) { deletePerson(id: $id, withOrders: $w) }"
-ORDER = "mutation($input: OrderInput!) { recordOrder(input: $input) { id ... on Order { total status } } }"
+ORDER = "mutation($input: OrderInput!) { recordOrder(input: $input) { id ... on Order { total { amount currency } status } } }"
 REFERRAL = "mutation($input: ReferralInput!) { recordReferral(input: $input) { from to status } }"
 SUPPLY = "mutation($input: SuppliesInput!) { linkSupplies(input: $input) { type from to properties } }"
 MERGE = "mutation($s: ID!, $m: ID!) { mergeParties(survivorId: $s, mergedId: $m) { id name } }"
@@ -121,7 +122,7 @@ async def test_order_rules(writer: GraphQLClient, variables: dict[str, Any], cod
 async def test_order_lands_with_computed_total(writer: GraphQLClient) -> None:
     before = await counts(writer)
     data = await writer.data(ORDER, order(total=2048.0))
-    assert data["recordOrder"] == {"id": "order:new", "total": 2048.0, "status": "open"}
+    assert data["recordOrder"] == {"id": "order:new", "total": usd(2048), "status": "open"}
     assert await counts(writer) == (before[0] + 1, before[1] + 4)  # PLACED, SOLD_BY, two lines
     john = await writer.data(LOOKUP, {"id": "person:john-smith"})
     assert john["party"]["orders"]["totalCount"] == 3

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import GraphQLClient
+from tests.money import amount, usd
 from tests.documents import (
     COMPANY_VIEW,
     CORPUS,
@@ -31,8 +32,8 @@ async def test_customer_360_of_john_smith(client: GraphQLClient) -> None:
     assert laptop_order["seller"]["name"] == "ABC Electronics"
     assert (laptop_order["channel"], laptop_order["paymentMethod"]) == ("store", "credit_card")
     items = {e["node"]["category"]: (e["qty"], e["unitPrice"]) for e in laptop_order["items"]["edges"]}
-    assert items == {"laptop": (1, 1899.0), "warranty": (1, 249.0)}
-    assert laptop_order["total"] == 2148.0
+    assert items == {"laptop": (1, usd(1899)), "warranty": (1, usd(249))}
+    assert laptop_order["total"] == usd(2148)
     # Newest first by default.
     placed = [e["node"]["placedAt"] for e in orders["edges"]]
     assert placed == sorted(placed, reverse=True)
@@ -107,7 +108,7 @@ async def test_keyset_pages_cover_everyone_once(client: GraphQLClient, order: ob
 async def test_root_filters_and_ordering(client: GraphQLClient) -> None:
     contract = (await client.data(ORDERS_FILTERED, {
         "filter": {"channel": {"eq": "contract"}}, "order": [{"field": "TOTAL", "direction": "DESC"}]}))["orders"]
-    totals = [o["total"] for o in contract["nodes"]]
+    totals = [amount(o["total"]) for o in contract["nodes"]]
     assert totals == sorted(totals, reverse=True) and contract["totalCount"] == 6
     assert {o["customer"]["id"] for o in contract["nodes"]} == {
         "company:xyz-manufacturing", "company:apex-motors", "company:horizon-auto"}
@@ -115,7 +116,7 @@ async def test_root_filters_and_ordering(client: GraphQLClient) -> None:
     combined = (await client.data(ORDERS_FILTERED, {"filter": {
         "AND": [{"total": {"gt": 500}}, {"placedAt": {"lt": "2026-05-01T00:00:00Z"}}],
         "NOT": {"status": {"in": ["open"]}}}}))["orders"]["nodes"]
-    assert combined and all(o["total"] > 500 and o["placedAt"] < "2026-05-01" and o["status"] != "open"
+    assert combined and all(amount(o["total"]) > 500 and o["placedAt"] < "2026-05-01" and o["status"] != "open"
                             for o in combined)
 
     lists = await client.data(ROOT_LISTS)
@@ -140,7 +141,7 @@ async def test_company_view(client: GraphQLClient) -> None:
     assert [e["node"]["name"] for e in xyz["suppliesTo"]["edges"]] == ["Apex Motors"]
     customers = xyz["customers"]["edges"]
     assert [e["node"]["name"] for e in customers] == ["Apex Motors", "Horizon Auto"]  # by revenue
-    assert [e["revenue"] for e in customers] == [672000.0, 430000.0]
+    assert [e["revenue"] for e in customers] == [usd(672000), usd(430000)]
     assert customers[0]["orderCount"] == 1
     parts = {p["name"]: p for p in xyz["products"]["nodes"]}
     steel = parts["Brake caliper BC-200"]["components"]["edges"][0]["node"]

@@ -51,6 +51,7 @@ MUTATIONS: dict[str, str] = {
     "linkInSegment": 'linkInSegment(input: {partyId: "person:emily-chen", segmentId: "segment:key-accounts"})'
                      ' { type }',
     "unlink": 'unlink(type: SUPPLIES, from: "company:northern-ore", to: "company:apex-motors")',
+    "setExchangeRate": 'setExchangeRate(currency: "EUR", validFrom: "2020-01-01", rate: "1.1") { rate }',
     "recordOrder": 'recordOrder(input: {id: "order:m-{r}", customerId: "person:emily-chen", '
                    'sellerId: "company:abc-electronics", placedAt: "2026-11-01T10:00:00Z", '
                    'items: [{productId: "product:probook-x15", qty: 1, unitPrice: 999}]}) { id }',

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from decimal import Decimal
+
 from tests.conftest import GraphQLClient
+from tests.money import amount, usd
 from tests.documents import SEED_TRAVERSAL_VARIABLES, TRAVERSALS
 
 
@@ -40,7 +43,7 @@ async def test_parts_maker_indirect_customers_are_the_car_buyers(client: GraphQL
     buyers = {c["party"]["name"]: g["intermediary"]["name"] for g in data["intermediaries"] for c in g["customers"]}
     assert buyers == {"Maria Garcia": "Lakeside Auto Dealers", "Noah Thompson": "Lakeside Auto Dealers",
                       "James Wilson": "Horizon Auto", "Olivia Davis": "Apex Motors"}
-    assert data["totalCustomers"] == 4 and data["totalRevenue"] == 31500 + 30900 + 38500 + 32000
+    assert data["totalCustomers"] == 4 and data["totalRevenue"] == usd(31500 + 30900 + 38500 + 32000)
     dealer = next(g for g in data["intermediaries"] if g["intermediary"]["name"] == "Lakeside Auto Dealers")
     assert [p["id"] for p in dealer["path"]] == ["company:xyz-manufacturing", "company:apex-motors",
                                                  "company:lakeside-auto"]
@@ -54,7 +57,7 @@ async def test_indirect_customers_page_by_revenue(client: GraphQLClient) -> None
     for _ in range(5):
         page = (await client.data(TRAVERSALS, {**SEED_TRAVERSAL_VARIABLES, "company": "company:northern-ore",
                                                "after": after}))["indirect"]
-        seen += [(g["revenue"], g["intermediary"]["id"]) for g in page["intermediaries"]]
+        seen += [(amount(g["revenue"]), g["intermediary"]["id"]) for g in page["intermediaries"]]
         if not page["pageInfo"]["hasNextPage"]:
             break
         after = page["pageInfo"]["endCursor"]
@@ -70,7 +73,7 @@ async def test_disruption_of_abc_steel(answers: dict) -> None:
     assert products["product:steel-sheet-cr12"] is True  # Great Lakes Metals makes it too
     assert set(products) >= {"product:brake-caliper-bc200", "product:apex-sedan-s", "product:horizon-crossover"}
     assert {o["order"]["id"] for o in impact["openOrders"]} == {"order:xyz-abc-steel-3", "order:horizon-xyz-1"}
-    assert impact["openOrderValue"] == 500 * 880.0 + 20000 * 21.5
+    assert impact["openOrderValue"] == usd(500 * 880 + 20000 * 21.5)
     assert impact["endCustomerCount"] == 7  # XYZ, the car makers, and the four drivers
 
 
@@ -81,7 +84,7 @@ async def test_john_smiths_referral_tree(answers: dict) -> None:
                      "Anna Kowalski": 2}
     gens = {g["generation"]: g for g in tree["generations"]}
     assert (gens[1]["invited"], gens[1]["converted"], gens[1]["conversionRate"]) == (5, 3, 0.6)
-    assert gens[1]["revenue"] == 2148 + 1849 + 948 and gens[2]["revenue"] == 598
+    assert gens[1]["revenue"] == usd(2148 + 1849 + 948) and gens[2]["revenue"] == usd(598)
     chain = answers["chain"]
     assert [(r["party"]["id"], r["generation"]) for r in chain["referrers"]] == [
         ("person:david-lee", 1), ("person:john-smith", 2)]
@@ -95,15 +98,16 @@ async def test_john_smiths_referral_tree(answers: dict) -> None:
 
 async def test_lifetime_value_and_rfm_of_john(answers: dict) -> None:
     ltv = answers["value"]["lifetimeValue"]
-    assert (ltv["orderCount"], ltv["historicRevenue"]) == (2, 2148.0 + 279.0)
-    assert ltv["historicMargin"] == (1899 - 1520) + (249 - 60) + (279 - 180)
-    assert ltv["predictive"] == pytest.approx(
-        ltv["averageOrderValue"] * ltv["purchaseFrequency"] * 5)
+    assert (ltv["orderCount"], ltv["historicRevenue"]) == (2, usd(2148 + 279))
+    assert ltv["historicMargin"] == usd((1899 - 1520) + (249 - 60) + (279 - 180))
+    # computed from the exact revenue, not the rounded average: within a cent of the product
+    assert abs(amount(ltv["predictive"]) - amount(ltv["averageOrderValue"])
+               * Decimal(repr(ltv["purchaseFrequency"])) * 5) <= Decimal("0.01")
     rfm = answers["value"]["rfm"]
     assert rfm["score"] == f"{rfm['recency']}{rfm['frequency']}{rfm['monetary']}"
     assert rfm["frequency"] == 5  # two orders: more than most customers
     without_orders = [n for n in answers["value"]["referralsMade"]["nodes"] if n["name"] == "Sarah Johnson"]
-    assert without_orders[0]["rfm"] is None and without_orders[0]["lifetimeValue"]["historicRevenue"] == 0
+    assert without_orders[0]["rfm"] is None and without_orders[0]["lifetimeValue"]["historicRevenue"] == usd(0)
 
 
 async def test_segments_and_cohorts_add_up(answers: dict) -> None:
@@ -119,9 +123,9 @@ async def test_segments_and_cohorts_add_up(answers: dict) -> None:
     ('{ referralTree(partyId: "a", limit: 5000) { truncated } }', "BAD_USER_INPUT", "referralTree.limit"),
     ('{ shortestPath(from: "a", to: "b", maxDepth: 7) { length } }', "BAD_USER_INPUT", "shortestPath.maxDepth"),
     ('{ shortestPath(from: "a", to: "b", types: []) { length } }', "BAD_USER_INPUT", "shortestPath.types"),
-    ('{ indirectCustomers(companyId: "bad id!") { totalRevenue } }', "INVALID_ID", "indirectCustomers.id"),
-    ('{ indirectCustomers(companyId: "a", after: "nope") { totalRevenue } }', "INVALID_CURSOR", "indirectCustomers.after"),
-    ('{ disruptionImpact(companyId: "a", from: "2026-02-01T00:00:00Z", to: "2026-01-01T00:00:00Z") { revenueAtRisk } }',
+    ('{ indirectCustomers(companyId: "bad id!") { totalRevenue { amount currency } } }', "INVALID_ID", "indirectCustomers.id"),
+    ('{ indirectCustomers(companyId: "a", after: "nope") { totalRevenue { amount currency } } }', "INVALID_CURSOR", "indirectCustomers.after"),
+    ('{ disruptionImpact(companyId: "a", from: "2026-02-01T00:00:00Z", to: "2026-01-01T00:00:00Z") { revenueAtRisk { amount currency } } }',
      "BAD_USER_INPUT", "disruptionImpact.from"),
     ('{ referralStats(from: "2020-01-01T00:00:00Z", to: "2026-01-01T00:00:00Z") { month } }',
      "BAD_USER_INPUT", "referralStats.from"),
