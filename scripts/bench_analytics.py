@@ -6,7 +6,7 @@
 
 The graph is generated once into --data-dir (reused on later runs with the same sizes).
 Each GraphQL document runs in-process through the real schema, compiler and embedded
-FalkorDB: first with every figure computed from scratch (``fresh: true``: the cost
+FalkorDB: first with every figure computed from scratch (``fresh: true``: the cost { amount currency }
 before snapshots), then after one refresh, from the snapshot. It prints p50/p95 of
 ``party { rfm }``, a page of 50 parties with ``rfm``, ``segmentSummary`` and
 ``referralStats``, and how long the refresh took.
@@ -58,7 +58,7 @@ def documents(people: int, rng: random.Random) -> dict[str, Any]:
         return f"{{ parties(first: 50) {{ edges {{ node {{ id rfm{arg} {{ score segment }} }} }} }} }}"
 
     def segments(fresh: bool) -> str:
-        return f"{{ segmentSummary{'(fresh: true)' if fresh else ''} {{ segment customers revenue }} }}"
+        return f"{{ segmentSummary{'(fresh: true)' if fresh else ''} {{ segment customers revenue {{ amount currency }} }} }}"
 
     def stats(fresh: bool) -> str:
         return f"{{ referralStats{'(fresh: true)' if fresh else ''} {{ month invites kFactor }} }}"

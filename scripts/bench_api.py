@@ -61,8 +61,8 @@ CUSTOMER_360 = """{
     ... on Person { age occupation city }
     orders(first: 5) {
       totalCount
-      edges { node { placedAt channel paymentMethod total seller { name }
-                     items { edges { qty unitPrice node { name category } } } } }
+      edges { node { placedAt channel paymentMethod total { amount currency } seller { name }
+                     items { edges { qty unitPrice { amount currency } node { name category } } } } }
     }
     interactions(first: 3) { nodes { channel at summary } pageInfo { hasNextPage endCursor } }
     referralsMade(filter: {edge: {status: {in: ["converted", "rewarded"]}}}) {
@@ -93,12 +93,12 @@ def cases() -> list[Case]:
             Case(f"supplyChain up d{depth}", f'{{ supplyChain(companyId: "company:lakeside-auto", direction: UPSTREAM, '
                  f"maxDepth: {depth}) {{ truncated nodes {{ tier node {{ id }} }} edges {{ from to }} }} }}"),
             Case(f"indirectCustomers d{depth}", f'{{ indirectCustomers(companyId: "company:xyz-manufacturing", '
-                 f"maxDepth: {depth}) {{ totalCustomers totalRevenue intermediaries {{ revenue "
-                 f"customers {{ revenue party {{ id }} }} }} }} }}"),
+                 f"maxDepth: {depth}) {{ totalCustomers totalRevenue {{ amount currency }} intermediaries {{ revenue {{ amount currency }} "
+                 f"customers {{ revenue {{ amount currency }} party {{ id }} }} }} }} }}"),
             Case(f"disruptionImpact d{depth}", f'{{ disruptionImpact(companyId: "company:abc-steel", {WINDOW}, '
-                 f"maxDepth: {depth}) {{ revenueAtRisk openOrderCount companies {{ tier company {{ id }} }} }} }}"),
+                 f"maxDepth: {depth}) {{ revenueAtRisk {{ amount currency }} openOrderCount companies {{ tier company {{ id }} }} }} }}"),
             Case(f"referralTree d{depth}", f'{{ referralTree(partyId: "person:john-smith", maxDepth: {depth}) '
-                 f"{{ truncated nodes {{ generation party {{ id }} }} generations {{ invited converted revenue }} }} }}"),
+                 f"{{ truncated nodes {{ generation party {{ id }} }} generations {{ invited converted revenue {{ amount currency }} }} }} }}"),
             Case(f"referralChain d{depth}", f'{{ referralChain(partyId: "person:anna-kowalski", maxDepth: {depth}) '
                  f"{{ referrers {{ generation party {{ id }} }} }} }}"),
             Case(f"shortestPath d{depth}", f'{{ shortestPath(from: "person:anna-kowalski", '

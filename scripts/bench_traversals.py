@@ -87,15 +87,15 @@ def cases(depth: int, people: int, companies: int) -> list[Case]:
          "maxDepth: $d) { truncated nodes { tier node { id } } edges { from to } } }", {"id": retail, "d": depth},
          lambda: supply_chain(FALKORDB, retail, "Company", "UPSTREAM", b, "b")),
         ("indirectCustomers", "query($id: ID!, $d: Int!) { indirectCustomers(companyId: $id, maxDepth: $d) "
-         "{ totalCustomers totalRevenue intermediaries { revenue customers { revenue party { id } } } } }",
+         "{ totalCustomers totalRevenue { amount currency } intermediaries { revenue { amount currency } customers { revenue { amount currency } party { id } } } } }",
          {"id": raw, "d": depth},
          lambda: indirect_customers(FALKORDB, raw, Bounds(depth, 200), 20, None, 10, "b")),
         ("disruptionImpact", "query($id: ID!, $d: Int!) { disruptionImpact(companyId: $id, maxDepth: $d, "
-         "from: \"2025-11-01T00:00:00Z\", to: \"2026-11-01T00:00:00Z\") { revenueAtRisk openOrderCount "
+         "from: \"2025-11-01T00:00:00Z\", to: \"2026-11-01T00:00:00Z\") { revenueAtRisk { amount currency } openOrderCount "
          "companies { tier company { id } } } }", {"id": raw, "d": depth},
          lambda: disruption_impact(FALKORDB, raw, *WINDOW, b, "b")),
         ("referralTree", "query($id: ID!, $d: Int!) { referralTree(partyId: $id, maxDepth: $d) { truncated "
-         "nodes { generation party { id } } generations { invited converted revenue } } }", {"id": top, "d": depth},
+         "nodes { generation party { id } } generations { invited converted revenue { amount currency } } } }", {"id": top, "d": depth},
          lambda: referral_tree(FALKORDB, top, b, "b")),
         ("referralChain", "query($id: ID!, $d: Int!) { referralChain(partyId: $id, maxDepth: $d) "
          "{ referrers { generation party { id } } } }", {"id": leaf, "d": depth},
