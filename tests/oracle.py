@@ -48,7 +48,7 @@ class Snapshot:
 
     @staticmethod
     def amount(minor: int, currency: str) -> Decimal:
-        return Decimal(minor) / (Decimal(10) ** CURRENCIES[currency])
+        return Decimal(minor).scaleb(-CURRENCIES[currency])  # keeps the decimals: 100 cents is 1.00
 
     @staticmethod
     def in_base(amount: Decimal) -> int:

@@ -1,8 +1,8 @@
 """Keyset paging never repeats or skips a row, whatever the sort key.
 
 Property-based: hypothesis builds small graphs full of ties, nulls, duplicated values
-and floats that do not survive printing (order totals of 0.1 and 0.2 sum to
-0.30000000000000004, which FalkorDB prints as 0.3; 1/3), and every paged field of the
+and floats that do not survive printing (0.1 + 0.2 is 0.30000000000000004, which FalkorDB
+prints as 0.3; 1/3), amounts in minor units whose sums tie, and every paged field of the
 schema is walked forwards page by page, for every value of its ``orderBy`` enum in both
 directions, with random page sizes. The list of paged fields comes from the schema
 itself, so a connection added tomorrow is walked the day it is added; a field with
@@ -68,6 +68,8 @@ BASE = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def _value(type_: PropType, r: random.Random) -> Any:
+    if type_ is PropType.MONEY:  # minor units (graph.money): ties and nulls
+        return r.choice([0, 10, 20, 30, 30, 10**15, None])
     if type_ is PropType.FLOAT:
         return r.choice(FLOATS)
     if type_ is PropType.INT:
@@ -99,11 +101,12 @@ def build_graph(seed: int, per_label: int, edges: int) -> Dataset:
     parties = ids["Person"] + ids["Company"]
     d.rels["PLACED"] = [(r.choice(parties), o, {}) for o in ids["Order"]]
     d.rels["SOLD_BY"] = [(o, r.choice(ids["Company"][:3]), {}) for o in ids["Order"]]
-    # money that does not survive printing: orders of 0.1 and 0.2 from the same customer
-    # to the same seller sum to 0.30000000000000004, next to a customer whose sum is 0.3
+    # sums that tie: orders of 0.10 and 0.20 from the same customer to the same seller sum
+    # to 0.30 (once a float 0.30000000000000004), next to a customer whose one order is 0.30
     totals = {o["id"]: o for o in d.nodes["Order"]}
     for i, o in enumerate(ids["Order"][:6]):
-        totals[o]["total"] = [0.1, 0.2, 0.3, THIRD, THIRD, THIRD][i]
+        totals[o]["total"] = totals[o]["baseTotal"] = [10, 20, 30, 10, 10, 10][i]
+        totals[o]["currency"] = "USD"
         totals[o]["status"] = "paid"
     seller, a, b, c = ids["Company"][0], ids["Person"][0], ids["Person"][1], ids["Company"][1]
     d.rels["PLACED"] = [x for x in d.rels["PLACED"] if x[1] not in ids["Order"][:6]] + [

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 
 import networkx as nx
 import pytest
+import strawberry
 
 from graph.cypher.dialect import FALKORDB
 from graph.embedded import EmbeddedFalkorDB
@@ -267,3 +268,34 @@ async def test_disruption_impact_matches(synthetic: tuple[Store, Snapshot]) -> N
             for c in got.companies:  # an alternative is a supplier outside the failing chain
                 outside = set(snap.rels["SUPPLIES"].predecessors(c.node["props"]["id"])) - set(want["companies"]) - {company}
                 assert c.alternative_suppliers == len(outside)
+
+
+async def test_money_through_the_api_is_exact_in_every_currency(synthetic: tuple[Store, Snapshot],
+                                                                 schema: strawberry.Schema) -> None:
+    """Orders keep their own currency and decimals; a company's customer revenue is the
+    decimal oracle's base-currency sum; nothing mixes currencies."""
+    from decimal import Decimal
+
+    from tests.conftest import GraphQLClient
+
+    store, snap = synthetic
+    client = GraphQLClient(schema, store)
+    currencies = {p.get("currency") for i, p in snap.props.items() if "Order" in snap.labels[i]}
+    assert currencies == {"USD", "EUR", "JPY", "KWD"}
+    orders = (await client.data('{ orders(first: 100, filter: {currency: {in: ["JPY", "KWD"]}}) '
+                                '{ nodes { id total { amount currency } baseTotal { amount currency } } } }'))
+    for o in orders["orders"]["nodes"]:
+        places = {"JPY": 0, "KWD": 3}[o["total"]["currency"]]
+        assert Decimal(o["total"]["amount"]).as_tuple().exponent == -places
+        assert Decimal(o["total"]["amount"]) == snap.amount(snap.props[o["id"]]["total"], o["total"]["currency"])
+        assert o["baseTotal"] == {"amount": str(snap.amount(snap.base_total(o["id"]), "USD")), "currency": "USD"}
+    sold_by = snap.rels["SOLD_BY"]
+    buyer = {o: c for c, o in snap.rels["PLACED"].edges()}
+    for company in sample([i for i, labels in snap.labels.items() if "Company" in labels], 12, seed=3):
+        data = await client.data('query($id: ID!) { company(id: $id) { customers(first: 100) '
+                                 '{ edges { revenue { amount currency } node { id } } } } }', {"id": company})
+        want: dict[str, int] = {}
+        for o in (o for o, s in sold_by.edges() if s == company and o in buyer):
+            want[buyer[o]] = want.get(buyer[o], 0) + snap.base_total(o)
+        got = {e["node"]["id"]: e["revenue"] for e in data["company"]["customers"]["edges"]}
+        assert got == {c: {"amount": str(snap.amount(v, "USD")), "currency": "USD"} for c, v in want.items()}
