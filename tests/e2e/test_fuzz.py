@@ -43,7 +43,10 @@ def test_hostile_documents_get_typed_answers(service: Service) -> None:
         from hypothesis_graphql import nodes
 
         when = st.one_of(st.datetimes().map(lambda d: d.isoformat() + "Z"), st.text(max_size=30))
-        scalars = {"DateTime": when.map(nodes.String),
+        amounts = st.one_of(st.decimals(allow_nan=False, allow_infinity=False).map(str), st.text(max_size=30))
+        days = st.one_of(st.dates().map(lambda d: d.isoformat()), st.text(max_size=12))
+        scalars = {"DateTime": when.map(nodes.String), "Decimal": amounts.map(nodes.String),
+                   "Date": days.map(nodes.String),
                    "JSON": st.one_of(st.text(max_size=20).map(nodes.String), st.integers().map(nodes.Int))}
         documents = st.one_of(
             # any code point, lone surrogates too
