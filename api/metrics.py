@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-from pathlib import Path
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -33,9 +31,9 @@ from prometheus_client import disable_created_metrics, multiprocess
 from starlette.requests import Request
 from starlette.responses import Response
 
+from api.metrics_dir import MULTIPROC_ENV
 from graph.store import StatementEvent, StoreUnavailableError
 
-MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 MAX_OPERATIONS = 100
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 _CLEAN = re.compile(r"[^A-Za-z0-9_]")
@@ -65,7 +63,6 @@ EMBEDDED_RUNNING = Gauge("crmgraph_embedded_store_running", "1 while the embedde
                          multiprocess_mode="mostrecent")
 EMBEDDED_RESTARTS = Counter("crmgraph_embedded_store_restarts", "Times the supervisor restarted the embedded store.")
 IMPORT_ROWS = Counter("crmgraph_import_rows", "Rows an import wrote or rejected, by pass.", ["phase", "result"])
-IMPORT_BATCHES = Counter("crmgraph_import_batches", "Write statements an import sent.", ["phase"])
 IMPORTS_RUNNING = Gauge("crmgraph_imports_running", "Imports running now.", multiprocess_mode="livesum")
 
 _operations: set[str] = set()
@@ -93,14 +90,26 @@ def record_statement(event: StatementEvent) -> None:
         ROWS.labels(event.name).inc(event.rows)
 
 
-def record_import(phase: str, written: int, rejected: int, batches: int) -> None:
-    """Progress of an import since its last report (deltas)."""
-    if written:
-        IMPORT_ROWS.labels(phase, "written").inc(written)
-    if rejected:
-        IMPORT_ROWS.labels(phase, "rejected").inc(rejected)
-    if batches:
-        IMPORT_BATCHES.labels(phase).inc(batches)
+class ImportProgress:
+    """An import's progress reports (cumulative) as counters (deltas); ``running`` around it."""
+
+    def __init__(self) -> None:
+        self._written = 0
+        self._rejected = 0
+
+    def __call__(self, phase: str, written: int, rejected: int) -> None:
+        if written > self._written:
+            IMPORT_ROWS.labels(phase, "written").inc(written - self._written)
+        if rejected > self._rejected:
+            IMPORT_ROWS.labels(phase, "rejected").inc(rejected - self._rejected)
+        self._written, self._rejected = max(written, self._written), max(rejected, self._rejected)
+
+    def __enter__(self) -> ImportProgress:
+        IMPORTS_RUNNING.inc()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        IMPORTS_RUNNING.dec()
 
 
 def store_running(running: bool, restarted: bool = False) -> None:
@@ -112,19 +121,6 @@ def store_running(running: bool, restarted: bool = False) -> None:
 
 def multiprocess_enabled() -> bool:
     return bool(os.environ.get(MULTIPROC_ENV))
-
-
-def prepare_multiprocess_dir(folder: Path) -> Path:
-    """Make ``folder`` the (emptied) place every process of one ``serve`` writes samples to.
-
-    Must run before ``prometheus_client`` is imported by this process or its workers:
-    the variable decides how values are stored.
-    """
-    if folder.exists():
-        shutil.rmtree(folder)  # samples of a previous run would be added to this one's
-    folder.mkdir(parents=True, mode=0o700)
-    os.environ[MULTIPROC_ENV] = str(folder)
-    return folder
 
 
 def process_exiting() -> None:
