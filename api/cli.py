@@ -465,6 +465,40 @@ async def _revoke(settings: Settings, key_id: str) -> bool:
             return await key_store_for(store).revoke(key_id)
 
 
+@app.command()
+def doctor(
+    data_dir: Annotated[Path | None, typer.Option(help="Embedded store folder.")] = None,
+    fix: Annotated[bool, typer.Option(help="Create missing constraints and indexes, then check again.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per check on stdout.")] = False,
+) -> None:
+    """Check settings, store (reachable, version, constraints and indexes), keys and disk; say what to fix."""
+    import orjson
+    from rich.table import Table
+
+    from api.doctor import Check, exit_code, run
+
+    try:
+        settings = load_settings(**({"data_dir": data_dir} if data_dir else {}))
+    except SettingsError as exc:
+        checks = [Check("settings", "fail", str(exc), "correct the variables named (see README, Configuration)")]
+    else:
+        checks = asyncio.run(run(settings, fix=fix))
+    if as_json:
+        for check in checks:
+            sys.stdout.write(orjson.dumps(check.__dict__).decode() + "\n")
+    else:
+        marks = {"ok": "[green]ok[/green]", "warn": "[yellow]warn[/yellow]", "fail": "[red]FAIL[/red]"}
+        table = Table("check", "", "found", "to fix", title="crmgraph doctor")
+        for check in checks:
+            table.add_row(check.name, marks[check.status], check.found, check.fix)
+        Console().print(table)
+        failed = sum(c.status == "fail" for c in checks)
+        warned = sum(c.status == "warn" for c in checks)
+        console.print("[green]healthy[/green]" if not failed and not warned else
+                      f"{failed} problem(s), {warned} warning(s)")
+    raise typer.Exit(exit_code(checks))
+
+
 @app.command("export-schema")
 def export_schema(
     output: Annotated[Path | None, typer.Option("-o", "--output", help="File (default: stdout).")] = None,

@@ -165,6 +165,15 @@ class Store(ABC):
     async def ensure_schema(self) -> None:
         """Create the unique constraints and indexes of ``graph.model``; idempotent."""
 
+    async def schema_present(self) -> set[tuple[str, str, bool]]:
+        """``(label, property, unique)`` of every single-property node index and unique
+        constraint the database has (``crmgraph doctor`` compares them with the model)."""
+        raise NotImplementedError
+
+    async def server_version(self) -> str:
+        """The database's product and version, as it reports them."""
+        raise NotImplementedError
+
     @abstractmethod
     async def clear(self) -> None:
         """Delete every node and relationship (tests and ``seed --reset``)."""
