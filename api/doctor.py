@@ -205,7 +205,8 @@ async def key_checks(settings: Settings, store: Store) -> list[Check]:
     admins = sum(1 for k in usable if k.role.value == "admin")
     found = f"{len(usable)} usable API keys ({admins} admin), {len(keys) - len(usable)} revoked or expired"
     if settings.mode is Mode.PROD and not usable and not settings.jwt_enabled:
-        out.append(Check("keys", "fail", found + "; no JWTs configured: nobody can call the API",
+        # the service itself is sound (a fresh deployment has no key yet): a warning
+        out.append(Check("keys", "warn", found + "; no JWTs configured: nobody can call the API yet",
                          "crmgraph keys create --role admin --name operator"))
     else:
         out.append(Check("keys", "ok", found + ("; JWTs accepted" if settings.jwt_enabled else "")))

@@ -77,10 +77,10 @@ def test_healthy_then_an_index_missing_then_fixed_then_the_store_down(tmp_path: 
         store.stop()
 
 
-def test_prod_without_keys_is_a_problem(tmp_path: Path) -> None:
+def test_prod_without_keys_is_a_warning(tmp_path: Path) -> None:
     seed(tmp_path)
     code, checks = doctor(tmp_path, env={"CRMGRAPH_MODE": "prod"})
-    assert code == 1 and checks["keys"]["status"] == "fail"
+    assert code == 0 and checks["keys"]["status"] == "warn"  # a fresh deployment: sound, but no caller yet
     assert "crmgraph keys create --role admin" in checks["keys"]["fix"]
     assert "CRMGRAPH_METRICS_TOKEN" in checks["metrics"]["fix"]
     create(tmp_path, "--role", "admin", "--name", "operator")
