@@ -7,6 +7,9 @@ checks compare a scrape before with a scrape after.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -163,5 +166,12 @@ def test_workers_share_one_set_of_metrics(tmp_path: Path, services: list[Service
         assert value(samples, "crmgraph_embedded_store_running") == 1  # from the supervisor, in serve
         assert value(samples, "crmgraph_store_up") == 1
     assert httpx.get(service.url + "/metrics", timeout=30).status_code == 401
+    assert healthcheck(service.port) == 0  # the container's HEALTHCHECK
     code, out = service.stop()
     assert code == 0, out
+    assert healthcheck(service.port) == 1
+
+
+def healthcheck(port: int) -> int:
+    env = {**os.environ, "CRMGRAPH_PORT": str(port)}
+    return subprocess.run([sys.executable, "-m", "api.healthcheck"], env=env, timeout=30).returncode
