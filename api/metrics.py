@@ -38,6 +38,8 @@ MAX_OPERATIONS = 100
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 _CLEAN = re.compile(r"[^A-Za-z0-9_]")
 disable_created_metrics()  # no *_created series: half the lines, nothing a dashboard reads
+if os.environ.get(MULTIPROC_ENV):  # a command run beside a serve (crmgraph import) before any serve made it
+    os.makedirs(os.environ[MULTIPROC_ENV], exist_ok=True)
 
 REQUESTS = Counter("crmgraph_requests", "GraphQL requests by operation name, outcome (ok, partial, "
                    "error, refused) and first error code (none when there was none).",

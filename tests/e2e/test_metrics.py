@@ -175,3 +175,29 @@ def test_workers_share_one_set_of_metrics(tmp_path: Path, services: list[Service
 def healthcheck(port: int) -> int:
     env = {**os.environ, "CRMGRAPH_PORT": str(port)}
     return subprocess.run([sys.executable, "-m", "api.healthcheck"], env=env, timeout=30).returncode
+
+
+@pytest.mark.e2e
+def test_an_import_beside_serve_shows_on_its_metrics(tmp_path: Path, services: list[Service]) -> None:  # noqa: F811
+    samples_dir = tmp_path / "samples"
+    service = Service(tmp_path / "data", env={"PROMETHEUS_MULTIPROC_DIR": str(samples_dir)})
+    services.append(service)
+    service.wait_ready()
+    source = tmp_path / "people.jsonl"
+    source.write_text("".join(json.dumps({"node": "Person", "id": f"person:i{i}", "name": f"I {i}"}) + "\n"
+                              for i in range(25)) + '{"node": "Person", "id": "bad id"}\n')
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CRMGRAPH_")}
+    env.update({"PROMETHEUS_MULTIPROC_DIR": str(samples_dir), "CRMGRAPH_DATA_DIR": str(tmp_path / "data"),
+                "CRMGRAPH_STORE_SOCKET": str(tmp_path / "data" / "falkordb.sock")})
+    from tests.e2e.test_serve import CRMGRAPH
+
+    result = subprocess.run([CRMGRAPH, "import", str(source), "--batch", "10"], env=env, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    samples = parse(httpx.get(service.url + "/metrics", timeout=30).text)  # dev on loopback: open
+    assert value(samples, "crmgraph_import_rows_total", phase="nodes", result="written") == 25
+    assert value(samples, "crmgraph_import_rows_total", phase="nodes", result="rejected") == 1
+    assert value(samples, "crmgraph_imports_running") == 0
+    code, out = service.stop()
+    assert code == 0, out
+    assert samples_dir.exists()  # the operator's folder stays (emptied at the next start)
