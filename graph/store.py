@@ -37,6 +37,7 @@ class StatementEvent:
 
 StatementObserver = Callable[[StatementEvent], None]
 _OBSERVERS: list[StatementObserver] = []
+_REGISTRATIONS: dict[StatementObserver, int] = {}
 _LABEL = re.compile(r"\(\w*:(\w+)")
 _CALL = re.compile(r"\bCALL\s+([a-zA-Z_][\w.]*)\s*\(")
 _VERB = re.compile(r"\b(MERGE|CREATE|SET|DELETE|REMOVE)\b")
@@ -46,10 +47,25 @@ def observe_statements(observer: StatementObserver) -> Callable[[], None]:
     """Be told of every statement any store of this process runs; returns the remover.
 
     The one place statements are measured (metrics, traces, per-request counts): an
-    observer must be cheap and must not raise.
+    observer must be cheap and must not raise. Registering one observer twice (two apps
+    in one process) tells it once; it stays until every registration is removed.
     """
-    _OBSERVERS.append(observer)
-    return lambda: _OBSERVERS.remove(observer) if observer in _OBSERVERS else None
+    _REGISTRATIONS[observer] = _REGISTRATIONS.get(observer, 0) + 1
+    if observer not in _OBSERVERS:
+        _OBSERVERS.append(observer)
+    removed = False
+
+    def remove() -> None:
+        nonlocal removed
+        if removed:
+            return
+        removed = True
+        _REGISTRATIONS[observer] -= 1
+        if _REGISTRATIONS[observer] == 0:
+            del _REGISTRATIONS[observer]
+            _OBSERVERS.remove(observer)
+
+    return remove
 
 
 def statement_name(query: str, write: bool) -> str:
