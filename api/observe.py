@@ -159,6 +159,8 @@ class RequestObserver:
 
     @staticmethod
     def _count(record: RequestRecord, seconds: float) -> None:
+        if not record.executed and record.status < 400:
+            return  # no operation ran nor was refused: the GraphiQL page, a CORS preflight
         operation = metrics.operation_label(record.operation)
         metrics.REQUESTS.labels(operation, record.outcome, record.codes[0] if record.codes else "none").inc()
         for code in record.codes:

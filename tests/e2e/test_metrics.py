@@ -73,12 +73,14 @@ def test_counters_and_histograms_after_requests(tmp_path: Path) -> None:
         assert client.post("/graphql", json={"query": BAD_ID}).json()["errors"][0]["extensions"]["code"] == "INVALID_ID"
         assert client.post("/graphql", json={"query": INVALID}).json()["errors"][0]["extensions"]["code"] == \
             "GRAPHQL_VALIDATION_FAILED"
+        assert "graphiql" in client.get("/graphql", headers={"accept": "text/html"}).text.lower()  # not counted
         after = scrape(client)
 
     def delta(name: str, **labels: str) -> float:
         return value(after, name, **labels) - value(before, name, **labels)
 
     assert delta("crmgraph_requests_total", operation="Lookup", outcome="ok", code="none") == 3
+    assert total(after, "crmgraph_requests_total") - total(before, "crmgraph_requests_total") == 5
     assert delta("crmgraph_requests_total", operation="BadId", outcome="partial", code="INVALID_ID") == 1
     assert delta("crmgraph_requests_total", operation="Invalid", outcome="error",
                  code="GRAPHQL_VALIDATION_FAILED") == 1
