@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import re
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -83,13 +84,25 @@ def operation_label(name: str | None) -> str:
     return label
 
 
+_children: dict[tuple[object, ...], Any] = {}
+
+
+def child(metric: Any, *labels: str) -> Any:
+    """``metric.labels(*labels)``, looked up once (label lookups cost more than the update)."""
+    key = (metric, *labels)
+    found = _children.get(key)
+    if found is None:
+        found = _children[key] = metric.labels(*labels)
+    return found
+
+
 def record_statement(event: StatementEvent) -> None:
     """A ``graph.store`` statement observer."""
     kind = "write" if event.write else "read"
-    STATEMENTS.labels(event.name, kind, event.outcome).inc()
-    STATEMENT_LATENCY.labels(event.name, kind).observe(event.seconds)
+    child(STATEMENTS, event.name, kind, event.outcome).inc()
+    child(STATEMENT_LATENCY, event.name, kind).observe(event.seconds)
     if event.rows:
-        ROWS.labels(event.name).inc(event.rows)
+        child(ROWS, event.name).inc(event.rows)
 
 
 class ImportProgress:

@@ -162,10 +162,10 @@ class RequestObserver:
         if not record.executed and record.status < 400:
             return  # no operation ran nor was refused: the GraphiQL page, a CORS preflight
         operation = metrics.operation_label(record.operation)
-        metrics.REQUESTS.labels(operation, record.outcome, record.codes[0] if record.codes else "none").inc()
+        metrics.child(metrics.REQUESTS, operation, record.outcome, record.codes[0] if record.codes else "none").inc()
         for code in record.codes:
-            metrics.ERRORS.labels(operation, code).inc()
-        metrics.LATENCY.labels(operation).observe(seconds)
+            metrics.child(metrics.ERRORS, operation, code).inc()
+        metrics.child(metrics.LATENCY, operation).observe(seconds)
         metrics.REQUEST_STATEMENTS.observe(record.statements)
 
     def _worth_a_line(self, record: RequestRecord, seconds: float) -> bool:
