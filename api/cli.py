@@ -98,7 +98,11 @@ def serve(
                         loop="uvloop", http="httptools",
                         # One line per request costs ~10 % of a small request's time:
                         # prod logs only what the service itself reports.
-                        access_log=settings.mode is not Mode.PROD, **extra)
+                        access_log=settings.mode is not Mode.PROD,
+                        # uvicorn kills a worker that does not answer its parent within this
+                        # long, starting up included; at 5 s (its default) a loaded 2-core
+                        # machine had a starting worker killed (6 s to boot at load 10).
+                        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS, **extra)
         except _StopRequested:
             pass
     finally:
@@ -117,6 +121,9 @@ def _announcer(json_lines: bool) -> Any:
         return console.print
     log = logging.getLogger("crmgraph")
     return lambda text: log.info(re.sub(r"\[/?bold\]", "", text))
+
+
+WORKER_HEALTHCHECK_SECONDS = 30
 
 
 def default_workers(mode: Mode) -> int:
