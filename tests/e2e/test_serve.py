@@ -71,7 +71,7 @@ def services() -> Iterator[list[Service]]:
                 # holding the port), since they are spawned processes without a death signal
                 service.proc.terminate()
                 try:
-                    service.proc.wait(30)
+                    service.proc.communicate(timeout=30)  # drains its output pipe meanwhile
                 except subprocess.TimeoutExpired:
                     service.proc.kill()
                     service.proc.wait()
