@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+PREFIX = "crmgraph-metrics-"  # then the serve's pid: a folder whose serve is gone is swept
 
 
 def prepare() -> tuple[Path, bool]:
@@ -28,9 +29,28 @@ def prepare() -> tuple[Path, bool]:
                 entry.unlink()
         folder.mkdir(parents=True, exist_ok=True)
         return folder, False
-    folder = Path(tempfile.mkdtemp(prefix="crmgraph-metrics-"))
+    sweep(Path(tempfile.gettempdir()))
+    folder = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-"))
     os.environ[MULTIPROC_ENV] = str(folder)
     return folder, True
+
+
+def sweep(parent: Path) -> None:
+    """Remove the folders of serves that were killed outright (they could not remove theirs)."""
+    for folder in parent.glob(f"{PREFIX}*-*"):
+        pid = folder.name[len(PREFIX):].split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def remove(folder: Path) -> None:
