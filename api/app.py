@@ -17,10 +17,12 @@ from starlette.routing import Route
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
+from api import metrics, tracing
 from api.gate import Guard
 from api.guarded_view import GuardedGraphQL
 from api.hygiene import security_middleware, strip_suggestions
 from api.logs import RequestIdMiddleware, configure_logging
+from api.observe import LogPolicy, RequestObserver, count_statement
 from api.http import GraphQLOverHTTP
 from api.limits_http import RequestBounds
 from graph.money import set_base_currency
@@ -29,7 +31,7 @@ from graph.analytics.refresher import Refresher
 from graph.analytics.state import SnapshotState
 from graph.connect import open_store
 from graph.cypher.compiler import Compiler, Limits
-from graph.store import StoreUnavailableError
+from graph.store import StoreUnavailableError, observe_statements
 from schema import build_schema
 from schema.context import Context
 
@@ -56,7 +58,8 @@ class CRMGraphQL(GuardedGraphQL[Context, None], GraphQLOverHTTP):
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or load_settings()
     set_base_currency(settings.base_currency)
-    configure_logging()
+    configure_logging(settings.json_logs)
+    tracing.configure_from_environment()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -84,12 +87,19 @@ def create_app(settings: Settings | None = None) -> Starlette:
             refresher = Refresher(store, snapshots)
             task = asyncio.create_task(refresher.run()) if snapshots.max_staleness > 0 else None
             app.state.refresher = refresher
+            # Every statement of this process, measured once at the store port.
+            unobserve = [observe_statements(f) for f in (count_statement, metrics.record_statement,
+                                                         tracing.record_statement)]
             try:
                 yield
             finally:
                 if task is not None:  # stop the refresher; never wait on it for long
                     task.cancel()
                     await asyncio.wait({task}, timeout=5)
+                for stop in unobserve:
+                    stop()
+                tracing.shutdown()
+                metrics.process_exiting()
 
     async def healthz(_: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
@@ -117,10 +127,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/metrics", metrics.metrics_endpoint),  # admins or CRMGRAPH_METRICS_TOKEN (api.gate)
         ],
-        # request ids first (every answer has one), then the body, document and variables
-        # bounds (before anything parses them), then hosts, CORS, credentials and rate limits
-        middleware=[Middleware(RequestIdMiddleware), Middleware(RequestBounds), *security_middleware(settings)],
+        # request ids first (every answer has one), then what the request did (metrics, trace,
+        # log line), then the body, document and variables bounds (before anything parses
+        # them), then hosts, CORS, credentials and rate limits
+        middleware=[Middleware(RequestIdMiddleware),
+                    Middleware(RequestObserver, policy=LogPolicy(settings.log_requests, settings.log_slow_seconds)),
+                    Middleware(RequestBounds), *security_middleware(settings)],
         lifespan=lifespan,
     )
     app.state.settings = settings

@@ -52,14 +52,23 @@ def serve(
     seed: Annotated[bool, typer.Option(help="Load the seed stories first (idempotent).")] = False,
 ) -> None:
     """Run the API. Without CRMGRAPH_DATABASE_URI it starts the embedded FalkorDB."""
+    import logging
+
     import uvicorn
 
-    from api.app import STORE_SOCKET_ENV
-    from api.logs import configure_logging
-    from graph.supervisor import StoreSupervisor
+    from api import metrics_dir
 
     settings = _settings(host=host, port=port, data_dir=data_dir)
-    configure_logging()
+    # Before anything imports prometheus-client: every process of this serve (workers, the
+    # store's supervisor here) writes its samples to one folder; a scrape adds them up.
+    samples, ours = metrics_dir.prepare()
+    from api import metrics
+    from api.app import STORE_SOCKET_ENV
+    from api.logs import configure_logging, uvicorn_log_config
+    from graph.supervisor import StoreSupervisor
+
+    configure_logging(settings.json_logs)
+    say = _announcer(settings.json_logs)
     embedded: EmbeddedFalkorDB | None = None
     supervisor: StoreSupervisor | None = None
     if settings.embedded:
@@ -71,31 +80,52 @@ def serve(
             _fail(str(exc))
         # If the store dies under the running service, it is started again (with backoff)
         # while the service answers STORE_UNAVAILABLE and /readyz 503.
-        supervisor = StoreSupervisor(embedded)
+        supervisor = StoreSupervisor(embedded, on_change=metrics.store_running)
         supervisor.start()
     try:
         if seed:
             counts = asyncio.run(_seed(settings))
-            console.print(f"seed data loaded: {counts['nodes']} nodes, "
-                          f"{counts['relationships']} relationships")
-        console.print(f"crmgraph on {'embedded FalkorDB' if embedded else settings.database_uri}")
-        console.print(f"GraphiQL: [bold]http://{settings.host}:{settings.port}/graphql[/bold]")
+            say(f"seed data loaded: {counts['nodes']} nodes, {counts['relationships']} relationships")
+        say(f"crmgraph on {'embedded FalkorDB' if embedded else settings.database_uri}")
+        if settings.mode is not Mode.PROD:
+            say(f"GraphiQL: [bold]http://{settings.host}:{settings.port}/graphql[/bold]")
         # uvicorn shuts down gracefully, then re-raises the signal it caught; with these
         # handlers that ends here as a normal exit, so the store below is stopped in order.
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, _stop_requested)
+        extra: dict[str, Any] = {"log_config": uvicorn_log_config(True)} if settings.json_logs else {}
         try:
             uvicorn.run("api.app:create_app", factory=True, host=settings.host, port=settings.port,
                         workers=workers or default_workers(settings.mode), log_level="info",
                         loop="uvloop", http="httptools",
                         # One line per request costs ~10 % of a small request's time:
                         # prod logs only what the service itself reports.
-                        access_log=settings.mode is not Mode.PROD)
+                        access_log=settings.mode is not Mode.PROD,
+                        # uvicorn kills a worker that does not answer its parent within this
+                        # long, starting up included; at 5 s (its default) a loaded 2-core
+                        # machine had a starting worker killed (6 s to boot at load 10).
+                        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS, **extra)
         except _StopRequested:
             pass
     finally:
         if supervisor is not None:
             supervisor.stop()
+        if ours:
+            metrics_dir.remove(samples)
+
+
+def _announcer(json_lines: bool) -> Any:
+    """Start-up lines: rich text on the terminal, or log records when logs are JSON lines."""
+    import logging
+    import re
+
+    if not json_lines:
+        return console.print
+    log = logging.getLogger("crmgraph")
+    return lambda text: log.info(re.sub(r"\[/?bold\]", "", text))
+
+
+WORKER_HEALTHCHECK_SECONDS = 30
 
 
 def default_workers(mode: Mode) -> int:
@@ -203,6 +233,7 @@ async def _import(settings: Settings, source: Any, report_path: Path, batch: int
     import orjson
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from api.metrics import ImportProgress, process_exiting
     from graph.audit import Audit, auditing
     from graph.io.importer import Importer
     from graph.io.rows import RowError
@@ -224,15 +255,18 @@ async def _import(settings: Settings, source: Any, report_path: Path, batch: int
 
         async with _open(settings) as store:
             importer = Importer(store, batch, rejected)
+            # Counters on /metrics of a serve sharing PROMETHEUS_MULTIPROC_DIR (docs/operations.md)
+            counted = ImportProgress()
 
             def progress(rep: Any) -> None:
                 elapsed = bar.tasks[task].elapsed or 1e-9
                 bar.update(task, completed=importer.seen, phase=rep.phase, written=rep.written,
                            rate=rep.written / elapsed, rejected=rep.rejected)
+                counted(rep.phase, rep.written, rep.rejected)
 
             importer.on_progress = progress
             try:
-                with auditing(Audit(cli_actor(), "import")):
+                with auditing(Audit(cli_actor(), "import")), counted:
                     result = await importer.run(source)
             except (KeyboardInterrupt, asyncio.CancelledError):
                 rep = importer.report
@@ -240,6 +274,8 @@ async def _import(settings: Settings, source: Any, report_path: Path, batch: int
                               f"{rep.written:,} rows written, {rep.rejected:,} rejected. Every batch is "
                               "written whole or not at all; run the same command again to finish.")
                 raise typer.Exit(130) from None
+            finally:
+                process_exiting()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     console.print(f"imported {source.path.name}: {result.lines:,} lines, {result.written:,} rows written, "
                   f"{result.rejected:,} rejected (listed in {report_path}); peak memory {peak:.0f} MB")
@@ -443,6 +479,40 @@ async def _revoke(settings: Settings, key_id: str) -> bool:
     async with _keys_store(settings) as store:
         with auditing(Audit(cli_actor(), "keys.revoke")):
             return await key_store_for(store).revoke(key_id)
+
+
+@app.command()
+def doctor(
+    data_dir: Annotated[Path | None, typer.Option(help="Embedded store folder.")] = None,
+    fix: Annotated[bool, typer.Option(help="Create missing constraints and indexes, then check again.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per check on stdout.")] = False,
+) -> None:
+    """Check settings, store (reachable, version, constraints and indexes), keys and disk; say what to fix."""
+    import orjson
+    from rich.table import Table
+
+    from api.doctor import Check, exit_code, run
+
+    try:
+        settings = load_settings(**({"data_dir": data_dir} if data_dir else {}))
+    except SettingsError as exc:
+        checks = [Check("settings", "fail", str(exc), "correct the variables named (see README, Configuration)")]
+    else:
+        checks = asyncio.run(run(settings, fix=fix))
+    if as_json:
+        for check in checks:
+            sys.stdout.write(orjson.dumps(check.__dict__).decode() + "\n")
+    else:
+        marks = {"ok": "[green]ok[/green]", "warn": "[yellow]warn[/yellow]", "fail": "[red]FAIL[/red]"}
+        table = Table("check", "", "found", "to fix", title="crmgraph doctor")
+        for check in checks:
+            table.add_row(check.name, marks[check.status], check.found, check.fix)
+        Console().print(table)
+        failed = sum(c.status == "fail" for c in checks)
+        warned = sum(c.status == "warn" for c in checks)
+        console.print("[green]healthy[/green]" if not failed and not warned else
+                      f"{failed} problem(s), {warned} warning(s)")
+    raise typer.Exit(exit_code(checks))
 
 
 @app.command("export-schema")

@@ -8,6 +8,7 @@ GraphQL parses anything. What it lets through carries the caller's ``Access`` in
 
 from __future__ import annotations
 
+import hmac
 import logging
 from dataclasses import dataclass
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -17,6 +18,7 @@ from urllib.parse import parse_qsl, urlencode
 import orjson
 
 from api.auth import AuthError, Authenticator
+from api.observe import note_codes
 from api.persisted import DocumentRefused, TrustedDocuments
 from api.ratelimit import RateLimiter, Verdict, rate_limiter_for
 from api.settings import Settings
@@ -63,6 +65,9 @@ class Guard:
 
     async def __call__(self, app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        if self._metrics_scraper(scope, headers):  # Prometheus with CRMGRAPH_METRICS_TOKEN: /metrics only
+            await app(scope, receive, send)
+            return
         try:
             access = await self.authenticator.resolve(headers)
             verdict = await self._take(access, scope)
@@ -103,6 +108,13 @@ class Guard:
             await send(message)
 
         await app(scope, receive, send_with_headers)
+
+    def _metrics_scraper(self, scope: Scope, headers: dict[str, str]) -> bool:
+        token = self.settings.metrics_token.get_secret_value()
+        if not token or scope["path"].rstrip("/") != "/metrics":
+            return False
+        given = headers.get("authorization", "")
+        return hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
 
     async def _refuse(self, exc: AuthError, scope: Scope, send: Send) -> None:
         """401 (or 503); failed credentials count against the client address, so guessing is throttled."""
@@ -216,6 +228,7 @@ def _replayer(body: bytes, then: Receive) -> Receive:
 
 
 async def _json(send: Send, status: int, body: dict[str, Any], headers: list[tuple[bytes, bytes]]) -> None:
+    note_codes(body)  # for the request's metrics and log line
     payload = orjson.dumps(body)
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"),

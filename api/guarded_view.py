@@ -14,6 +14,7 @@ from typing import Any, Generic, TypeVar
 from graphql import ExecutionResult, GraphQLError
 from strawberry.asgi import GraphQL
 
+from api import observe
 from api.concurrency import Caps, ConcurrencyLimiter, Overloaded
 from api.result_size import LARGE, encode_bounded, release_memory
 from graph.access import Access
@@ -42,6 +43,13 @@ class GuardedGraphQL(GraphQL[C, R], Generic[C, R]):
 
     async def execute_operation(self, request: Any, request_adapter: Any, request_data: Any, context: Any,
                                 root_value: Any, sub_response: Any) -> Any:
+        result = await self._execute_in_slot(request, request_adapter, request_data, context, root_value,
+                                             sub_response)
+        observe.note_graphql(request_data, result)  # operation, outcome and codes for metrics and logs
+        return result
+
+    async def _execute_in_slot(self, request: Any, request_adapter: Any, request_data: Any, context: Any,
+                               root_value: Any, sub_response: Any) -> Any:
         try:
             async with self.limiter.slot(client_key(context, request)):
                 return await super().execute_operation(request, request_adapter, request_data, context,

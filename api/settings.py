@@ -26,6 +26,12 @@ class Mode(StrEnum):
     PROD = "prod"
 
 
+class LogFormat(StrEnum):
+    AUTO = "auto"
+    JSON = "json"
+    TEXT = "text"
+
+
 class Settings(BaseSettings):
     """Everything the service can be told. A bad value stops start-up with its name."""
 
@@ -139,6 +145,9 @@ class Settings(BaseSettings):
     def on_loopback(self) -> bool:
         return self.host.strip("[]").lower() in LOOPBACK_HOSTS
 
+    metrics_token: SecretStr = Field(SecretStr(""), description=(
+        "Bearer token that may read /metrics (and nothing else), for Prometheus. Unset: admins only."))
+
     # --- end of credentials block --------------------------------------------------------
     # Analytics snapshots (graph.analytics): whole-base figures kept in the store.
     analytics_max_staleness: float = Field(
@@ -160,6 +169,15 @@ class Settings(BaseSettings):
         if value not in CURRENCIES:
             raise ValueError(f"not an ISO 4217 code this service knows: {value!r}")
         return value
+
+    # Operability (api.logs, api.observe, api.metrics).
+    log_format: LogFormat = Field(LogFormat.AUTO, description="auto (JSON lines in prod, text in dev), json or text.")
+    log_requests: bool = Field(False, description="One log line per request (else only slow, 5xx and INTERNAL ones).")
+    log_slow_seconds: float = Field(1.0, gt=0, description="A request at least this slow gets a log line.")
+
+    @property
+    def json_logs(self) -> bool:
+        return self.log_format is LogFormat.JSON or (self.log_format is LogFormat.AUTO and self.mode is Mode.PROD)
 
     @field_validator("database_uri")
     @classmethod

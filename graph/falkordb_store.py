@@ -151,6 +151,32 @@ class FalkorDBStore(Store):
         if int(current[1]) < LONGEST_STATEMENT_MS:  # 0 is "no limit", and writes then ignore theirs
             await connection.execute_command("GRAPH.CONFIG", "SET", "TIMEOUT_MAX", LONGEST_STATEMENT_MS)
 
+    async def schema_present(self) -> set[tuple[str, str, bool]]:
+        try:
+            indexes = (await self._graph.list_indices()).result_set
+            constraints = await self._graph.list_constraints()
+        except ResponseError:
+            return set()  # a graph never written to has no key, hence nothing
+        except _UNAVAILABLE as exc:
+            raise StoreUnavailableError(f"FalkorDB did not answer: {exc}") from exc
+        present = {(row[0], field, False) for row in indexes for field in row[1]}
+        present |= {(c["label"], c["properties"][0], True) for c in constraints
+                    if str(c.get("type", "")).upper() == "UNIQUE" and len(c["properties"]) == 1
+                    and str(c.get("status", "OPERATIONAL")).upper() == "OPERATIONAL"}
+        return present
+
+    async def server_version(self) -> str:
+        try:
+            connection = self._db.connection
+            modules = await connection.execute_command("MODULE", "LIST")
+            info = await connection.info("server")
+        except _UNAVAILABLE as exc:
+            raise StoreUnavailableError(f"FalkorDB did not answer: {exc}") from exc
+        listed = [m if isinstance(m, dict) else dict(zip(m[::2], m[1::2], strict=False)) for m in modules]
+        graph = next((m for m in listed if m.get("name") == "graph"), {})
+        ver = int(graph.get("ver", 0))
+        return f"FalkorDB {ver // 10000}.{ver // 100 % 100}.{ver % 100} (redis {info.get('redis_version', '?')})"
+
     async def ensure_schema(self) -> None:
         await self._ensure_time_limits()
         # A graph key exists only once something was written: create it with the first index.

@@ -17,6 +17,16 @@ _SCHEMA_TIMEOUT = 330.0  # awaitIndexes waits up to 300 s itself
 _INDEX = "CREATE INDEX {name} IF NOT EXISTS FOR (n:{label}) ON (n.{prop})"
 
 
+# What `crmgraph doctor` asks (graph.store.Store.schema_present / server_version).
+SHOW_INDEXES = ("SHOW INDEXES YIELD entityType, labelsOrTypes, properties, type, state "
+                "WHERE entityType = 'NODE' AND state = 'ONLINE' AND size(properties) = 1 "
+                "RETURN labelsOrTypes[0] AS label, properties[0] AS prop, type")
+SHOW_CONSTRAINTS = ("SHOW CONSTRAINTS YIELD entityType, labelsOrTypes, properties, type "
+                    "WHERE entityType = 'NODE' AND type IN ['UNIQUENESS', 'NODE_PROPERTY_UNIQUENESS'] "
+                    "AND size(properties) = 1 RETURN labelsOrTypes[0] AS label, properties[0] AS prop")
+COMPONENTS = "CALL dbms.components() YIELD name, versions, edition RETURN name, versions[0] AS version, edition"
+
+
 def schema_statements() -> list[str]:
     """Idempotent DDL for the model's constraints and indexes (labels from the allow-list)."""
     out = []
@@ -74,6 +84,19 @@ class Neo4jStore(Store):
         for statement in schema_statements():
             await self._execute(statement, {}, write=True, timeout=_SCHEMA_TIMEOUT)
         await self._execute("CALL db.awaitIndexes(300)", {}, write=True, timeout=_SCHEMA_TIMEOUT)
+
+    async def schema_present(self) -> set[tuple[str, str, bool]]:
+        present: set[tuple[str, str, bool]] = set()
+        for row in await self._execute(SHOW_INDEXES, {}, write=False, timeout=10):
+            present.add((row["label"], row["prop"], False))
+        for row in await self._execute(SHOW_CONSTRAINTS, {}, write=False, timeout=10):
+            present.add((row["label"], row["prop"], True))
+        return present
+
+    async def server_version(self) -> str:
+        rows = await self._execute(COMPONENTS, {}, write=False, timeout=10)
+        row = rows[0] if rows else {"name": "Neo4j", "version": "?", "edition": "?"}
+        return f"{row['name']} {row['version']} ({row['edition']})"
 
     async def clear(self) -> None:
         # CALL { } IN TRANSACTIONS needs an auto-commit transaction, hence session.run.

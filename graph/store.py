@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from graph.audit import Write, with_audit
@@ -13,6 +16,69 @@ from graph.cypher.dialect import Dialect
 
 Record = dict[str, Any]
 StatementListener = Callable[[str, Mapping[str, Any]], None]
+
+
+@dataclass(frozen=True, slots=True)
+class StatementEvent:
+    """One statement the store ran (or failed to run), for metrics and traces.
+
+    ``name`` says what kind of statement it was, never its parameters; ``outcome`` is
+    ``ok``, ``timeout``, ``unavailable``, ``read_only`` or ``error``.
+    """
+
+    name: str
+    write: bool
+    dialect: str
+    started_ns: int  # wall clock (time.time_ns) when it was sent
+    seconds: float
+    rows: int
+    outcome: str
+
+
+StatementObserver = Callable[[StatementEvent], None]
+_OBSERVERS: list[StatementObserver] = []
+_REGISTRATIONS: dict[StatementObserver, int] = {}
+_LABEL = re.compile(r"\(\w*:(\w+)")
+_CALL = re.compile(r"\bCALL\s+([a-zA-Z_][\w.]*)\s*\(")
+_VERB = re.compile(r"\b(MERGE|CREATE|SET|DELETE|REMOVE)\b")
+
+
+def observe_statements(observer: StatementObserver) -> Callable[[], None]:
+    """Be told of every statement any store of this process runs; returns the remover.
+
+    The one place statements are measured (metrics, traces, per-request counts): an
+    observer must be cheap and must not raise. Registering one observer twice (two apps
+    in one process) tells it once; it stays until every registration is removed.
+    """
+    _REGISTRATIONS[observer] = _REGISTRATIONS.get(observer, 0) + 1
+    if observer not in _OBSERVERS:
+        _OBSERVERS.append(observer)
+    removed = False
+
+    def remove() -> None:
+        nonlocal removed
+        if removed:
+            return
+        removed = True
+        _REGISTRATIONS[observer] -= 1
+        if _REGISTRATIONS[observer] == 0:
+            del _REGISTRATIONS[observer]
+            _OBSERVERS.remove(observer)
+
+    return remove
+
+
+def statement_name(query: str, write: bool) -> str:
+    """A short, bounded name for a statement: ``read Person``, ``write MERGE Order``,
+    ``read db.indexes``. Built from its first label (labels come from the model's
+    allow-list) or procedure, never from values, which only travel as parameters."""
+    call = _CALL.search(query)
+    label = _LABEL.search(query)
+    what = label.group(1) if label else (call.group(1) if call else "other")
+    if not write:
+        return f"read {what}"
+    verb = _VERB.search(query)
+    return f"write {verb.group(1) if verb else 'MATCH'} {what}"
 
 
 class StoreUnavailableError(RuntimeError):
@@ -62,7 +128,7 @@ class Store(ABC):
 
     async def read(self, query: str, params: Mapping[str, Any] | None = None) -> list[Record]:
         self._notify(query, params or {})
-        return await self._run(query, dict(params or {}), write=False)
+        return await self._measured(query, dict(params or {}), write=False)
 
     async def write(self, query: str, params: Mapping[str, Any] | None = None) -> list[Record]:
         """Run a write. Inside ``graph.audit.auditing``, a ``Write`` records who made it,
@@ -72,7 +138,33 @@ class Store(ABC):
         if audit is not None and isinstance(query, Write):
             query, values = with_audit(query, audit, values, self.dialect.call_open)
         self._notify(query, values)
-        return await self._run(query, values, write=True)
+        return await self._measured(query, values, write=True)
+
+    async def _measured(self, query: str, params: dict[str, Any], *, write: bool) -> list[Record]:
+        """``_run``, timed and reported to the statement observers (if any)."""
+        if not _OBSERVERS:
+            return await self._run(query, params, write=write)
+        started_ns = time.time_ns()
+        began = time.perf_counter()
+        outcome, rows = "error", 0
+        try:
+            result = await self._run(query, params, write=write)
+            outcome, rows = "ok", len(result)
+            return result
+        except QueryTimeoutError:
+            outcome = "timeout"
+            raise
+        except StoreUnavailableError:
+            outcome = "unavailable"
+            raise
+        except StoreReadOnlyError:
+            outcome = "read_only"
+            raise
+        finally:
+            event = StatementEvent(statement_name(query, write), write, self.dialect.name, started_ns,
+                                   time.perf_counter() - began, rows, outcome)
+            for observer in list(_OBSERVERS):
+                observer(event)
 
     async def fetch(self, statement: Statement) -> Any:
         """Run a compiled read statement and decode its result."""
@@ -88,6 +180,15 @@ class Store(ABC):
     @abstractmethod
     async def ensure_schema(self) -> None:
         """Create the unique constraints and indexes of ``graph.model``; idempotent."""
+
+    async def schema_present(self) -> set[tuple[str, str, bool]]:
+        """``(label, property, unique)`` of every single-property node index and unique
+        constraint the database has (``crmgraph doctor`` compares them with the model)."""
+        raise NotImplementedError
+
+    async def server_version(self) -> str:
+        """The database's product and version, as it reports them."""
+        raise NotImplementedError
 
     @abstractmethod
     async def clear(self) -> None:

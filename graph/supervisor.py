@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from graph.embedded import EmbeddedFalkorDB, EmbeddedStoreError
 
@@ -29,15 +29,18 @@ class StoreSupervisor:
     parent-death signal, which the kernel sends when the *thread* that started it ends.
     """
 
-    def __init__(self, store: EmbeddedFalkorDB, backoff: Sequence[float] = BACKOFF) -> None:
+    def __init__(self, store: EmbeddedFalkorDB, backoff: Sequence[float] = BACKOFF,
+                 on_change: Callable[[bool, bool], None] = lambda _running, _restarted: None) -> None:
         self.store = store
         self.backoff = tuple(backoff)
         self.restarts = 0
+        self.on_change = on_change  # (running, restarted): for metrics; must not raise
         self._stopping = threading.Event()
         self._lock = threading.Lock()  # a restart and stop() never overlap
         self._thread = threading.Thread(target=self._watch, name="store-supervisor", daemon=True)
 
     def start(self) -> None:
+        self.on_change(self.store.alive(), False)
         self._thread.start()
 
     def stop(self) -> None:
@@ -59,6 +62,7 @@ class StoreSupervisor:
             log.warning("the embedded store (FalkorDB, pid %d) exited with code %s; restarting it on %s, "
                         "answering STORE_UNAVAILABLE meanwhile. Its log: %s",
                         proc.pid, code, self.store.data_dir, self.store.log_path)
+            self.on_change(False, False)
             self._restart(time.monotonic())
 
     def _restart(self, since: float) -> None:
@@ -78,5 +82,6 @@ class StoreSupervisor:
                                     attempt, exc)
                     continue
             self.restarts += 1
+            self.on_change(True, True)
             log.warning("the embedded store is back after %.1f s (attempt %d)", time.monotonic() - since, attempt)
             return

@@ -64,7 +64,7 @@ def test_prod_needs_a_valid_key_for_graphql_and_nothing_for_health(tmp_path: Pat
         unauthenticated(client.post("/graphql", json=PING, headers={"x-api-key": "eyJhbGciOi.x.y"}), "invalid API key")
         unauthenticated(client.get("/metrics"))  # whoever adds /metrics: it is guarded, for admins only
         assert client.get("/metrics", headers=bearer(key)).status_code == 403
-        assert client.get("/metrics", headers=bearer(mint_key(client))).status_code == 404  # admin: no route yet
+        assert client.get("/metrics", headers=bearer(mint_key(client))).status_code == 200  # admin
 
         expired = mint_key(client, Role.ADMIN, expires=datetime.now(UTC) + timedelta(seconds=1))
         assert client.post("/graphql", json=PING, headers=bearer(expired)).status_code == 200

@@ -67,8 +67,14 @@ def services() -> Iterator[list[Service]]:
     finally:
         for service in started:
             if service.proc.poll() is None:
-                service.proc.kill()
-                service.proc.wait()
+                # SIGTERM first: a SIGKILLed serve leaves its uvicorn workers running (orphans
+                # holding the port), since they are spawned processes without a death signal
+                service.proc.terminate()
+                try:
+                    service.proc.communicate(timeout=30)  # drains its output pipe meanwhile
+                except subprocess.TimeoutExpired:
+                    service.proc.kill()
+                    service.proc.wait()
 
 
 def query(service: Service, document: str, variables: dict[str, object]) -> dict:

@@ -171,6 +171,13 @@ def test_a_killed_store_is_restarted_and_keeps_every_acknowledged_write(
     assert log.count("exited with code -9") == 1, log
     assert log.count("is back after") == 1, log
     assert "Traceback" not in log  # STORE_UNAVAILABLE answers are not incidents
+    # the supervisor's view on /metrics (dev on loopback: open)
+    from prometheus_client.parser import text_string_to_metric_families
+
+    samples = {s.name: s.value for f in text_string_to_metric_families(
+        httpx.get(service.url + "/metrics", timeout=30).text) for s in f.samples if not s.labels}
+    assert samples["crmgraph_embedded_store_restarts_total"] == 1
+    assert samples["crmgraph_embedded_store_running"] == 1 and samples["crmgraph_store_up"] == 1
     assert service.stop() == 0
 
 
