@@ -1,4 +1,4 @@
-"""The ASGI app: GraphQL at /graphql (GraphiQL in dev), /healthz and /readyz."""
+"""The ASGI app: GraphQL at /graphql (GraphiQL in dev), /explore, /healthz and /readyz."""
 
 from __future__ import annotations
 
@@ -23,6 +23,8 @@ from api.hygiene import security_middleware, strip_suggestions
 from api.logs import RequestIdMiddleware, configure_logging
 from api.http import GraphQLOverHTTP
 from api.limits_http import RequestBounds
+from api.pages import graphiql_response
+from api.pages import routes as page_routes
 from api.settings import Mode, Settings, load_settings
 from graph.analytics.refresher import Refresher
 from graph.analytics.state import SnapshotState
@@ -46,6 +48,9 @@ class CRMGraphQL(GuardedGraphQL[Context, None], GraphQLOverHTTP):
         state = request.app.state
         return Context(store=state.store, compiler=state.compiler, request=request, response=response,
                        access=request.scope["state"]["access"])  # set by api.gate.Gate, or 401 before
+
+    async def render_graphql_ide(self, request: Any) -> Any:
+        return graphiql_response()  # GraphiQL with the example tabs, its assets served locally
 
     async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
         processed = await super().process_result(request, result)
@@ -115,6 +120,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            *page_routes(settings, graphiql=not production),  # /explore and the pages' assets
         ],
         # request ids first (every answer has one), then the body, document and variables
         # bounds (before anything parses them), then hosts, CORS, credentials and rate limits

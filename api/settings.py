@@ -139,6 +139,11 @@ class Settings(BaseSettings):
     def on_loopback(self) -> bool:
         return self.host.strip("[]").lower() in LOOPBACK_HOSTS
 
+    # Browser pages (api.pages): /explore and GraphiQL load their libraries from here.
+    node_modules: Path | None = Field(None, description=(
+        "Folder with the npm packages the pages load (cytoscape, graphiql, react). "
+        "Unset: node_modules/ of the checkout (made by `make install`)."))
+
     # --- end of credentials block --------------------------------------------------------
     # Analytics snapshots (graph.analytics): whole-base figures kept in the store.
     analytics_max_staleness: float = Field(
