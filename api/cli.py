@@ -78,6 +78,7 @@ def serve(
                           f"{counts['relationships']} relationships")
         console.print(f"crmgraph on {'embedded FalkorDB' if embedded else settings.database_uri}")
         console.print(f"GraphiQL: [bold]http://{settings.host}:{settings.port}/graphql[/bold]")
+        console.print(f"explorer: [bold]http://{settings.host}:{settings.port}/explore[/bold]")
         # uvicorn shuts down gracefully, then re-raises the signal it caught; with these
         # handlers that ends here as a normal exit, so the store below is stopped in order.
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -323,13 +323,22 @@
     });
   }
 
-  function positions(g) { // tiers left to right, each tier spread vertically
-    var byTier = {};
+  function positions(g) { // tiers left to right; within a tier, near the nodes linked to it
+    var byTier = {}, pos = {}, neighbours = {};
     g.order.forEach(function (id) { var t = g.nodes[id].tier || 0; (byTier[t] = byTier[t] || []).push(id); });
-    var pos = {};
-    Object.keys(byTier).forEach(function (t) {
-      var ids = byTier[t];
-      ids.forEach(function (id, i) { pos[id] = { x: Number(t) * 260, y: (i - (ids.length - 1) / 2) * 110 }; });
+    g.edges.forEach(function (e) {
+      (neighbours[e.source] = neighbours[e.source] || []).push(e.target);
+      (neighbours[e.target] = neighbours[e.target] || []).push(e.source);
+    });
+    var tiers = Object.keys(byTier).map(Number).sort(function (a, b) { return Math.abs(a) - Math.abs(b) || a - b; });
+    tiers.forEach(function (t) {
+      var placed = function (id) {
+        var ys = (neighbours[id] || []).filter(function (n) { return pos[n]; }).map(function (n) { return pos[n].y; });
+        return ys.length ? ys.reduce(function (a, b) { return a + b; }, 0) / ys.length : 0;
+      };
+      var ids = byTier[t].map(function (id, i) { return { id: id, y: placed(id), i: i }; })
+        .sort(function (a, b) { return a.y - b.y || a.i - b.i; });
+      ids.forEach(function (n, i) { pos[n.id] = { x: t * 260, y: (i - (ids.length - 1) / 2) * 110 }; });
     });
     return pos;
   }
