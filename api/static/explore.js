@@ -399,6 +399,10 @@
 
   function typeahead(input, list, kinds, pick) {
     var timer = null, generation = 0;
+    input.addEventListener("keydown", function (event) { // Enter takes the first suggestion
+      var first = list.querySelector("button");
+      if (event.key === "Enter" && first) { event.preventDefault(); first.click(); }
+    });
     input.addEventListener("input", function () {
       clearTimeout(timer);
       var text = input.value.trim();
