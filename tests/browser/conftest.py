@@ -1,13 +1,17 @@
 """Browser tests: Playwright drives the OS's Chromium (installed by `make install`) against
 `crmgraph serve --seed` on a loopback port. One browser for the session, one service per
 module; every page refuses (and records) any request that leaves the loopback address,
-and collects its console errors, which each test checks."""
+and collects its console errors, which each test checks.
+
+Playwright's asyncio API, on the session's event loop: its sync API keeps a loop running
+in the main thread for as long as the browser is open, which would stop every async test
+that comes after."""
 
 from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -32,15 +36,15 @@ def chromium_executable() -> str:
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
+async def browser() -> AsyncIterator[object]:
+    from playwright.async_api import async_playwright
 
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=chromium_executable(), args=["--no-sandbox"])
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(executable_path=chromium_executable(), args=["--no-sandbox"])
         try:
             yield chromium
         finally:
-            chromium.close()
+            await chromium.close()
 
 
 @pytest.fixture(scope="module")
@@ -66,39 +70,39 @@ class Watched:
         return [e for e in self.errors if not any(a in e for a in self.allowed_errors)]
 
 
-def watch(browser: object, *, viewport: tuple[int, int] = (1400, 850)) -> Watched:
-    context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})  # type: ignore[attr-defined]
-    page = context.new_page()
+async def watch(browser: object, *, viewport: tuple[int, int] = (1400, 850)) -> Watched:
+    context = await browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})  # type: ignore[attr-defined]
+    page = await context.new_page()
     watched = Watched(page)
 
-    def route(r: object) -> None:
+    async def route(r: object) -> None:
         url = r.request.url  # type: ignore[attr-defined]
         host = urlsplit(url).hostname or ""
         if url.startswith(("data:", "blob:", "about:")) or host in LOOPBACK:
-            r.continue_()  # type: ignore[attr-defined]
+            await r.continue_()  # type: ignore[attr-defined]
         else:
             watched.external.append(url)
-            r.abort()  # type: ignore[attr-defined]
+            await r.abort()  # type: ignore[attr-defined]
 
-    context.route("**/*", route)
+    await context.route("**/*", route)
     page.on("console", lambda m: watched.errors.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
     page.on("pageerror", lambda e: watched.errors.append(f"page error: {e}"))
     return watched
 
 
 @pytest.fixture
-def watched(browser: object) -> Iterator[Watched]:
-    w = watch(browser)
+async def watched(browser: object) -> AsyncIterator[Watched]:
+    w = await watch(browser)
     try:
         yield w
     finally:
-        w.page.context.close()  # type: ignore[attr-defined]
+        await w.page.context.close()  # type: ignore[attr-defined]
     assert w.external == [], f"requests left the machine: {w.external}"
     assert w.problems() == [], w.problems()
 
 
-def screenshot(watched: Watched, name: str) -> Path:
+async def screenshot(watched: Watched, name: str) -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    watched.page.screenshot(path=str(path))  # type: ignore[attr-defined]
+    await watched.page.screenshot(path=str(path))  # type: ignore[attr-defined]
     return path

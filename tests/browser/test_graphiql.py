@@ -13,24 +13,24 @@ from tests.e2e.test_serve import Service
 pytestmark = pytest.mark.browser
 
 
-def test_graphiql_works_offline_with_the_example_tabs(service: Service, watched: Watched) -> None:
+async def test_graphiql_works_offline_with_the_example_tabs(service: Service, watched: Watched) -> None:
     page = watched.page
-    page.goto(service.url + "/graphql")
-    page.wait_for_selector(".graphiql-tab")
-    titles = [t.strip().removesuffix("close icon") for t in page.locator(".graphiql-tab").all_text_contents()]
+    await page.goto(service.url + "/graphql")
+    await page.wait_for_selector(".graphiql-tab")
+    titles = [t.strip().removesuffix("close icon") for t in await page.locator(".graphiql-tab").all_text_contents()]
     names = [parse(e.document).definitions[0].name.value for e in EXAMPLES]  # type: ignore[attr-defined]
     assert titles == names
-    assert '"person:john-smith"' in page.locator(".graphiql-editor-tool").first.text_content()  # variables filled in
+    assert '"person:john-smith"' in await page.locator(".graphiql-editor-tool").first.text_content()  # variables filled in
 
-    page.locator(".graphiql-tab", has_text="Disruption").click()
+    await page.locator(".graphiql-tab", has_text="Disruption").click()
     # the editor shows the tab's document before it runs (clicking at once can send the new
     # tab's operation name with the old tab's document, which the API refuses with a 400)
-    page.wait_for_function("() => document.querySelector('.graphiql-query-editor').textContent"
+    await page.wait_for_function("() => document.querySelector('.graphiql-query-editor').textContent"
                            ".includes('query Disruption')")
-    page.click(".graphiql-execute-button")
-    page.wait_for_function("() => document.querySelector('.result-window').textContent.includes('disruptionImpact')")
-    assert "ABC Steel Suppliers" in page.locator(".result-window").text_content()
-    loaded = page.evaluate("() => performance.getEntriesByType('resource').map(e => e.name)")
+    await page.click(".graphiql-execute-button")
+    await page.wait_for_function("() => document.querySelector('.result-window').textContent.includes('disruptionImpact')")
+    assert "ABC Steel Suppliers" in await page.locator(".result-window").text_content()
+    loaded = await page.evaluate("() => performance.getEntriesByType('resource').map(e => e.name)")
     assert any(url.endswith("/assets/vendor/graphiql.min.js") for url in loaded)
     assert all(url.startswith(service.url) for url in loaded), loaded  # and the fixture saw no other request
-    screenshot(watched, "graphiql-disruption-tab")
+    await screenshot(watched, "graphiql-disruption-tab")

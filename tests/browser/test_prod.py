@@ -26,23 +26,23 @@ def prod(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Service, Pa
         svc.stop()
 
 
-def test_prod_explorer_asks_for_a_key_and_then_draws(prod: tuple[Service, Path], watched: Watched) -> None:
+async def test_prod_explorer_asks_for_a_key_and_then_draws(prod: tuple[Service, Path], watched: Watched) -> None:
     service, data_dir = prod
     watched.allowed_errors = ("status of 401",)  # the browser logs the refused call; that is the point
     page = watched.page
-    page.goto(service.url + "/explore?root=company:abc-steel&question=disruption&depth=3")
-    page.wait_for_function("() => document.getElementById('status').dataset.state === 'error'")
-    assert "credentials" in page.text_content("#status")
-    assert page.locator("#graphiql-link").is_hidden()  # GraphiQL is off in prod
+    await page.goto(service.url + "/explore?root=company:abc-steel&question=disruption&depth=3")
+    await page.wait_for_function("() => document.getElementById('status').dataset.state === 'error'")
+    assert "credentials" in (await page.text_content("#status"))
+    assert await page.locator("#graphiql-link").is_hidden()  # GraphiQL is off in prod
 
     key = create(data_dir, "--role", "analyst", "--name", "browser")
-    page.fill("#credential", key)
-    page.click("#credential-form button")
-    page.fill("#search", "ABC St")
-    page.click('#suggestions button[data-id="company:abc-steel"]')
-    page.select_option("#question", "disruption")
-    page.click("#draw")
-    page.wait_for_function("() => document.getElementById('status').dataset.state === 'done'")
-    assert page.evaluate("() => window.crmgraphExplorer.cy.nodes('.disrupted').length") == 3
-    stored = page.evaluate("() => [sessionStorage.getItem('crmgraph.credential'), JSON.stringify(localStorage)]")
+    await page.fill("#credential", key)
+    await page.click("#credential-form button")
+    await page.fill("#search", "ABC St")
+    await page.click('#suggestions button[data-id="company:abc-steel"]')
+    await page.select_option("#question", "disruption")
+    await page.click("#draw")
+    await page.wait_for_function("() => document.getElementById('status').dataset.state === 'done'")
+    assert await page.evaluate("() => window.crmgraphExplorer.cy.nodes('.disrupted').length") == 3
+    stored = await page.evaluate("() => [sessionStorage.getItem('crmgraph.credential'), JSON.stringify(localStorage)]")
     assert stored[0] == key and key not in stored[1]  # forgotten with the tab, never in localStorage
