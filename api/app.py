@@ -1,4 +1,4 @@
-"""The ASGI app: GraphQL at /graphql (GraphiQL in dev), /healthz and /readyz."""
+"""The ASGI app: GraphQL at /graphql (GraphiQL in dev), /explore, /healthz and /readyz."""
 
 from __future__ import annotations
 
@@ -26,6 +26,8 @@ from api.observe import LogPolicy, RequestObserver, count_statement
 from api.http import GraphQLOverHTTP
 from api.limits_http import RequestBounds
 from graph.money import set_base_currency
+from api.pages import graphiql_response
+from api.pages import routes as page_routes
 from api.settings import Mode, Settings, load_settings
 from graph.analytics.refresher import Refresher
 from graph.analytics.state import SnapshotState
@@ -49,6 +51,9 @@ class CRMGraphQL(GuardedGraphQL[Context, None], GraphQLOverHTTP):
         state = request.app.state
         return Context(store=state.store, compiler=state.compiler, request=request, response=response,
                        access=request.scope["state"]["access"])  # set by api.gate.Gate, or 401 before
+
+    async def render_graphql_ide(self, request: Any) -> Any:
+        return graphiql_response()  # GraphiQL with the example tabs, its assets served locally
 
     async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
         processed = await super().process_result(request, result)
@@ -128,6 +133,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/readyz", readyz),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/metrics", metrics.metrics_endpoint),  # admins or CRMGRAPH_METRICS_TOKEN (api.gate)
+            *page_routes(settings, graphiql=not production),  # /explore and the pages' assets
         ],
         # request ids first (every answer has one), then what the request did (metrics, trace,
         # log line), then the body, document and variables bounds (before anything parses

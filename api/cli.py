@@ -89,6 +89,7 @@ def serve(
         say(f"crmgraph on {'embedded FalkorDB' if embedded else settings.database_uri}")
         if settings.mode is not Mode.PROD:
             say(f"GraphiQL: [bold]http://{settings.host}:{settings.port}/graphql[/bold]")
+        say(f"explorer: [bold]http://{settings.host}:{settings.port}/explore[/bold]")
         # uvicorn shuts down gracefully, then re-raises the signal it caught; with these
         # handlers that ends here as a normal exit, so the store below is stopped in order.
         for sig in (signal.SIGINT, signal.SIGTERM):

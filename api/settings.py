@@ -147,6 +147,10 @@ class Settings(BaseSettings):
 
     metrics_token: SecretStr = Field(SecretStr(""), description=(
         "Bearer token that may read /metrics (and nothing else), for Prometheus. Unset: admins only."))
+    # Browser pages (api.pages): /explore and GraphiQL load their libraries from here.
+    node_modules: Path | None = Field(None, description=(
+        "Folder with the npm packages the pages load (cytoscape, graphiql, react). "
+        "Unset: node_modules/ of the checkout (made by `make install`)."))
 
     # --- end of credentials block --------------------------------------------------------
     # Analytics snapshots (graph.analytics): whole-base figures kept in the store.
