@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
 from typing import Annotated, Any, Optional
 
 import strawberry
 from strawberry.types import Info
 
-from graph.cypher.plan import Lookup, Page, RootConnection
+from graph.cypher.compiler import Compiler, Statement
+from graph.cypher.plan import Lookup, NodeSelection, Page, RootConnection
 from graph.model import NODE_KINDS
 from schema.context import Context
 from schema.errors import translating
@@ -39,41 +43,55 @@ ROOT_LOOKUPS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
 }
 
 
-async def _lookup(info: Info, id: str, labels: tuple[str, ...]) -> Any:
-    ctx: Context = info.context
-    raw = info._raw_info
+@dataclass(frozen=True)
+class RootPlan:
+    """What one compiled root field asks the store: built once from its selection and
+    arguments, compiled for each caller by the caller's scoped compiler."""
+
+    compile: Callable[[Compiler], Statement]
+    convert: Callable[[Any], Any]  # the decoded rows -> the field's Strawberry value
+    selection: NodeSelection  # what the statement reads
+
+
+def lookup_plan(raw: Any, key: str, id: str, labels: tuple[str, ...]) -> RootPlan:
+    """A root lookup (``party(id:)`` ...): its whole selection, one statement."""
+    node = SelectionReader(raw).node_selection(list(raw.field_nodes), raw.return_type, key)
+    plan = Lookup(id, node, f"{key}.id")
+    return RootPlan(lambda compiler: compiler.lookup(plan, labels), BUILDER.to_object, node)
+
+
+def list_plan(raw: Any, key: str, label: str, first: int, after: str | None, filter: Any,
+              order_by: Any, conn: tuple[type, type]) -> RootPlan:
+    """A root list (``people(first:, filter:, orderBy:)`` ...): its whole selection, one statement."""
     reader = SelectionReader(raw)
-    node = reader.node_selection(list(raw.field_nodes), raw.return_type, info.path.key)
-
-    async def run() -> Any:
-        statement = ctx.compiler.lookup(Lookup(id, node, f"{info.path.key}.id"), labels)
-        return await ctx.store.fetch(statement)
-
-    return BUILDER.to_object(await translating(run))
-
-
-async def _list(info: Info, label: str, first: int, after: str | None, filter: Any,
-                order_by: Any, conn: tuple[type, type]) -> Any:
-    ctx: Context = info.context
-    raw = info._raw_info
-    reader = SelectionReader(raw)
-    path = info.path.key
     nodes, _, total, _ = reader.connection_parts(list(raw.field_nodes), raw.return_type)
-    node = reader.node_selection(nodes, reader._node_type_of(raw.return_type), path)
+    node = reader.node_selection(nodes, reader._node_type_of(raw.return_type), key)
+    plan = RootConnection(label, node, filter=input_to_dict(filter), order=sort_keys(order_by),
+                          page=Page(first, after), total=total, argument_path=key)
+    return RootPlan(lambda compiler: compiler.connection(plan),
+                    partial(BUILDER.to_connection, conn_cls=conn[0], edge_cls=conn[1]), node)
+
+
+async def run_plan(ctx: Context, plan: RootPlan) -> Any:
+    """Compile with the caller's compiler, run, convert; errors become typed GraphQL errors."""
 
     async def run() -> Any:
-        plan = RootConnection(label, node, filter=input_to_dict(filter), order=sort_keys(order_by),
-                              page=Page(first, after), total=total, argument_path=path)
-        return await ctx.store.fetch(ctx.compiler.connection(plan))
+        return await ctx.store.fetch(plan.compile(ctx.compiler))
 
-    return BUILDER.to_connection(await translating(run), *conn)
+    return plan.convert(await translating(run))
+
+
+COMPILED_ROOTS: dict[str, Callable[[Any, str, dict[str, Any]], RootPlan]] = {}
+"""Root fields answered by one compiled statement: field name -> plan builder from
+(resolve info, response key, the resolver's converted arguments). The resolvers below
+use them, and so does ``schema.fastpath`` (one compiler, one plan, two ways to run it)."""
 
 
 def _lookup_field(labels: tuple[str, ...], targets: tuple[str, ...], doc: str) -> Any:
     result = Node if not labels else BUILDER.gql_types[targets]
 
     async def resolve(self: Any, info: Info, id: strawberry.ID) -> Any:
-        return await _lookup(info, str(id), labels)
+        return await run_plan(info.context, lookup_plan(info._raw_info, info.path.key, str(id), labels))
 
     resolve.__annotations__ = {
         "info": Info,
@@ -89,11 +107,21 @@ def _list_field(label: str, targets: tuple[str, ...], doc: str) -> Any:
 
     async def resolve(self: Any, info: Info, first: int = DEFAULT_PAGE_SIZE, after: str | None = None,
                       filter: Any = None, order_by: Any = None) -> Any:
-        return await _list(info, label, first, after, filter, order_by, conn)
+        return await run_plan(info.context, list_plan(info._raw_info, info.path.key, label, first, after,
+                                                      filter, order_by, conn))
 
     # Nullable, so one root field's error leaves its siblings' data in place.
     list_arguments(resolve, Optional[conn[0]], filter_cls, order_cls)  # noqa: UP045
     return strawberry.field(resolve, description=doc)
+
+
+def _lookup_from_args(raw: Any, key: str, args: dict[str, Any], *, labels: tuple[str, ...]) -> RootPlan:
+    return lookup_plan(raw, key, str(args["id"]), labels)
+
+
+def _list_from_args(raw: Any, key: str, args: dict[str, Any], *, label: str, conn: tuple[type, type]) -> RootPlan:
+    return list_plan(raw, key, label, args.get("first", DEFAULT_PAGE_SIZE), args.get("after"),
+                     args.get("filter"), args.get("order_by"), conn)
 
 
 def _build_query() -> type:
@@ -103,8 +131,10 @@ def _build_query() -> type:
     namespace: dict[str, Any] = {}
     for name, (labels, targets, doc) in ROOT_LOOKUPS.items():
         namespace[name] = _lookup_field(labels, targets, doc)
+        COMPILED_ROOTS[name] = partial(_lookup_from_args, labels=labels)
     for name, (label, targets, doc) in ROOT_LISTS.items():
         namespace[name] = _list_field(label, targets, doc)
+        COMPILED_ROOTS[name] = partial(_list_from_args, label=label, conn=BUILDER.connection(targets, None))
     return strawberry.type(type("Query", (TraversalQuery, AuditQuery), namespace),
                            description="Reads. Each root field runs as one bounded Cypher statement.")
 
