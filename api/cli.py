@@ -83,7 +83,7 @@ def serve(
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, _stop_requested)
         try:
-            uvicorn.run("api.app:create_app", factory=True, host=settings.host, port=settings.port,
+            uvicorn.run("api.app:serve_app", factory=True, host=settings.host, port=settings.port,
                         workers=workers or default_workers(settings.mode), log_level="info",
                         loop="uvloop", http="httptools",
                         # One line per request costs ~10 % of a small request's time:
