@@ -101,8 +101,11 @@ class FastLane:
         if entry is None:
             return False
         state = scope["app"].state
-        access = scope["state"]["access"]  # set by api.gate.Gate
-        context = Context(store=state.store, compiler=state.compiler, access=access)
+        access = scope.get("state", {}).get("access")  # set by api.gate.Gate
+        store, compiler = getattr(state, "store", None), getattr(state, "compiler", None)
+        if access is None or store is None or compiler is None:
+            return False
+        context = Context(store=store, compiler=compiler, access=access)
         LARGE.set(False)
         try:
             async with self.limiter.slot(slot_key(access, scope)):  # type: ignore[attr-defined]

@@ -3,7 +3,7 @@
 A document that parsed and validated once (``schema.document_cache``) gets a compiled
 plan per operation name and variables (a *variant*), kept on its cache entry:
 
-- per root field, the same ``RootPlan`` its resolver builds (``schema.query.COMPILED_ROOTS``:
+- per root field, the same ``RootPlan`` its resolver builds (``schema.plans.COMPILED_ROOTS``, filled by ``schema.query`` and ``schema.traversals``:
   the selection read by ``SelectionReader``, compiled by the caller's scoped compiler into
   its one statement — never a second compiler), or ``__typename``;
 - the cost estimate (a pure function of document, operation name and variables);
@@ -59,7 +59,7 @@ from graph.access import allowed_roles
 from graph.cost import Cost, CostBudgets
 from graph.cypher.compiler import Statement
 from schema.cost import estimate
-from schema.query import COMPILED_ROOTS, RootPlan
+from schema.plans import COMPILED_ROOTS, RootPlan
 
 BACKREF = "strawberry-definition"
 VARIANTS_PER_DOCUMENT = 16  # operation name x variables combinations kept per document
@@ -137,13 +137,6 @@ class FastEntry:
             while len(self.variants) > VARIANTS_PER_DOCUMENT:
                 self.variants.popitem(last=False)
         return made
-
-
-def _node_selection_static(node: Any) -> bool:
-    """No computed field anywhere (their preludes read the analytics snapshot state)."""
-    if node.computed:
-        return False
-    return all(_node_selection_static(rel.node) for rel in node.relations)
 
 
 class Completer:
@@ -287,7 +280,7 @@ class FastPath:
               variables: dict[str, Any] | None) -> Variant | None:
         try:
             return self._build(document, operation_name, variables)
-        except Bail:
+        except Exception:  # noqa: BLE001 - Bail, or arguments the normal path reports: not served here
             return None
 
     def _build(self, document: DocumentNode, operation_name: str | None,
@@ -324,7 +317,7 @@ class FastPath:
                 return None
             info = RootInfo([d.node for d in details], field_def.type, schema, fragments, dict(coerced.coerced))
             plan = builder(info, key, completer.arguments(field_def, sf, details[0].node))
-            cacheable = cacheable and _node_selection_static(plan.selection)
+            cacheable = cacheable and plan.cacheable
             roots.append(Root(key, name, plan, completer.build(field_def.type, details)))
         return Variant(roots, estimate(schema, document, operation_name, variables), cacheable)
 

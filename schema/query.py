@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
 from typing import Annotated, Any, Optional
 
 import strawberry
 from strawberry.types import Info
 
-from graph.cypher.compiler import Compiler, Statement
-from graph.cypher.plan import Lookup, NodeSelection, Page, RootConnection
+from graph.cypher.plan import Lookup, Page, RootConnection
 from graph.model import NODE_KINDS
-from schema.context import Context
-from schema.errors import translating
 from schema.inputs import input_to_dict
+from schema.plans import COMPILED_ROOTS, RootPlan, run_plan, static_selection
 from schema.registry import BUILDER, REGISTRY
 from schema.selection import SelectionReader, sort_keys
 from schema.types import DEFAULT_PAGE_SIZE, Node, list_arguments
@@ -43,21 +39,11 @@ ROOT_LOOKUPS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
 }
 
 
-@dataclass(frozen=True)
-class RootPlan:
-    """What one compiled root field asks the store: built once from its selection and
-    arguments, compiled for each caller by the caller's scoped compiler."""
-
-    compile: Callable[[Compiler], Statement]
-    convert: Callable[[Any], Any]  # the decoded rows -> the field's Strawberry value
-    selection: NodeSelection  # what the statement reads
-
-
 def lookup_plan(raw: Any, key: str, id: str, labels: tuple[str, ...]) -> RootPlan:
     """A root lookup (``party(id:)`` ...): its whole selection, one statement."""
     node = SelectionReader(raw).node_selection(list(raw.field_nodes), raw.return_type, key)
     plan = Lookup(id, node, f"{key}.id")
-    return RootPlan(lambda compiler: compiler.lookup(plan, labels), BUILDER.to_object, node)
+    return RootPlan(lambda compiler: compiler.lookup(plan, labels), BUILDER.to_object, static_selection(node))
 
 
 def list_plan(raw: Any, key: str, label: str, first: int, after: str | None, filter: Any,
@@ -69,22 +55,7 @@ def list_plan(raw: Any, key: str, label: str, first: int, after: str | None, fil
     plan = RootConnection(label, node, filter=input_to_dict(filter), order=sort_keys(order_by),
                           page=Page(first, after), total=total, argument_path=key)
     return RootPlan(lambda compiler: compiler.connection(plan),
-                    partial(BUILDER.to_connection, conn_cls=conn[0], edge_cls=conn[1]), node)
-
-
-async def run_plan(ctx: Context, plan: RootPlan) -> Any:
-    """Compile with the caller's compiler, run, convert; errors become typed GraphQL errors."""
-
-    async def run() -> Any:
-        return await ctx.store.fetch(plan.compile(ctx.compiler))
-
-    return plan.convert(await translating(run))
-
-
-COMPILED_ROOTS: dict[str, Callable[[Any, str, dict[str, Any]], RootPlan]] = {}
-"""Root fields answered by one compiled statement: field name -> plan builder from
-(resolve info, response key, the resolver's converted arguments). The resolvers below
-use them, and so does ``schema.fastpath`` (one compiler, one plan, two ways to run it)."""
+                    partial(BUILDER.to_connection, conn_cls=conn[0], edge_cls=conn[1]), static_selection(node))
 
 
 def _lookup_field(labels: tuple[str, ...], targets: tuple[str, ...], doc: str) -> Any:
