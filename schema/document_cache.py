@@ -13,6 +13,10 @@ that depends on the caller is: ``RolePermissions`` runs at every root field of e
 request. The operation name and variables do not change parsing or validation, so they
 are not part of the key. A document that fails to parse is not cached; the normal parse
 reports its error.
+
+A document that passed every validation rule also gets a fast-path entry (``validated``,
+``fast_entry``): its compiled plans per operation name and variables, kept as long as the
+entry (``schema.fastpath``), bounded like the rest of the cache.
 """
 
 from __future__ import annotations
