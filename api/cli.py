@@ -96,7 +96,7 @@ def serve(
             signal.signal(sig, _stop_requested)
         extra: dict[str, Any] = {"log_config": uvicorn_log_config(True)} if settings.json_logs else {}
         try:
-            uvicorn.run("api.app:create_app", factory=True, host=settings.host, port=settings.port,
+            uvicorn.run("api.app:serve_app", factory=True, host=settings.host, port=settings.port,
                         workers=workers or default_workers(settings.mode), log_level="info",
                         loop="uvloop", http="httptools",
                         # One line per request costs ~10 % of a small request's time:

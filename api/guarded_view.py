@@ -36,6 +36,7 @@ def client_key(context: Any, request: Any) -> str:
 class GuardedGraphQL(GraphQL[C, R], Generic[C, R]):
     limiter: ConcurrencyLimiter = ConcurrencyLimiter(Caps())
     max_bytes: int = CostBudgets().max_bytes
+    fast_path_enabled: bool = True  # off: every request is executed by Strawberry (the differential test)
 
     def guard(self, caps: Caps, max_bytes: int) -> None:
         self.limiter = ConcurrencyLimiter(caps)
@@ -60,6 +61,20 @@ class GuardedGraphQL(GraphQL[C, R], Generic[C, R]):
             return ExecutionResult(data=None, errors=[GraphQLError(
                 f"the service is busy ({exc.reason}); retry in {exc.retry_after} s",
                 extensions={"code": "OVERLOADED", "retryAfter": exc.retry_after})])
+
+    async def execute_single(self, request: Any, request_adapter: Any, sub_response: Any, context: Any,
+                             root_value: Any, request_data: Any) -> Any:
+        # A cached query document with a compiled plan is answered from it (schema/fastpath.py),
+        # inside the slot taken above; anything else is executed by Strawberry.
+        fast = getattr(self.schema, "fast_path", None)
+        query = request_data.query
+        if fast is not None and isinstance(query, str) and self.fast_path_enabled:
+            result = await fast.execute(self.schema.documents.fast_entry(query),  # type: ignore[attr-defined]
+                                        query, request_data.variables, request_data.operation_name, context)
+            if result is not None:
+                return result
+        return await super().execute_single(request, request_adapter, sub_response, context, root_value,
+                                            request_data)
 
     def encode_json(self, data: object) -> bytes:
         return encode_bounded(data, self.max_bytes)

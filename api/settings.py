@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     cost_budget_analyst: int = Field(50_000, ge=1, description="Cost units one analyst request may use.")
     cost_budget_partner: int = Field(10_000, ge=1, description="Cost units one partner request may use.")
     max_request_rows: int = Field(50_000, ge=1, description="Rows one request may return, all fields together.")
+    fast_path: bool = Field(True, description=(
+        "Answer a cached query document from its compiled plan (schema/fastpath.py); false: every request "
+        "is executed field by field by Strawberry (same answers, slower)."))
     max_response_bytes: int = Field(16 * 1024 * 1024, ge=1024, description="Bytes of one response body.")
     # Fairness (api/concurrency.py), per API process.
     concurrency_per_client: int = Field(2, ge=1, description="Requests of one client running at once.")

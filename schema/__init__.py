@@ -21,6 +21,7 @@ from schema.cost import CostLimiter
 from schema.error_codes import ErrorCodes
 from schema.introspection import TypeNamesOnlyIntrospectionRule, TypesAnswerNothing
 from schema.document_cache import DocumentCache, DocumentLRU
+from schema.fastpath import FastPath
 from schema.mutations import Mutation
 from schema.permissions import RolePermissions, document_roles
 from schema.query import TYPES, Query
@@ -62,4 +63,7 @@ def build_schema(*, production: bool = False, budgets: CostBudgets | None = None
     schema = strawberry.Schema(query=Query, mutation=Mutation, types=TYPES,  # type: ignore[arg-type]
                                extensions=extensions)
     schema.documents = documents  # type: ignore[attr-defined]  # for tests and benchmarks
+    # Cached query documents served from their compiled plans (schema/fastpath.py); the
+    # view asks it first and falls back to normal execution.
+    schema.fast_path = FastPath(schema, budgets or CostBudgets())  # type: ignore[attr-defined]
     return schema

@@ -13,6 +13,10 @@ that depends on the caller is: ``RolePermissions`` runs at every root field of e
 request. The operation name and variables do not change parsing or validation, so they
 are not part of the key. A document that fails to parse is not cached; the normal parse
 reports its error.
+
+A document that passed every validation rule also gets a fast-path entry (``validated``,
+``fast_entry``): its compiled plans per operation name and variables, kept as long as the
+entry (``schema.fastpath``), bounded like the rest of the cache.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ from typing import Any
 from graphql import DocumentNode, GraphQLError, parse
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
+
+from schema.fastpath import FastEntry
 
 DEFAULT_SIZE = 256
 MAX_CACHED_TEXT = 64 * 1024  # characters; longer documents are parsed every time
@@ -41,6 +47,9 @@ class DocumentLRU:
         self.misses = 0
         self._documents: OrderedDict[tuple[str, tuple[Any, ...]], DocumentNode] = OrderedDict()
         self._errors: OrderedDict[tuple[Any, ...], list[GraphQLError]] = OrderedDict()
+        # Documents that passed every validation rule of the schema, with their compiled
+        # plans (``schema.fastpath``): the fast path serves only these.
+        self._fast: OrderedDict[str, FastEntry] = OrderedDict()
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -77,6 +86,15 @@ class DocumentLRU:
         self._put(self._documents, key, document)
         return document
 
+    def validated(self, text: str, document: DocumentNode) -> None:
+        """``text`` parsed into ``document`` and passed every validation rule."""
+        if len(text) <= MAX_CACHED_TEXT and self._get(self._fast, text) is None:
+            self._put(self._fast, text, FastEntry(document))
+
+    def fast_entry(self, text: str) -> FastEntry | None:
+        """The fast-path entry of a validated document, or None."""
+        return self._get(self._fast, text)  # type: ignore[no-any-return]
+
     def errors(self, text: str, schema: Any, document: DocumentNode, rules: tuple[type, ...]) -> list[GraphQLError]:
         key = (text, id(schema), tuple(f"{r.__module__}.{r.__qualname__}" for r in rules))
         found = self._get(self._errors, key)
@@ -105,4 +123,6 @@ class DocumentCache(SchemaExtension):
                 and len(ctx.query) <= MAX_CACHED_TEXT and ctx.validation_rules):
             ctx.pre_execution_errors = self.cache.errors(
                 ctx.query, ctx.schema._schema, document, tuple(ctx.validation_rules))
+            if not ctx.pre_execution_errors:
+                self.cache.validated(ctx.query, document)
         yield

@@ -31,6 +31,7 @@ from graph.traversals.bounds import DEFAULT_DEPTH, DEFAULT_LIMIT, MAX_DEPTH, MAX
 from schema.analytics import ReferralCohort, SegmentCount
 from schema.context import Context
 from schema.errors import input_error, translating
+from schema.plans import COMPILED_ROOTS, RootPlan, run_plan
 from schema.registry import BUILDER
 from schema.types import Node, PageInfo
 
@@ -42,13 +43,11 @@ def node(data: dict[str, Any] | None) -> Any:
     return BUILDER.to_object(data)
 
 
-async def run(info: Info, build: Any) -> Any:
-    ctx: Context = info.context
-
-    async def call() -> Any:
-        return await ctx.store.fetch(build(ctx.compiler.dialect, ctx.compiler.scope))
-
-    return await translating(call)
+def traversal_plan(build: Any, cls: type, cacheable: bool = True) -> RootPlan:
+    """A traversal's one statement, built by ``build(dialect, scope)`` with the caller's
+    compiler's dialect and scope, wrapped in ``cls``."""
+    return RootPlan(lambda compiler: build(compiler.dialect, compiler.scope), lambda data: _wrap(cls, data),
+                    cacheable)
 
 
 FRESH_DOC = ("Compute from scratch over the whole graph (a full scan) instead of reading the newest "
@@ -570,6 +569,68 @@ def _wrap(cls: type, data: Any) -> Any:
     return None if data is None else cls(data=data)
 
 
+# -- plans: what each traversal root field runs, shared by its resolver and the fast path --
+
+
+def supply_chain_plan(path: str, company_id: Any = None, product_id: Any = None,
+                      direction: Any = ChainDirection.DOWNSTREAM, max_depth: int = DEFAULT_DEPTH,
+                      limit: int = DEFAULT_LIMIT) -> RootPlan:
+    if (company_id is None) == (product_id is None):
+        raise input_error(QueryInputError(f"{path}.companyId", "give exactly one of companyId and productId"))
+    kind, root = ("Company", company_id) if company_id is not None else ("Product", product_id)
+    return traversal_plan(lambda d, s: sc.supply_chain(d, str(root), kind, direction.value,
+                                                       Bounds(max_depth, limit), path, s), SupplyChain)
+
+
+def indirect_customers_plan(path: str, company_id: Any, max_depth: int = DEFAULT_DEPTH, first: int = 20,
+                            after: str | None = None, customers_per_intermediary: int = 10) -> RootPlan:
+    return traversal_plan(lambda d, s: ind.indirect_customers(
+        d, str(company_id), Bounds(max_depth, DEFAULT_LIMIT), first, after, customers_per_intermediary, path, s),
+        IndirectCustomers)
+
+
+def disruption_impact_plan(path: str, company_id: Any, from_: datetime | None = None, to: datetime | None = None,
+                           max_depth: int = DEFAULT_DEPTH, limit: int = DEFAULT_LIMIT) -> RootPlan:
+    start, end = _window(from_, to, 365)
+    # the default window ends now: such a statement is built for each request
+    return traversal_plan(lambda d, s: dis.disruption_impact(d, str(company_id), start, end,
+                                                             Bounds(max_depth, limit), path, s),
+                          DisruptionImpact, cacheable=from_ is not None and to is not None)
+
+
+def referral_tree_plan(path: str, party_id: Any, max_depth: int = DEFAULT_DEPTH,
+                       limit: int = DEFAULT_LIMIT) -> RootPlan:
+    return traversal_plan(lambda d, _s: ref.referral_tree(d, str(party_id), Bounds(max_depth, limit), path),
+                          ReferralTree)
+
+
+def referral_chain_plan(path: str, party_id: Any, max_depth: int = MAX_DEPTH, limit: int = DEFAULT_LIMIT) -> RootPlan:
+    return traversal_plan(lambda d, _s: ref.referral_chain(d, str(party_id), Bounds(max_depth, limit), path),
+                          ReferralChain)
+
+
+def shortest_path_plan(path: str, from_: Any, to: Any, types: Any = None, direction: Any = PathDirection.BOTH,
+                       max_depth: int = 4) -> RootPlan:
+    names = [t.value for t in types] if types is not None else DEFAULT_PATH_TYPES
+    names = [getattr(n, "value", n) for n in names]
+    return traversal_plan(lambda d, _s: pth.shortest_path(d, str(from_), str(to), names, direction.value,
+                                                          Bounds(max_depth, 1), path), Path)
+
+
+def _from_args(plan: Any) -> Any:
+    return lambda _raw, key, args: plan(key, **args)
+
+
+COMPILED_ROOTS.update({
+    "supplyChain": _from_args(supply_chain_plan),
+    "indirectCustomers": _from_args(indirect_customers_plan),
+    "disruptionImpact": _from_args(disruption_impact_plan),
+    "referralTree": _from_args(referral_tree_plan),
+    "referralChain": _from_args(referral_chain_plan),
+    "shortestPath": _from_args(shortest_path_plan),
+})
+
+
 @strawberry.type
 class TraversalQuery:
     @strawberry.field(description="The supply chain of a company (SUPPLIES) or a product (bill of materials and "
@@ -582,13 +643,8 @@ class TraversalQuery:
         max_depth: Annotated[int, strawberry.argument(description=DEPTH_DOC)] = DEFAULT_DEPTH,
         limit: Annotated[int, strawberry.argument(description=LIMIT_DOC)] = DEFAULT_LIMIT,
     ) -> Optional[SupplyChain]:  # noqa: UP045
-        path = info.path.key
-        if (company_id is None) == (product_id is None):
-            raise input_error(QueryInputError(f"{path}.companyId", "give exactly one of companyId and productId"))
-        kind, root = ("Company", company_id) if company_id is not None else ("Product", product_id)
-        data = await run(info, lambda d, s: sc.supply_chain(d, str(root), kind, direction.value,  # type: ignore[arg-type]
-                                                            Bounds(max_depth, limit), path, s))
-        return _wrap(SupplyChain, data)
+        return await run_plan(info.context, supply_chain_plan(info.path.key, company_id, product_id, direction,
+                                                              max_depth, limit))
 
     @strawberry.field(description="Parties that buy from companies downstream of a company (through supply "
                                   "chains, resellers, or products containing its products), excluding its "
@@ -605,10 +661,8 @@ class TraversalQuery:
         customers_per_intermediary: Annotated[int, strawberry.argument(
             description="Top customers listed per intermediary (at most 100).")] = 10,
     ) -> Optional[IndirectCustomers]:  # noqa: UP045
-        data = await run(info, lambda d, s: ind.indirect_customers(
-            d, str(company_id), Bounds(max_depth, DEFAULT_LIMIT), first, after, customers_per_intermediary,
-            info.path.key, s))
-        return _wrap(IndirectCustomers, data)
+        return await run_plan(info.context, indirect_customers_plan(info.path.key, company_id, max_depth, first, after,
+                                                                    customers_per_intermediary))
 
     @strawberry.field(description="If a company fails: downstream companies and products hit (with "
                                   "alternatives), open orders and end customers affected, revenue at risk.")
@@ -621,10 +675,8 @@ class TraversalQuery:
         max_depth: Annotated[int, strawberry.argument(description=DEPTH_DOC)] = DEFAULT_DEPTH,
         limit: Annotated[int, strawberry.argument(description=LIMIT_DOC)] = DEFAULT_LIMIT,
     ) -> Optional[DisruptionImpact]:  # noqa: UP045
-        start, end = _window(from_, to, 365)
-        data = await run(info, lambda d, s: dis.disruption_impact(d, str(company_id), start, end,
-                                                                  Bounds(max_depth, limit), info.path.key, s))
-        return _wrap(DisruptionImpact, data)
+        return await run_plan(info.context, disruption_impact_plan(info.path.key, company_id, from_, to, max_depth,
+                                                                   limit))
 
     @strawberry.field(description="Everyone a party referred, and whom they referred, to maxDepth "
                                   "generations, with counts per generation.")
@@ -634,8 +686,7 @@ class TraversalQuery:
         max_depth: Annotated[int, strawberry.argument(description=DEPTH_DOC)] = DEFAULT_DEPTH,
         limit: Annotated[int, strawberry.argument(description=LIMIT_DOC)] = DEFAULT_LIMIT,
     ) -> Optional[ReferralTree]:  # noqa: UP045
-        data = await run(info, lambda d, _s: ref.referral_tree(d, str(party_id), Bounds(max_depth, limit), info.path.key))
-        return _wrap(ReferralTree, data)
+        return await run_plan(info.context, referral_tree_plan(info.path.key, party_id, max_depth, limit))
 
     @strawberry.field(description="Who referred a party, up the chain to its root (or maxDepth).")
     async def referral_chain(
@@ -644,8 +695,7 @@ class TraversalQuery:
         max_depth: Annotated[int, strawberry.argument(description=DEPTH_DOC)] = MAX_DEPTH,
         limit: Annotated[int, strawberry.argument(description=LIMIT_DOC)] = DEFAULT_LIMIT,
     ) -> Optional[ReferralChain]:  # noqa: UP045
-        data = await run(info, lambda d, _s: ref.referral_chain(d, str(party_id), Bounds(max_depth, limit), info.path.key))
-        return _wrap(ReferralChain, data)
+        return await run_plan(info.context, referral_chain_plan(info.path.key, party_id, max_depth, limit))
 
     @strawberry.field(description="A shortest path between two parties over the given relationship types; "
                                   "null when there is none within maxDepth.")
@@ -659,11 +709,7 @@ class TraversalQuery:
         max_depth: Annotated[int, strawberry.argument(
             description=f"Most relationships on the path (default 4, at most {pth.MAX_PATH_DEPTH}).")] = 4,
     ) -> Optional[Path]:  # noqa: UP045
-        names = [t.value for t in types] if types is not None else DEFAULT_PATH_TYPES
-        names = [getattr(n, "value", n) for n in names]
-        data = await run(info, lambda d, _s: pth.shortest_path(d, str(from_), str(to), names, direction.value,  # type: ignore[arg-type]
-                                                           Bounds(max_depth, 1), info.path.key))
-        return _wrap(Path, data)
+        return await run_plan(info.context, shortest_path_plan(info.path.key, from_, to, types, direction, max_depth))
 
     @strawberry.field(description="Customers and revenue per RFM segment, over every party with orders: "
                                   "from the newest analytics snapshot (see `snapshot`) unless `fresh`.")

@@ -283,8 +283,10 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per line, each side")
     parser.add_argument("--workers", type=int, default=None, help="API workers (default: serve's prod default)")
-    parser.add_argument("--only", default=None, help="only cases whose name contains this")
+    parser.add_argument("--only", default=None, help="only cases whose name contains this (comma-separated: any of these)")
     parser.add_argument("--httpx", action="store_true", help="use the httpx load generator even if wrk exists")
+    parser.add_argument("--baseline", action="store_true",
+                        help="also run a second service with CRMGRAPH_FAST_PATH=false: before and after side by side")
     parser.add_argument("--api-key", default=os.environ.get("CRMGRAPH_BENCH_KEY"),
                         help="sent as 'Authorization: Bearer KEY' (where prod requires credentials)")
     args = parser.parse_args()
@@ -311,9 +313,19 @@ def main() -> None:
          "--host", "127.0.0.1", "--port", str(bare_port), "--loop", "uvloop", "--http", "httptools",
          "--no-access-log", "--log-level", "warning", "--workers", str(args.workers or prod_workers())],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base_port = free_port()
+    baseline = None
+    if args.baseline:  # the same service without the compiled fast path, its own store and folder
+        base_env = {**env, "CRMGRAPH_PORT": str(base_port), "CRMGRAPH_DATA_DIR": str(tmp / "base"),
+                    "CRMGRAPH_FAST_PATH": "false"}
+        baseline = subprocess.Popen([str(BIN / "python"), "-m", "api.cli", "serve", "--seed", *workers],
+                                    env=base_env, cwd=ROOT, stdout=subprocess.DEVNULL,
+                                    stderr=(tmp / "base.log").open("wb"))
     rows: list[list[str]] = []
     try:
         wait_ready(f"http://127.0.0.1:{port}/readyz", server)
+        if baseline is not None:
+            wait_ready(f"http://127.0.0.1:{base_port}/readyz", baseline)
         wait_ready(f"http://127.0.0.1:{bare_port}/graphql", bare)
         url = f"http://127.0.0.1:{port}/graphql"
         socket_path = tmp / "data" / "falkordb.sock"
@@ -325,29 +337,43 @@ def main() -> None:
                                    "--name", "bench"], env=env, cwd=ROOT, capture_output=True, text=True, check=True)
             args.api_key = made.stdout.strip()
         headers["authorization"] = f"Bearer {args.api_key}"
+        base_headers = dict(headers)
+        if baseline is not None:
+            made = subprocess.run([str(BIN / "python"), "-m", "api.cli", "keys", "create", "--role", "admin",
+                                   "--name", "bench"], env=base_env, cwd=ROOT, capture_output=True, text=True,
+                                  check=True)
+            base_headers["authorization"] = f"Bearer {made.stdout.strip()}"
+            base_rss_start = rss_mb(baseline.pid)
 
-        def api(document: str, target: str = url) -> Figures:
+        def api(document: str, target: str = url, with_headers: dict[str, str] = headers) -> Figures:
             body = json.dumps({"query": document})
-            if httpx.post(target, content=body, headers=headers).status_code != 200:
-                raise SystemExit(f"{document}: not answered")
+            for _ in range(2):  # the first request validates and caches the document
+                if httpx.post(target, content=body, headers=with_headers).status_code != 200:
+                    raise SystemExit(f"{document}: not answered")
             if wrk:
-                return run_wrk(wrk, target, body, args.connections, args.duration, tmp, headers)
-            return asyncio.run(run_httpx(target, body, args.connections, args.duration, headers))
+                return run_wrk(wrk, target, body, args.connections, args.duration, tmp, with_headers)
+            return asyncio.run(run_httpx(target, body, args.connections, args.duration, with_headers))
 
         for case in cases():
-            if args.only and args.only not in case.name:
+            if args.only and not any(part in case.name for part in args.only.split(",")):
                 continue
             raw = None
             if case.raw:
                 statements = asyncio.run(compiled_statements(socket_path, case.document))
                 raw = asyncio.run(run_raw(socket_path, statements, args.connections, args.duration))
+            before = (api(case.document, f"http://127.0.0.1:{base_port}/graphql", base_headers)
+                      if baseline is not None else None)
             through = api(case.document)
             if raw is None and case.name == "{ __typename }":
                 raw = api("{ __typename }", f"http://127.0.0.1:{bare_port}/graphql")
                 label = "bare Starlette"
             else:
                 label = ""
-            row = [case.name, f"{through.rate:,.0f}", f"{through.p50:.1f}", f"{through.p99:.1f}"]
+            row = [case.name]
+            if before is not None:
+                row += [f"{before.rate:,.0f}", f"{before.p50:.1f}", f"{before.p99:.1f}",
+                        f"{100 * before.rate / raw.rate:.0f} %" if raw is not None else "-"]
+            row += [f"{through.rate:,.0f}", f"{through.p50:.1f}", f"{through.p99:.1f}"]
             if raw is not None:
                 row += [f"{raw.rate:,.0f}", f"{raw.p50:.1f}", f"{raw.p99:.1f}",
                         f"{100 * through.rate / raw.rate:.0f} %{' of ' + label if label else ''}"]
@@ -358,10 +384,11 @@ def main() -> None:
             rows.append(row)
             console.print("  ".join(row))
         rss_end = rss_mb(server.pid)
+        base_rss_end = rss_mb(baseline.pid) if baseline is not None else 0.0
     finally:
-        for proc in (server, bare):
+        for proc in (server, bare, *([baseline] if baseline is not None else [])):
             proc.send_signal(signal.SIGTERM)
-        for proc in (server, bare):
+        for proc in (server, bare, *([baseline] if baseline is not None else [])):
             try:
                 proc.wait(60)
             except subprocess.TimeoutExpired:
@@ -370,13 +397,18 @@ def main() -> None:
 
     table = Table(title=f"API vs raw statement, {args.connections} connections, {args.duration:g} s each "
                         f"({'wrk' if wrk else 'httpx'})")
-    for column in ("request", "API req/s", "API p50 ms", "API p99 ms", "raw q/s", "raw p50 ms", "raw p99 ms",
-                   "API / raw"):
+    columns = ["request"]
+    if args.baseline:
+        columns += ["before req/s", "before p50", "before p99", "before / raw"]
+    columns += ["API req/s", "API p50 ms", "API p99 ms", "raw q/s", "raw p50 ms", "raw p99 ms", "API / raw"]
+    for column in columns:
         table.add_column(column, justify="left" if column == "request" else "right")
     for row in rows:
         table.add_row(*row)
     console.print(table)
     console.print(f"API server RSS: {rss_start:.0f} MB at start, {rss_end:.0f} MB at the end")
+    if args.baseline:
+        console.print(f"baseline (no fast path) RSS: {base_rss_start:.0f} MB at start, {base_rss_end:.0f} MB at the end")
 
 
 if __name__ == "__main__":

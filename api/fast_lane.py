@@ -1,0 +1,126 @@
+"""The ASGI fast lane of /graphql: a POSTed query whose document has a compiled plan is
+answered without Strawberry's HTTP view (no ``Request``, sub-response, ``Response`` objects).
+
+Everything in front of the view has already run (request id, body bounds, hosts, CORS,
+credentials, rate limit, trusted documents); the lane keeps what the view adds:
+
+- the caller's slot (``api.concurrency``, keyed like ``api.guarded_view.client_key``);
+- the body cap (``encode_json``, i.e. ``api.result_size.encode_bounded``) and the memory
+  release after a large body;
+- the media type by ``Accept`` (``api.http``): an executed request is 200 either way;
+- the result as the view's ``process_result`` shapes it, ``extensions.cost`` included.
+
+The response has the view's status, headers (``content-length``, ``content-type``) and
+body bytes (``tests/e2e/test_fast_path.py`` compares them). Whatever the lane does not
+answer — another method or media type, a body that is not a plain JSON request object, a
+document without a plan, a request the fast path leaves to normal execution, no slot in
+time — goes to the view unchanged, its body replayed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.types import Message, Receive, Scope, Send
+
+from api.concurrency import Overloaded
+from api.http import GRAPHQL_RESPONSE_JSON, prefers_graphql_response
+from api.result_size import LARGE, release_memory
+from graph.access import Access
+from schema.context import Context
+
+_SKIP = (b"multipart", b"event-stream")  # streaming transports: the view's business
+
+
+def slot_key(access: Any, scope: Scope) -> str:
+    """Whom a request's slots belong to: its credential, or its address when anonymous
+    (the same key as ``api.guarded_view.client_key``)."""
+    if isinstance(access, Access) and (access.key_id or access.subject not in (None, "anonymous")):
+        return access.caller
+    client = scope.get("client")
+    return f"addr:{client[0] if client else 'unknown'}"
+
+
+async def _read(receive: Receive) -> tuple[bytes, bool]:
+    """The whole body, and whether the client is still there."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return b"".join(chunks), False
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks), True
+
+
+def _replay(body: bytes, then: Receive) -> Receive:
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if sent:
+            return await then()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return receive
+
+
+class FastLane:
+    """Mixed into the GraphQL view (before Strawberry's ASGI class)."""
+
+    fast_path_enabled: bool
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST" and self.fast_path_enabled:
+            headers = dict(scope["headers"])
+            accept = headers.get(b"accept", b"")
+            if b"application/json" in headers.get(b"content-type", b"") and not any(s in accept for s in _SKIP):
+                body, connected = await _read(receive)
+                if not connected:
+                    return
+                if await self._answer(scope, body, accept.decode("latin-1"), send):
+                    return
+                receive = _replay(body, receive)
+        await super().__call__(scope, receive, send)  # type: ignore[misc]
+
+    async def _answer(self, scope: Scope, body: bytes, accept: str, send: Send) -> bool:
+        try:
+            payload = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            return False
+        if not isinstance(payload, dict):
+            return False
+        query, variables, name = payload.get("query"), payload.get("variables"), payload.get("operationName")
+        if (not isinstance(query, str) or not isinstance(variables, dict | None) or not isinstance(name, str | None)
+                or not isinstance(payload.get("extensions"), dict | None)):
+            return False
+        schema: Any = self.schema  # type: ignore[attr-defined]
+        entry = schema.documents.fast_entry(query)
+        if entry is None:
+            return False
+        state = scope["app"].state
+        access = scope.get("state", {}).get("access")  # set by api.gate.Gate
+        store, compiler = getattr(state, "store", None), getattr(state, "compiler", None)
+        if access is None or store is None or compiler is None:
+            return False
+        context = Context(store=store, compiler=compiler, access=access)
+        LARGE.set(False)
+        try:
+            async with self.limiter.slot(slot_key(access, scope)):  # type: ignore[attr-defined]
+                result = await schema.fast_path.execute(entry, query, variables, name, context)
+        except Overloaded:
+            return False  # the view answers it, with its 503
+        if result is None:
+            return False
+        data = await self.process_result(None, result)  # type: ignore[attr-defined]
+        encoded = self.encode_json(data)  # type: ignore[attr-defined]
+        media = (f"{GRAPHQL_RESPONSE_JSON}; charset=utf-8" if prefers_graphql_response(accept)
+                 else "application/json")
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-length", str(len(encoded)).encode()), (b"content-type", media.encode())]})
+        await send({"type": "http.response.body", "body": encoded})
+        if LARGE.get():
+            release_memory()
+        return True
