@@ -24,6 +24,7 @@ from api.logs import RequestIdMiddleware, configure_logging
 from api.http import GraphQLOverHTTP
 from api.limits_http import RequestBounds
 from api.settings import Mode, Settings, load_settings
+from api.startup import Startup, StartupGate
 from graph.analytics.refresher import Refresher
 from graph.analytics.state import SnapshotState
 from graph.connect import open_store
@@ -71,34 +72,60 @@ def create_app(settings: Settings | None = None) -> Starlette:
             write_timeout=settings.write_timeout,
             min_free_bytes=int(settings.store_min_free_mb * 1024 * 1024),
             pool_size=settings.store_pool_size,
+            server_args=settings.store_server_arguments(),
+            prepare=False,
         ) as store:
             app.state.store = store
+            startup = app.state.startup = Startup()
             snapshots = SnapshotState(settings.analytics_max_staleness)
-            app.state.compiler = Compiler(store.dialect, Limits(max_page_size=settings.max_page_size,
-                                                                max_rows=settings.max_request_rows),
-                                          analytics=snapshots)
-            app.state.guard = Guard.open(settings, store)
-            log.warning(app.state.guard.banner())
-            refresher = Refresher(store, snapshots)
-            task = asyncio.create_task(refresher.run()) if snapshots.max_staleness > 0 else None
-            app.state.refresher = refresher
+            refresher = app.state.refresher = Refresher(store, snapshots)
+            tasks: list[asyncio.Task[None]] = []
+
+            async def finish() -> None:
+                await store.ensure_schema()
+                app.state.compiler = Compiler(store.dialect, Limits(max_page_size=settings.max_page_size,
+                                                                    max_rows=settings.max_request_rows),
+                                              analytics=snapshots)
+                app.state.guard = Guard.open(settings, store)
+                log.warning(app.state.guard.banner())
+                if snapshots.max_staleness > 0:
+                    tasks.append(asyncio.create_task(refresher.run()))
+
+            if await store.loading() is None:
+                await finish()  # the usual case: ready before the first request
+                startup.ready.set()
+            else:  # a big graph still loading: serve /readyz meanwhile (api.startup)
+                log.warning("the store is still loading its data; this worker answers 503 until it is ready")
+                startup.task = asyncio.create_task(startup.prepare(store, finish))
+                tasks.append(startup.task)
             try:
                 yield
             finally:
-                if task is not None:  # stop the refresher; never wait on it for long
+                for task in tasks:  # stop the preparation and the refresher; never wait on them for long
                     task.cancel()
-                    await asyncio.wait({task}, timeout=5)
+                if tasks:
+                    await asyncio.wait(set(tasks), timeout=5)
 
     async def healthz(_: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
     async def readyz(request: Request) -> JSONResponse:
-        # Ready = the store answers a trivial query within 1 s (not just a PING).
+        # Ready = prepared, and the store answers a trivial query within 1 s (not just a PING).
+        state = request.app.state
+        startup: Startup | None = getattr(state, "startup", None)
+        store = getattr(state, "store", None)
+        if startup is None or not startup.ready.is_set():
+            body = await startup.not_ready_body(store) if startup else {"status": "starting"}
+            return JSONResponse(body, status_code=503)
         try:
-            await request.app.state.store.ping(deadline=1.0)
+            await store.ping(deadline=1.0)
         except (StoreUnavailableError, AttributeError) as exc:
+            loading = await store.loading() if store is not None else None
+            if loading is not None:  # restarted under the service, loading its data again
+                return JSONResponse({"status": "unavailable", "store": "loading",
+                                     "progress": loading.as_json()}, status_code=503)
             return JSONResponse({"status": "unavailable", "reason": str(exc)}, status_code=503)
-        return JSONResponse({"status": "ready", "store": request.app.state.store.dialect.name})
+        return JSONResponse({"status": "ready", "store": store.dialect.name})
 
     async def root(_: Request) -> RedirectResponse:
         return RedirectResponse("/graphql")
@@ -118,7 +145,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ],
         # request ids first (every answer has one), then the body, document and variables
         # bounds (before anything parses them), then hosts, CORS, credentials and rate limits
-        middleware=[Middleware(RequestIdMiddleware), Middleware(RequestBounds), *security_middleware(settings)],
+        middleware=[Middleware(RequestIdMiddleware), Middleware(StartupGate), Middleware(RequestBounds),
+                    *security_middleware(settings)],
         lifespan=lifespan,
     )
     app.state.settings = settings

@@ -62,11 +62,15 @@ def serve(
     supervisor: StoreSupervisor | None = None
     if settings.embedded:
         # One store for every worker: this process owns it, workers reach it by socket.
-        embedded = EmbeddedFalkorDB(settings.data_dir, settings.store_start_timeout)
+        # The HTTP workers start while it loads its data (a big graph takes a while):
+        # they answer /readyz 503 with the progress until it has, and this process logs it.
+        embedded = EmbeddedFalkorDB(settings.data_dir, settings.store_start_timeout,
+                                    settings.store_server_arguments())
         try:
-            os.environ[STORE_SOCKET_ENV] = str(embedded.start())
+            os.environ[STORE_SOCKET_ENV] = str(embedded.start(wait_loaded=False))
         except EmbeddedStoreError as exc:
             _fail(str(exc))
+        _watch_loading(embedded)
         # If the store dies under the running service, it is started again (with backoff)
         # while the service answers STORE_UNAVAILABLE and /readyz 503.
         supervisor = StoreSupervisor(embedded)
@@ -94,6 +98,30 @@ def serve(
     finally:
         if supervisor is not None:
             supervisor.stop()
+
+
+def _watch_loading(embedded: EmbeddedFalkorDB) -> None:
+    """Log the store's loading progress from a thread until it has loaded (or failed)."""
+    import logging
+    import threading
+    import time
+
+    from graph.connect import ProgressLog
+
+    log = logging.getLogger("crmgraph.store")
+
+    def watch() -> None:
+        started = time.monotonic()
+        progress = ProgressLog()
+        try:
+            embedded.wait_loaded(progress)
+        except EmbeddedStoreError as exc:
+            log.error("the embedded store did not load its data: %s", exc)
+            return
+        if progress.seen:
+            log.warning("the embedded store loaded its data in %.1f s", time.monotonic() - started)
+
+    threading.Thread(target=watch, name="store-loading", daemon=True).start()
 
 
 def default_workers(mode: Mode) -> int:
@@ -125,7 +153,7 @@ async def _seed(settings: Settings, synthetic: dict[str, int | None] | None = No
         neo4j_password=settings.database_password.get_secret_value(),
         neo4j_database=settings.database_name, falkordb_socket=os.environ.get(STORE_SOCKET_ENV),
         data_dir=settings.data_dir, graph_name=settings.graph_name,
-        start_timeout=settings.store_start_timeout,
+        start_timeout=settings.store_start_timeout, server_args=settings.store_server_arguments(),
     ) as store:
         if synthetic is not None:
             from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -253,7 +281,7 @@ def _open(settings: Settings) -> Any:
         neo4j_password=settings.database_password.get_secret_value(),
         neo4j_database=settings.database_name, falkordb_socket=os.environ.get(STORE_SOCKET_ENV),
         data_dir=settings.data_dir, graph_name=settings.graph_name,
-        start_timeout=settings.store_start_timeout)
+        start_timeout=settings.store_start_timeout, server_args=settings.store_server_arguments())
 
 
 @app.command("export")
@@ -309,7 +337,7 @@ def _keys_store(settings: Settings) -> Any:
         neo4j_password=settings.database_password.get_secret_value(),
         neo4j_database=settings.database_name, falkordb_socket=socket_path,
         data_dir=settings.data_dir, graph_name=settings.graph_name,
-        start_timeout=settings.store_start_timeout)
+        start_timeout=settings.store_start_timeout, server_args=settings.store_server_arguments())
 
 
 def _answers(socket_path: Path) -> bool:

@@ -18,6 +18,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from graph.cypher.dialect import FALKORDB
 from graph.embedded import LONGEST_STATEMENT_MS
 from graph.falkordb_params import header as fast_header
+from graph.loading import Loading, loading_from_info
 from graph.model import INDEXES
 from graph.store import (
     QueryTimeoutError,
@@ -138,6 +139,14 @@ class FalkorDBStore(Store):
                                         f"{exc or type(exc).__name__}") from exc
         self._came_back()
 
+    async def loading(self) -> Loading | None:
+        """The server answers INFO while it loads (every other command: ``-LOADING``)."""
+        try:
+            info = await asyncio.wait_for(self._db.connection.info("persistence"), timeout=1.0)
+        except (*_UNAVAILABLE, TimeoutError, ResponseError):
+            return None
+        return loading_from_info(info)
+
     async def _ensure_time_limits(self) -> None:
         """Writes obey a statement's ``timeout`` only while the store's TIMEOUT_MAX is set.
 
@@ -152,6 +161,12 @@ class FalkorDBStore(Store):
             await connection.execute_command("GRAPH.CONFIG", "SET", "TIMEOUT_MAX", LONGEST_STATEMENT_MS)
 
     async def ensure_schema(self) -> None:
+        try:
+            await self._ensure_schema()
+        except _UNAVAILABLE as exc:  # includes -LOADING (redis' BusyLoadingError)
+            raise StoreUnavailableError(f"FalkorDB did not answer: {exc}") from exc
+
+    async def _ensure_schema(self) -> None:
         await self._ensure_time_limits()
         # A graph key exists only once something was written: create it with the first index.
         try:
