@@ -134,22 +134,28 @@ class Generator:
             if len(rows) >= self.spec.batch:
                 yield "rel", "SUPPLIES", rows
                 rows = []
+        # A relationship once per pair, as the upserts leave it (the last draw wins), so the
+        # bulk load (which refuses a repeated pair) builds the same graph.
+        back: dict[tuple[int, int], dict[str, Any]] = {}
         for _ in range(self.spec.cycles if self.spec.companies > 10 else 0):
             lower = self.company_in(self.rng.randrange(1, len(TIERS)))
             upper = self.company_in(0)
             if lower is not None and upper is not None:
-                rows.append(self._supplies(lower, upper, False))  # closes a cycle upstream
+                back[(lower, upper)] = self._supplies(lower, upper, False)  # closes a cycle upstream
+        rows.extend(back.values())
         if rows:
             yield "rel", "SUPPLIES", rows
         for p, maker in enumerate(self.product_maker):
             makes.append({"start": company_id(maker), "end": product_id(p), "props": {"since": self.when()}})
             tier = self.tier_of(maker)
             if tier > 0 and self.spec.products:
+                parts: dict[int, dict[str, Any]] = {}
                 for _ in range(self.rng.randint(0, 3)):
                     part = self.rng.randrange(self.spec.products)
                     if part != p and self.tier_of(self.product_maker[part]) == tier - 1:
-                        bom.append({"start": product_id(part), "end": product_id(p),
-                                    "props": {"qty": self.rng.randint(1, 8)}})
+                        parts[part] = {"start": product_id(part), "end": product_id(p),
+                                       "props": {"qty": self.rng.randint(1, 8)}}
+                bom.extend(parts.values())
             if len(makes) >= self.spec.batch:
                 yield "rel", "MAKES", makes
                 makes = []
@@ -273,11 +279,24 @@ class Generator:
 
 
 async def generate_into(store: Store, spec: SyntheticSpec,
-                        progress: Callable[[int, int], None] | None = None) -> dict[str, int]:
-    """Write the synthetic graph; ``progress(rows_done, rows_estimated)`` after each batch."""
+                        progress: Callable[[int, int], None] | None = None,
+                        bulk: bool | None = None) -> dict[str, int]:
+    """Write the synthetic graph; ``progress(rows_done, rows_estimated)`` after each batch.
+
+    Into an empty embedded store it goes through ``GRAPH.BULK`` (``graph.bulk``), at the
+    store's own speed, with the constraints and indexes built afterwards; otherwise (a
+    graph with data, Neo4j, ``bulk=False``) as upserts. ``bulk=True`` insists on the bulk path.
+    """
+    from graph.bulk.new_graph import can_bulk_load, is_empty, load_new_graph
+
     gen = Generator(spec)
-    counts = {"nodes": 0, "relationships": 0}
     total = gen.estimated_rows()
+    if bulk is None:
+        bulk = can_bulk_load(store) and await is_empty(store)
+    if bulk:
+        report = None if progress is None else (lambda done: progress(done, max(total, done)))
+        return await load_new_graph(store, gen.batches(), report)  # type: ignore[arg-type]
+    counts = {"nodes": 0, "relationships": 0}
     done = 0
     for kind, name, rows in gen.batches():
         if not rows:
