@@ -286,17 +286,27 @@ def _open(settings: Settings) -> Any:
 
 @app.command("export")
 def export_command(
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="File (default: stdout).")] = None,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help=(
+        "File (default: stdout); for --format neo4j-admin, the folder of the CSV set."))] = None,
     company: Annotated[str | None, typer.Option(help="Only this company's neighbourhood.")] = None,
     depth: Annotated[int, typer.Option(min=0, max=3, help="Neighbourhood: hops from the company.")] = 1,
+    format: Annotated[str, typer.Option(help=(
+        "jsonl (what `crmgraph import` reads) or neo4j-admin (a CSV set and import.sh for "
+        "`neo4j-admin database import full`)."))] = "jsonl",
     data_dir: Annotated[Path | None, typer.Option(help="Embedded store folder.")] = None,
 ) -> None:
-    """Write the graph as JSON Lines that `crmgraph import` reads back to the same graph."""
+    """Write the graph as JSON Lines that `crmgraph import` reads back to the same graph,
+    or as a neo4j-admin import CSV set (a bulk initial load into Neo4j)."""
+    if format not in ("jsonl", "neo4j-admin"):
+        _fail("--format is jsonl or neo4j-admin")
+    if format == "neo4j-admin" and output is None:
+        _fail("--format neo4j-admin writes a folder of files: give it with --output")
     settings = _settings(data_dir=data_dir)
-    asyncio.run(_export(settings, output, company, depth))
+    asyncio.run(_export(settings, output, company, depth, format))
 
 
-async def _export(settings: Settings, output: Path | None, company: str | None, depth: int) -> None:
+async def _export(settings: Settings, output: Path | None, company: str | None, depth: int,
+                  format: str = "jsonl") -> None:
     import orjson
 
     from graph.io.exporter import export_lines, neighbourhood
@@ -305,6 +315,14 @@ async def _export(settings: Settings, output: Path | None, company: str | None, 
         scope = await neighbourhood(store, company, depth) if company else None
         if company and not scope:
             _fail(f"no company with id {company}")
+        if format == "neo4j-admin":
+            from graph.bulk.neo4j_admin import write_csv_set
+
+            assert output is not None
+            counts = await write_csv_set(export_lines(store, scope), output)
+            console.print(f"wrote {sum(counts.values()):,} rows in {len(counts)} CSV files and "
+                          f"{output / 'import.sh'} (run it with Neo4j stopped)")
+            return
         sink = output.open("wb") if output else sys.stdout.buffer
         count = 0
         try:
