@@ -37,9 +37,26 @@ async def load_new_graph(store: FalkorDBStore, batches: Iterable[Batch],
     await store.redis.execute_command("GRAPH.DELETE", store.graph_name) if await store.redis.exists(
         store.graph_name) else None
     client = redis.Redis(unix_socket_path=store.socket_path, socket_timeout=None)
+    # No automatic log rewrite while GRAPH.BULK runs: FalkorDB 4.16 hung for good (every
+    # later command on the graph waiting) when one started during a 1M-party load. The
+    # log is rewritten once at the end instead (ensure_schema, after the indexes).
+    rewrite = client.config_get("auto-aof-rewrite-percentage").get("auto-aof-rewrite-percentage", "25")
+    client.config_set("auto-aof-rewrite-percentage", 0)
     try:
+        await _no_rewrite_running(client)
         counts = await asyncio.to_thread(feed, BulkLoader(client, store.graph_name), batches, progress)
     finally:
+        client.config_set("auto-aof-rewrite-percentage", rewrite)
         client.close()
     await store.ensure_schema(wait=SCHEMA_WAIT)
     return counts
+
+
+async def _no_rewrite_running(client: redis.Redis, timeout: float = 600.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        info = client.info("persistence")
+        if not info.get("aof_rewrite_in_progress") and not info.get("aof_rewrite_scheduled"):
+            return
+        await asyncio.sleep(0.1)
