@@ -169,7 +169,11 @@ async def _seed(settings: Settings, synthetic: dict[str, int | None] | None = No
                     elapsed = bar.tasks[task].elapsed or 1e-9
                     bar.update(task, completed=done, total=total, rate=done / elapsed)
 
-                return await generate_into(store, SyntheticSpec(**synthetic), progress)
+                # GRAPH.BULK needs the store to itself: only when this process started it
+                # (it holds the data folder's lock), and the graph is empty.
+                owned = settings.embedded and os.environ.get(STORE_SOCKET_ENV) is None
+                return await generate_into(store, SyntheticSpec(**synthetic), progress,
+                                           bulk=None if owned else False)
         return await load(store, build())
 
 

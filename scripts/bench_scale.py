@@ -191,7 +191,7 @@ async def build(size: int, data: Path, rebuild: bool) -> float | None:
     shutil.rmtree(data, ignore_errors=True)
     started = time.perf_counter()
     async with open_store(data_dir=data) as store:
-        await generate_into(store, spec_for(size))
+        await generate_into(store, spec_for(size), bulk=True)
     took = time.perf_counter() - started
     marker.write_text(str(size))
     (data / "bench-scale-build-seconds").write_text(f"{took:.1f}")

@@ -280,12 +280,16 @@ class Generator:
 
 async def generate_into(store: Store, spec: SyntheticSpec,
                         progress: Callable[[int, int], None] | None = None,
-                        bulk: bool | None = None) -> dict[str, int]:
+                        bulk: bool | None = False) -> dict[str, int]:
     """Write the synthetic graph; ``progress(rows_done, rows_estimated)`` after each batch.
 
-    Into an empty embedded store it goes through ``GRAPH.BULK`` (``graph.bulk``), at the
-    store's own speed, with the constraints and indexes built afterwards; otherwise (a
-    graph with data, Neo4j, ``bulk=False``) as upserts. ``bulk=True`` insists on the bulk path.
+    ``bulk=None``: into an empty embedded store through ``GRAPH.BULK`` (``graph.bulk``),
+    at the store's own speed, with the constraints and indexes built afterwards, else as
+    upserts; ``bulk=True`` insists on the bulk path; ``False`` (the default) upserts.
+    The bulk path needs the store to itself: a write by anyone else while it runs (a
+    service's analytics refresher writing its lock) would take a node id it counts on.
+    ``crmgraph seed`` asks for it only when it started the store itself (it then holds
+    the data folder's lock, so nothing else can reach the store).
     """
     from graph.bulk.new_graph import can_bulk_load, is_empty, load_new_graph
 

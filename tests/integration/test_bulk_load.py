@@ -48,7 +48,7 @@ async def _dump(store: FalkorDBStore) -> tuple[list[Any], list[Any]]:
 async def test_bulk_load_builds_the_graph_the_upserts_build(two_graphs: tuple[FalkorDBStore, FalkorDBStore]) -> None:
     bulk, upsert = two_graphs
     seen: list[int] = []
-    counts = await generate_into(bulk, SPEC, lambda done, total: seen.append(done))
+    counts = await generate_into(bulk, SPEC, lambda done, total: seen.append(done), bulk=None)
     assert counts == await generate_into(upsert, SPEC, bulk=False)
     assert seen and seen == sorted(seen)
     bulk_nodes, bulk_rels = await _dump(bulk)
@@ -84,8 +84,8 @@ async def test_bulk_load_refuses_a_graph_with_nodes(two_graphs: tuple[FalkorDBSt
     with pytest.raises(NotEmptyError):
         await load_new_graph(bulk, Generator(SPEC).batches())
     assert (await bulk.read("MATCH (n) RETURN count(n) AS n")) == [{"n": 1}]
-    # Without insisting, the generator upserts into it instead.
-    counts = await generate_into(bulk, SPEC)
+    # Asked to choose, the generator upserts into it instead.
+    counts = await generate_into(bulk, SPEC, bulk=None)
     assert (await bulk.read("MATCH (n) RETURN count(n) AS n")) == [{"n": counts["nodes"] + 1}]
 
 
