@@ -37,18 +37,23 @@ async def load_new_graph(store: FalkorDBStore, batches: Iterable[Batch],
     await store.redis.execute_command("GRAPH.DELETE", store.graph_name) if await store.redis.exists(
         store.graph_name) else None
     client = redis.Redis(unix_socket_path=store.socket_path, socket_timeout=None)
-    # No automatic log rewrite while GRAPH.BULK runs: FalkorDB 4.16 hung for good (every
-    # later command on the graph waiting) when one started during a 1M-party load. The
-    # log is rewritten once at the end instead (ensure_schema, after the indexes).
+    # No automatic log rewrite while GRAPH.BULK runs or the indexes are built over what it
+    # loaded: at 1M parties FalkorDB 4.16 hung for good when one started mid-load, and the
+    # store crashed (an assertion in its fork preparation) when one started while the
+    # schema was being built. The log is rewritten once at the end, when all is idle.
     rewrite = client.config_get("auto-aof-rewrite-percentage").get("auto-aof-rewrite-percentage", "25")
     client.config_set("auto-aof-rewrite-percentage", 0)
+    limits = store.read_timeout, store.write_timeout
     try:
         await _no_rewrite_running(client)
         counts = await asyncio.to_thread(feed, BulkLoader(client, store.graph_name), batches, progress)
+        # Schema commands over millions of nodes can take a while to be answered.
+        store.read_timeout = store.write_timeout = 600.0
+        await store.ensure_schema(wait=SCHEMA_WAIT)
     finally:
+        store.read_timeout, store.write_timeout = limits
         client.config_set("auto-aof-rewrite-percentage", rewrite)
         client.close()
-    await store.ensure_schema(wait=SCHEMA_WAIT)
     return counts
 
 

@@ -1,9 +1,10 @@
 """`crmgraph serve` on a store that is still loading its data: it waits, says so, then serves.
 
-A real load is made to last: the data folder holds 40 keys in the snapshot part of its
-append-only file, and the store is started with ``--key-load-delay`` (0.25 s a key) and
-progress events every kilobyte, so it spends about 10 s loading, answering ``-LOADING``
-with its progress, as it does for minutes on a graph of millions of nodes.
+A real load is made to last: the data folder holds 60 keys in the snapshot part of its
+append-only file, and the store is started with ``--key-load-delay`` (0.5 s a key) and
+progress events every kilobyte, so it spends about 30 s loading, answering ``-LOADING``
+with its progress, as it does for minutes on a graph of millions of nodes (long enough
+for the HTTP worker to be up on a busy machine: it took 8-13 s here).
 """
 
 from __future__ import annotations
@@ -21,10 +22,10 @@ from tests.e2e.test_serve import Service, services  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.e2e
 
-SLOW_LOAD = "--key-load-delay 250000 --loading-process-events-interval-bytes 1024"
+SLOW_LOAD = "--key-load-delay 500000 --loading-process-events-interval-bytes 1024"
 
 
-def _folder_that_loads_slowly(data_dir: Path, keys: int = 40) -> None:
+def _folder_that_loads_slowly(data_dir: Path, keys: int = 60) -> None:
     with EmbeddedFalkorDB(data_dir) as server:
         client = redis.Redis(unix_socket_path=str(server.socket_path))
         for i in range(keys):

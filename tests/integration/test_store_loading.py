@@ -27,7 +27,7 @@ def test_info_fields_become_progress() -> None:
 
 
 def test_start_waits_for_a_load_longer_than_the_start_timeout(tmp_path: Path) -> None:
-    _folder_that_loads_slowly(tmp_path, keys=16)  # about 4 s of loading
+    _folder_that_loads_slowly(tmp_path, keys=8)  # about 4 s of loading
     seen: list[Loading] = []
     server = EmbeddedFalkorDB(tmp_path, start_timeout=1.5, extra_args=tuple(SLOW_LOAD.split()))
     started = time.monotonic()
@@ -44,7 +44,7 @@ def test_start_waits_for_a_load_longer_than_the_start_timeout(tmp_path: Path) ->
 
 
 def test_start_can_return_while_loading_and_the_adapter_says_so(tmp_path: Path) -> None:
-    _folder_that_loads_slowly(tmp_path, keys=16)
+    _folder_that_loads_slowly(tmp_path, keys=20)  # about 10 s: each round trip waits for a key
     server = EmbeddedFalkorDB(tmp_path, start_timeout=5, extra_args=tuple(SLOW_LOAD.split()))
     server.start(wait_loaded=False)
 
