@@ -91,10 +91,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 if snapshots.max_staleness > 0:
                     tasks.append(asyncio.create_task(refresher.run()))
 
-            if await store.loading() is None:
+            try:
+                if await store.loading() is not None:
+                    raise StoreUnavailableError("the store is loading its data")
                 await finish()  # the usual case: ready before the first request
                 startup.ready.set()
-            else:  # a big graph still loading: serve /readyz meanwhile (api.startup)
+            except StoreUnavailableError:  # a big graph still loading (its INFO may be slow to
+                # answer then): serve /readyz meanwhile and prepare once it has (api.startup)
                 log.warning("the store is still loading its data; this worker answers 503 until it is ready")
                 startup.task = asyncio.create_task(startup.prepare(store, finish))
                 tasks.append(startup.task)

@@ -47,7 +47,7 @@ class Startup:
         waited = False
         while True:
             try:
-                if await store.loading() is not None:
+                if await store.loading(timeout=5.0) is not None:
                     waited = True
                     await wait_until_loaded(store, on_progress=progress)
                 await finish()

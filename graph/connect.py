@@ -35,7 +35,7 @@ class ProgressLog:
 async def wait_until_loaded(store: Store, interval: float = 0.2,
                             on_progress: Callable[[Loading], None] | None = None) -> None:
     """Return once the store is not loading its data (at once for Neo4j)."""
-    while (state := await store.loading()) is not None:
+    while (state := await store.loading(timeout=5.0)) is not None:
         if on_progress is not None:
             on_progress(state)
         await asyncio.sleep(interval)

@@ -139,10 +139,11 @@ class FalkorDBStore(Store):
                                         f"{exc or type(exc).__name__}") from exc
         self._came_back()
 
-    async def loading(self) -> Loading | None:
-        """The server answers INFO while it loads (every other command: ``-LOADING``)."""
+    async def loading(self, timeout: float = 1.0) -> Loading | None:
+        """The server answers INFO while it loads (every other command: ``-LOADING``), at
+        its pace: between two slices of loading, so a fresh connection may take a while."""
         try:
-            info = await asyncio.wait_for(self._db.connection.info("persistence"), timeout=1.0)
+            info = await asyncio.wait_for(self._db.connection.info("persistence"), timeout=timeout)
         except (*_UNAVAILABLE, TimeoutError, ResponseError):
             return None
         return loading_from_info(info)

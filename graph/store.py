@@ -86,9 +86,9 @@ class Store(ABC):
     async def ping(self, deadline: float = 1.0) -> None:
         """Raise StoreUnavailableError unless the database answers a trivial query within ``deadline`` s."""
 
-    async def loading(self) -> Loading | None:
+    async def loading(self, timeout: float = 1.0) -> Loading | None:
         """How far the store has got loading its data after a start, or ``None`` when it
-        is not loading (or cannot say: Neo4j, a store that does not answer)."""
+        is not loading (or cannot say within ``timeout`` s: Neo4j, a store that does not answer)."""
         return None
 
     @abstractmethod

@@ -51,7 +51,7 @@ def test_start_can_return_while_loading_and_the_adapter_says_so(tmp_path: Path) 
     async def check() -> None:
         store = FalkorDBStore(str(server.socket_path))
         try:
-            state = await store.loading()
+            state = await store.loading(timeout=10)  # the test's store answers between slow keys
             assert state is not None and state.total_bytes > 0
             seen: list[Loading] = []
             await asyncio.wait_for(wait_until_loaded(store, 0.1, seen.append), 60)
