@@ -31,6 +31,7 @@ from graph.money import set_base_currency
 from api.pages import graphiql_response
 from api.pages import routes as page_routes
 from api.settings import Mode, Settings, load_settings
+from api.startup import Startup, StartupGate
 from graph.analytics.refresher import Refresher
 from graph.analytics.state import SnapshotState
 from graph.connect import open_store
@@ -92,29 +93,48 @@ def create_app(settings: Settings | None = None, *, tune_gc: bool = False) -> St
             write_timeout=settings.write_timeout,
             min_free_bytes=int(settings.store_min_free_mb * 1024 * 1024),
             pool_size=settings.store_pool_size,
+            server_args=settings.store_server_arguments(),
+            prepare=False,
         ) as store:
             app.state.store = store
+            startup = app.state.startup = Startup()
             snapshots = SnapshotState(settings.analytics_max_staleness)
-            app.state.compiler = Compiler(store.dialect, Limits(max_page_size=settings.max_page_size,
-                                                                max_rows=settings.max_request_rows),
-                                          analytics=snapshots)
-            app.state.guard = Guard.open(settings, store)
-            log.warning(app.state.guard.banner())
-            refresher = Refresher(store, snapshots)
-            task = asyncio.create_task(refresher.run()) if snapshots.max_staleness > 0 else None
-            app.state.refresher = refresher
+            refresher = app.state.refresher = Refresher(store, snapshots)
+            tasks: list[asyncio.Task[None]] = []
             # Every statement of this process, measured once at the store port.
             unobserve = [observe_statements(f) for f in (count_statement, metrics.record_statement,
                                                          tracing.record_statement)]
+
+            async def finish() -> None:
+                await store.ensure_schema()
+                app.state.compiler = Compiler(store.dialect, Limits(max_page_size=settings.max_page_size,
+                                                                    max_rows=settings.max_request_rows),
+                                              analytics=snapshots)
+                app.state.guard = Guard.open(settings, store)
+                log.warning(app.state.guard.banner())
+                if snapshots.max_staleness > 0:
+                    tasks.append(asyncio.create_task(refresher.run()))
+
+            try:
+                if await store.loading() is not None:
+                    raise StoreUnavailableError("the store is loading its data")
+                await finish()  # the usual case: ready before the first request
+                startup.ready.set()
+            except StoreUnavailableError:  # a big graph still loading (its INFO may be slow to
+                # answer then): serve /readyz meanwhile and prepare once it has (api.startup)
+                log.warning("the store is still loading its data; this worker answers 503 until it is ready")
+                startup.task = asyncio.create_task(startup.prepare(store, finish))
+                tasks.append(startup.task)
             if tune_gc:
                 gc.collect()
                 gc.freeze()
             try:
                 yield
             finally:
-                if task is not None:  # stop the refresher; never wait on it for long
+                for task in tasks:  # stop the preparation and the refresher; never wait on them for long
                     task.cancel()
-                    await asyncio.wait({task}, timeout=5)
+                if tasks:
+                    await asyncio.wait(set(tasks), timeout=5)
                 for stop in unobserve:
                     stop()
                 tracing.shutdown()
@@ -124,12 +144,22 @@ def create_app(settings: Settings | None = None, *, tune_gc: bool = False) -> St
         return JSONResponse({"status": "ok"})
 
     async def readyz(request: Request) -> JSONResponse:
-        # Ready = the store answers a trivial query within 1 s (not just a PING).
+        # Ready = prepared, and the store answers a trivial query within 1 s (not just a PING).
+        state = request.app.state
+        startup: Startup | None = getattr(state, "startup", None)
+        store = getattr(state, "store", None)
+        if startup is None or not startup.ready.is_set():
+            body = await startup.not_ready_body(store) if startup else {"status": "starting"}
+            return JSONResponse(body, status_code=503)
         try:
-            await request.app.state.store.ping(deadline=1.0)
+            await store.ping(deadline=1.0)
         except (StoreUnavailableError, AttributeError) as exc:
+            loading = await store.loading() if store is not None else None
+            if loading is not None:  # restarted under the service, loading its data again
+                return JSONResponse({"status": "unavailable", "store": "loading",
+                                     "progress": loading.as_json()}, status_code=503)
             return JSONResponse({"status": "unavailable", "reason": str(exc)}, status_code=503)
-        return JSONResponse({"status": "ready", "store": request.app.state.store.dialect.name})
+        return JSONResponse({"status": "ready", "store": store.dialect.name})
 
     async def root(_: Request) -> RedirectResponse:
         return RedirectResponse("/graphql")
@@ -151,11 +181,11 @@ def create_app(settings: Settings | None = None, *, tune_gc: bool = False) -> St
             *page_routes(settings, graphiql=not production),  # /explore and the pages' assets
         ],
         # request ids first (every answer has one), then what the request did (metrics, trace,
-        # log line), then the body, document and variables bounds (before anything parses
-        # them), then hosts, CORS, credentials and rate limits
+        # log line), then 503 while the store loads, then the body, document and variables
+        # bounds (before anything parses them), then hosts, CORS, credentials and rate limits
         middleware=[Middleware(RequestIdMiddleware),
                     Middleware(RequestObserver, policy=LogPolicy(settings.log_requests, settings.log_slow_seconds)),
-                    Middleware(RequestBounds), *security_middleware(settings)],
+                    Middleware(StartupGate), Middleware(RequestBounds), *security_middleware(settings)],
         lifespan=lifespan,
     )
     app.state.settings = settings

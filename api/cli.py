@@ -73,11 +73,15 @@ def serve(
     supervisor: StoreSupervisor | None = None
     if settings.embedded:
         # One store for every worker: this process owns it, workers reach it by socket.
-        embedded = EmbeddedFalkorDB(settings.data_dir, settings.store_start_timeout)
+        # The HTTP workers start while it loads its data (a big graph takes a while):
+        # they answer /readyz 503 with the progress until it has, and this process logs it.
+        embedded = EmbeddedFalkorDB(settings.data_dir, settings.store_start_timeout,
+                                    settings.store_server_arguments())
         try:
-            os.environ[STORE_SOCKET_ENV] = str(embedded.start())
+            os.environ[STORE_SOCKET_ENV] = str(embedded.start(wait_loaded=False))
         except EmbeddedStoreError as exc:
             _fail(str(exc))
+        _watch_loading(embedded)
         # If the store dies under the running service, it is started again (with backoff)
         # while the service answers STORE_UNAVAILABLE and /readyz 503.
         supervisor = StoreSupervisor(embedded, on_change=metrics.store_running)
@@ -129,6 +133,30 @@ def _announcer(json_lines: bool) -> Any:
 WORKER_HEALTHCHECK_SECONDS = 30
 
 
+def _watch_loading(embedded: EmbeddedFalkorDB) -> None:
+    """Log the store's loading progress from a thread until it has loaded (or failed)."""
+    import logging
+    import threading
+    import time
+
+    from graph.connect import ProgressLog
+
+    log = logging.getLogger("crmgraph.store")
+
+    def watch() -> None:
+        started = time.monotonic()
+        progress = ProgressLog()
+        try:
+            embedded.wait_loaded(progress)
+        except EmbeddedStoreError as exc:
+            log.error("the embedded store did not load its data: %s", exc)
+            return
+        if progress.seen:
+            log.warning("the embedded store loaded its data in %.1f s", time.monotonic() - started)
+
+    threading.Thread(target=watch, name="store-loading", daemon=True).start()
+
+
 def default_workers(mode: Mode) -> int:
     """One worker in dev (a debugger, one log); one per CPU this process may use in prod."""
     if mode is not Mode.PROD:
@@ -158,7 +186,7 @@ async def _seed(settings: Settings, synthetic: dict[str, Any] | None = None) -> 
         neo4j_password=settings.database_password.get_secret_value(),
         neo4j_database=settings.database_name, falkordb_socket=os.environ.get(STORE_SOCKET_ENV),
         data_dir=settings.data_dir, graph_name=settings.graph_name,
-        start_timeout=settings.store_start_timeout,
+        start_timeout=settings.store_start_timeout, server_args=settings.store_server_arguments(),
     ) as store:
         if synthetic is not None:
             from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -174,7 +202,11 @@ async def _seed(settings: Settings, synthetic: dict[str, Any] | None = None) -> 
                     elapsed = bar.tasks[task].elapsed or 1e-9
                     bar.update(task, completed=done, total=total, rate=done / elapsed)
 
-                return await generate_into(store, SyntheticSpec(**synthetic), progress)
+                # GRAPH.BULK needs the store to itself: only when this process started it
+                # (it holds the data folder's lock), and the graph is empty.
+                owned = settings.embedded and os.environ.get(STORE_SOCKET_ENV) is None
+                return await generate_into(store, SyntheticSpec(**synthetic), progress,
+                                           bulk=None if owned else False)
         return await load(store, build())
 
 
@@ -299,22 +331,32 @@ def _open(settings: Settings) -> Any:
         neo4j_password=settings.database_password.get_secret_value(),
         neo4j_database=settings.database_name, falkordb_socket=os.environ.get(STORE_SOCKET_ENV),
         data_dir=settings.data_dir, graph_name=settings.graph_name,
-        start_timeout=settings.store_start_timeout)
+        start_timeout=settings.store_start_timeout, server_args=settings.store_server_arguments())
 
 
 @app.command("export")
 def export_command(
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="File (default: stdout).")] = None,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help=(
+        "File (default: stdout); for --format neo4j-admin, the folder of the CSV set."))] = None,
     company: Annotated[str | None, typer.Option(help="Only this company's neighbourhood.")] = None,
     depth: Annotated[int, typer.Option(min=0, max=3, help="Neighbourhood: hops from the company.")] = 1,
+    format: Annotated[str, typer.Option(help=(
+        "jsonl (what `crmgraph import` reads) or neo4j-admin (a CSV set and import.sh for "
+        "`neo4j-admin database import full`)."))] = "jsonl",
     data_dir: Annotated[Path | None, typer.Option(help="Embedded store folder.")] = None,
 ) -> None:
-    """Write the graph as JSON Lines that `crmgraph import` reads back to the same graph."""
+    """Write the graph as JSON Lines that `crmgraph import` reads back to the same graph,
+    or as a neo4j-admin import CSV set (a bulk initial load into Neo4j)."""
+    if format not in ("jsonl", "neo4j-admin"):
+        _fail("--format is jsonl or neo4j-admin")
+    if format == "neo4j-admin" and output is None:
+        _fail("--format neo4j-admin writes a folder of files: give it with --output")
     settings = _settings(data_dir=data_dir)
-    asyncio.run(_export(settings, output, company, depth))
+    asyncio.run(_export(settings, output, company, depth, format))
 
 
-async def _export(settings: Settings, output: Path | None, company: str | None, depth: int) -> None:
+async def _export(settings: Settings, output: Path | None, company: str | None, depth: int,
+                  format: str = "jsonl") -> None:
     import orjson
 
     from graph.io.exporter import export_lines, neighbourhood
@@ -323,6 +365,14 @@ async def _export(settings: Settings, output: Path | None, company: str | None, 
         scope = await neighbourhood(store, company, depth) if company else None
         if company and not scope:
             _fail(f"no company with id {company}")
+        if format == "neo4j-admin":
+            from graph.bulk.neo4j_admin import write_csv_set
+
+            assert output is not None
+            counts = await write_csv_set(export_lines(store, scope), output)
+            console.print(f"wrote {sum(counts.values()):,} rows in {len(counts)} CSV files and "
+                          f"{output / 'import.sh'} (run it with Neo4j stopped)")
+            return
         sink = output.open("wb") if output else sys.stdout.buffer
         count = 0
         try:
@@ -355,7 +405,7 @@ def _keys_store(settings: Settings) -> Any:
         neo4j_password=settings.database_password.get_secret_value(),
         neo4j_database=settings.database_name, falkordb_socket=socket_path,
         data_dir=settings.data_dir, graph_name=settings.graph_name,
-        start_timeout=settings.store_start_timeout)
+        start_timeout=settings.store_start_timeout, server_args=settings.store_server_arguments())
 
 
 def _answers(socket_path: Path) -> bool:

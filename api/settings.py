@@ -51,7 +51,12 @@ class Settings(BaseSettings):
     database_name: str = Field("neo4j", description="Neo4j database (always sent as database_).")
     graph_name: str = Field("crm", description="FalkorDB graph key.")
     max_page_size: int = Field(100, ge=1, le=1000, description="Largest `first` a list accepts.")
-    store_start_timeout: float = Field(20.0, gt=0, description="Seconds to wait for the store.")
+    store_start_timeout: float = Field(20.0, gt=0, description=(
+        "Seconds the store may go without answering while it starts. A store loading a big "
+        "graph answers with its progress and is waited for as long as the load takes."))
+    store_server_args: str = Field("", description=(
+        "Extra redis-server arguments for the embedded store, space separated "
+        "(tuning, or tests that slow its loading down)."))
     query_timeout: float = Field(10.0, gt=0, le=600, description="Seconds a read may run.")
     write_timeout: float = Field(10.0, gt=0, le=600, description="Seconds a write may run (then undone).")
     store_pool_size: int = Field(
@@ -143,6 +148,9 @@ class Settings(BaseSettings):
     @property
     def jwt_enabled(self) -> bool:
         return bool(self.jwt_secret.get_secret_value() or self.jwt_jwks_url)
+
+    def store_server_arguments(self) -> tuple[str, ...]:
+        return tuple(self.store_server_args.split())
 
     @property
     def on_loopback(self) -> bool:

@@ -18,6 +18,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from graph.cypher.dialect import FALKORDB
 from graph.embedded import LONGEST_STATEMENT_MS
 from graph.falkordb_params import header as fast_header
+from graph.loading import Loading, loading_from_info
 from graph.model import INDEXES
 from graph.store import (
     QueryTimeoutError,
@@ -138,6 +139,15 @@ class FalkorDBStore(Store):
                                         f"{exc or type(exc).__name__}") from exc
         self._came_back()
 
+    async def loading(self, timeout: float = 1.0) -> Loading | None:
+        """The server answers INFO while it loads (every other command: ``-LOADING``), at
+        its pace: between two slices of loading, so a fresh connection may take a while."""
+        try:
+            info = await asyncio.wait_for(self._db.connection.info("persistence"), timeout=timeout)
+        except (*_UNAVAILABLE, TimeoutError, ResponseError):
+            return None
+        return loading_from_info(info)
+
     async def _ensure_time_limits(self) -> None:
         """Writes obey a statement's ``timeout`` only while the store's TIMEOUT_MAX is set.
 
@@ -177,7 +187,19 @@ class FalkorDBStore(Store):
         ver = int(graph.get("ver", 0))
         return f"FalkorDB {ver // 10000}.{ver // 100 % 100}.{ver % 100} (redis {info.get('redis_version', '?')})"
 
-    async def ensure_schema(self) -> None:
+    @property
+    def socket_path(self) -> str:
+        return str(self._pool.connection_kwargs["path"])
+
+    async def ensure_schema(self, wait: float = 30.0) -> None:
+        """Create what is missing; wait up to ``wait`` s for constraints and indexes built
+        over existing data (a bulk-loaded graph) to hold."""
+        try:
+            await self._ensure_schema(wait)
+        except _UNAVAILABLE as exc:  # includes -LOADING (redis' BusyLoadingError)
+            raise StoreUnavailableError(f"FalkorDB did not answer: {exc}") from exc
+
+    async def _ensure_schema(self, wait: float) -> None:
         await self._ensure_time_limits()
         # A graph key exists only once something was written: create it with the first index.
         try:
@@ -195,9 +217,26 @@ class FalkorDBStore(Store):
             if spec.unique and (spec.label, (spec.prop,)) not in constraints:
                 created = True
                 await _unless(self._graph.create_node_unique_constraint(spec.label, spec.prop), "already exists")
-        await self._wait_constraints()
+        await self._wait_constraints(wait)
         if created:
-            await self._compact_log()
+            await self._wait_indexes(wait)
+            await self._compact_log(max(60.0, wait))
+        else:
+            await self._shorten_log()
+
+    async def _shorten_log(self, share: float = 0.1) -> None:
+        """Start rewriting the log when its replayed tail is over ``share`` of its snapshot
+        part, so the next restart loads a snapshot instead of replaying statements (the
+        store's own trigger waits for a quarter). Not waited for: it runs in a child."""
+        connection = self._db.connection
+        info = await connection.info("persistence")
+        base, current = int(info.get("aof_base_size", 0)), int(info.get("aof_current_size", 0))
+        if info.get("aof_enabled") and current - base > max(share * base, 1 << 20):
+            try:
+                await connection.bgrewriteaof()
+            except ResponseError as exc:  # already running: fine
+                if "already in progress" not in str(exc):
+                    raise
 
     async def _compact_log(self, timeout: float = 60.0) -> None:
         """Rewrite the append-only file so the indexes live in its snapshot part.
@@ -220,6 +259,17 @@ class FalkorDBStore(Store):
                 return
             await asyncio.sleep(0.05)
 
+    async def _wait_indexes(self, timeout: float) -> None:
+        """Indexes created over existing nodes are built in the background: until they are
+        OPERATIONAL the planner does not use them."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while asyncio.get_running_loop().time() < deadline:
+            rows = await self._graph.query("CALL db.indexes() YIELD label, status RETURN label, status")
+            if all(row[1] == "OPERATIONAL" for row in rows.result_set):
+                return
+            await asyncio.sleep(0.1)
+        raise RuntimeError(f"indexes still being built after {timeout:g} s")
+
     async def _wait_constraints(self, timeout: float = 30.0) -> None:
         # Constraints are built in the background; writes must not start before they hold.
         deadline = asyncio.get_running_loop().time() + timeout
@@ -231,7 +281,7 @@ class FalkorDBStore(Store):
             if failed:
                 raise RuntimeError(f"unique constraint could not be created (duplicate ids?): {failed}")
             await asyncio.sleep(0.05)
-        raise RuntimeError("unique constraints still pending after 30s")
+        raise RuntimeError(f"unique constraints still pending after {timeout:g} s")
 
     async def clear(self) -> None:
         await self._graph.query("MATCH (n) DETACH DELETE n", timeout=LONGEST_STATEMENT_MS)

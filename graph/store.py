@@ -13,6 +13,7 @@ from graph.audit import Write, with_audit
 from graph.audit import current as current_audit
 from graph.cypher.compiler import Statement
 from graph.cypher.dialect import Dialect
+from graph.loading import Loading
 
 Record = dict[str, Any]
 StatementListener = Callable[[str, Mapping[str, Any]], None]
@@ -176,6 +177,11 @@ class Store(ABC):
     @abstractmethod
     async def ping(self, deadline: float = 1.0) -> None:
         """Raise StoreUnavailableError unless the database answers a trivial query within ``deadline`` s."""
+
+    async def loading(self, timeout: float = 1.0) -> Loading | None:
+        """How far the store has got loading its data after a start, or ``None`` when it
+        is not loading (or cannot say within ``timeout`` s: Neo4j, a store that does not answer)."""
+        return None
 
     @abstractmethod
     async def ensure_schema(self) -> None:

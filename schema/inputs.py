@@ -114,7 +114,13 @@ def order_input(name: str, node_props: tuple[Prop, ...], edge_props: tuple[Prop,
         "field": strawberry.field(description="What to order by."),
         "direction": strawberry.field(default=Direction.ASC, description="ASC or DESC."),
     })
-    return strawberry.input(cls, description=f"One ordering key for {what}; the id breaks ties.")
+    return strawberry.input(cls, description=(
+        f"One ordering key for {what}; the id breaks ties. Every key, the default order "
+        "included, is a sort of the rows the list matches, not an index walk: on a root list "
+        "(people, parties, orders, ...) every node of its kind that passes the filter is read "
+        "(a scan, linear in the graph; see the README's scale figures), on a relationship "
+        "list only the parent's own rows. A selective filter on an indexed field (id, name, "
+        "sku, placedAt, at) narrows what is sorted."))
 
 
 def input_to_dict(value: Any) -> Any:

@@ -184,22 +184,28 @@ class Generator:
             if len(rows) >= self.spec.batch:
                 yield "rel", "SUPPLIES", rows
                 rows = []
+        # A relationship once per pair, as the upserts leave it (the last draw wins), so the
+        # bulk load (which refuses a repeated pair) builds the same graph.
+        back: dict[tuple[int, int], dict[str, Any]] = {}
         for _ in range(self.spec.cycles if self.spec.companies > 10 else 0):
             lower = self.company_in(self.rng.randrange(1, len(TIERS)))
             upper = self.company_in(0)
             if lower is not None and upper is not None:
-                rows.append(self._supplies(lower, upper, False))  # closes a cycle upstream
+                back[(lower, upper)] = self._supplies(lower, upper, False)  # closes a cycle upstream
+        rows.extend(back.values())
         if rows:
             yield "rel", "SUPPLIES", rows
         for p, maker in enumerate(self.product_maker):
             makes.append({"start": company_id(maker), "end": product_id(p), "props": {"since": self.when()}})
             tier = self.tier_of(maker)
             if tier > 0 and self.spec.products:
+                parts: dict[int, dict[str, Any]] = {}
                 for _ in range(self.rng.randint(0, 3)):
                     part = self.rng.randrange(self.spec.products)
                     if part != p and self.tier_of(self.product_maker[part]) == tier - 1:
-                        bom.append({"start": product_id(part), "end": product_id(p),
-                                    "props": {"qty": self.rng.randint(1, 8)}})
+                        parts[part] = {"start": product_id(part), "end": product_id(p),
+                                       "props": {"qty": self.rng.randint(1, 8)}}
+                bom.extend(parts.values())
             if len(makes) >= self.spec.batch:
                 yield "rel", "MAKES", makes
                 makes = []
@@ -328,11 +334,33 @@ class Generator:
 
 
 async def generate_into(store: Store, spec: SyntheticSpec,
-                        progress: Callable[[int, int], None] | None = None) -> dict[str, int]:
-    """Write the synthetic graph; ``progress(rows_done, rows_estimated)`` after each batch."""
+                        progress: Callable[[int, int], None] | None = None,
+                        bulk: bool | None = False) -> dict[str, int]:
+    """Write the synthetic graph; ``progress(rows_done, rows_estimated)`` after each batch.
+
+    ``bulk=None``: into an empty embedded store through ``GRAPH.BULK`` (``graph.bulk``),
+    at the store's own speed, with the constraints and indexes built afterwards, else as
+    upserts; ``bulk=True`` insists on the bulk path; ``False`` (the default) upserts.
+    The bulk path needs the store to itself: a write by anyone else while it runs (a
+    service's analytics refresher writing its lock) would take a node id it counts on.
+    ``crmgraph seed`` asks for it only when it started the store itself (it then holds
+    the data folder's lock, so nothing else can reach the store).
+    """
+    from graph.bulk.new_graph import can_bulk_load, is_empty, load_new_graph
+
     gen = Generator(spec)
-    counts = {"nodes": 0, "relationships": 0}
     total = gen.estimated_rows()
+    if bulk is None:
+        bulk = can_bulk_load(store) and await is_empty(store)
+    if bulk:
+        report = None if progress is None else (lambda done: progress(done, max(total, done)))
+        rates: list[dict[str, Any]] = []
+        graph_batches = (b for b in gen.batches() if b[0] != "rate" or rates.extend(b[2]))
+        counts = await load_new_graph(store, graph_batches, report)  # type: ignore[arg-type]
+        if rates:  # the exchange-rate table is not graph data: written once the graph is in
+            await store.write(RATES_UPSERT, {"rows": rates})
+        return counts
+    counts = {"nodes": 0, "relationships": 0}
     done = 0
     for kind, name, rows in gen.batches():
         if not rows:

@@ -22,18 +22,18 @@ CALL {
     WITH x1.n1 AS n1, x1.a1_orderCount AS a1_orderCount, x1.a1_revenue AS a1_revenue, x1.a1_lastOrderAt AS a1_lastOrderAt, x1.key AS k1, u1
     WHERE size(u1) > 0 AND ((k1[0] < u1[0][0]) OR (k1[0] = u1[0][0] AND k1[1] > u1[0][1]))
     WITH n1, a1_orderCount, a1_revenue, a1_lastOrderAt
-    ORDER BY coalesce(a1_revenue, -1.0e300) DESC, toString(n1.id) ASC
+    ORDER BY coalesce(a1_revenue, -1.0e300) DESC, n1.id ASC
     LIMIT $p2
     CALL {
       WITH n1
       MATCH (n1)-[r2:PLACED]->(n2:Order)
       WITH n2, r2
-      ORDER BY coalesce(n2.placedAt, -1.0e300) DESC, toString(n2.id) ASC
+      ORDER BY coalesce(n2.placedAt, -1.0e300) DESC, n2.id ASC
       LIMIT $p3
       RETURN collect({node: n2 {.id, .currency, .total, _labels: labels(n2)}, edge: {}}) AS c2
     }
     WITH n1, a1_orderCount, a1_revenue, a1_lastOrderAt, c2
-    ORDER BY coalesce(a1_revenue, -1.0e300) DESC, toString(n1.id) ASC
+    ORDER BY coalesce(a1_revenue, -1.0e300) DESC, n1.id ASC
     RETURN collect({node: n1 {.id, .name, _labels: labels(n1), c2: c2}, edge: {revenue: a1_revenue}}) AS c1
   }
   RETURN c1, size(u1) = 0 AS m1

@@ -31,7 +31,7 @@ CALL {
 }
 MATCH (n0:Party)
 WITH n0, g_rfm_r, g_rfm_f, g_rfm_m, g_rfm_at, g_rfm_done
-ORDER BY coalesce(n0.name, '') ASC, toString(n0.id) ASC
+ORDER BY coalesce(n0.name, '') ASC, n0.id ASC
 LIMIT $p2
 CALL {
   WITH n0, g_rfm_r, g_rfm_f, g_rfm_m, g_rfm_at, g_rfm_done
@@ -52,7 +52,7 @@ CALL {
   RETURN {orders: sum(orders), revenue: sum(revenue), first: min(first), last: max(last), margins: collect(CASE WHEN costed > 0 THEN {currency: cur, rate: rate, margin: margin} END)} AS k2
 }
 WITH n0, k1, k2, g_rfm_r, g_rfm_f, g_rfm_m, g_rfm_at, g_rfm_done
-ORDER BY coalesce(n0.name, '') ASC, toString(n0.id) ASC
+ORDER BY coalesce(n0.name, '') ASC, n0.id ASC
 WITH collect({node: n0 {.id, .name, _labels: labels(n0), k1: k1, k2: k2}}) AS rows, g_rfm_r, g_rfm_f, g_rfm_m, g_rfm_at, g_rfm_done
 RETURN rows
 
