@@ -19,7 +19,7 @@ CALL {
     WITH n2, r2
     ORDER BY coalesce(n2.name, '') ASC, n2.id ASC
     LIMIT $p2
-    RETURN collect({node: n2 {.id, .category, .name, _labels: labels(n2)}, edge: {qty: r2.qty, unitPrice: r2.unitPrice}}) AS c2
+    RETURN collect({node: n2 {.id, .category, .name, _labels: labels(n2)}, edge: {qty: r2.qty, unitPrice: r2.unitPrice, currency: r2.currency}}) AS c2
   }
   CALL {
     WITH n1
@@ -31,7 +31,7 @@ CALL {
   }
   WITH n1, r1, c2, c3
   ORDER BY coalesce(n1.placedAt, -1.0e300) DESC, n1.id ASC
-  RETURN collect({node: n1 {.id, .placedAt, .total, _labels: labels(n1), c2: c2, c3: c3}, edge: {}}) AS c1
+  RETURN collect({node: n1 {.id, .currency, .placedAt, .total, _labels: labels(n1), c2: c2, c3: c3}, edge: {}}) AS c1
 }
 CALL {
   WITH n0
