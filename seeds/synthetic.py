@@ -355,8 +355,15 @@ async def generate_into(store: Store, spec: SyntheticSpec,
     if bulk:
         report = None if progress is None else (lambda done: progress(done, max(total, done)))
         rates: list[dict[str, Any]] = []
-        graph_batches = (b for b in gen.batches() if b[0] != "rate" or rates.extend(b[2]))
-        counts = await load_new_graph(store, graph_batches, report)  # type: ignore[arg-type]
+
+        def graph_batches() -> Iterator[Batch]:
+            for batch in gen.batches():
+                if batch[0] == "rate":
+                    rates.extend(batch[2])
+                else:
+                    yield batch
+
+        counts = await load_new_graph(store, graph_batches(), report)  # type: ignore[arg-type]
         if rates:  # the exchange-rate table is not graph data: written once the graph is in
             await store.write(RATES_UPSERT, {"rows": rates})
         return counts
