@@ -29,8 +29,10 @@ CURRENCIES: dict[str, int] = {
     "TRY": 2, "TWD": 2, "UAH": 2, "USD": 2, "VND": 0, "ZAR": 2,
 }
 MAX_MINOR = 10**15
-"""Largest amount accepted, in minor units (10 trillion dollars): far beyond any order,
-and small enough that sums over millions of them stay exact in a 64-bit integer."""
+"""Largest amount accepted, in minor units (10 trillion dollars): far beyond any order.
+Sums are exact up to 2**53 minor units (90 trillion in a two-decimal base currency):
+FalkorDB's ``sum()`` of integers returns a double (and refuses ``collect`` inside
+``reduce``), which holds every integer up to 2**53 exactly; Neo4j sums 64-bit integers."""
 MAX_RATE_DIGITS = 12
 """Significant digits an exchange rate may have (ECB reference rates have 5 or 6)."""
 
