@@ -19,11 +19,13 @@ time — goes to the view unchanged, its body replayed.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import orjson
 from starlette.types import Message, Receive, Scope, Send
 
+from api import observe
 from api.concurrency import Overloaded
 from api.http import GRAPHQL_RESPONSE_JSON, prefers_graphql_response
 from api.result_size import LARGE, release_memory
@@ -114,6 +116,8 @@ class FastLane:
             return False  # the view answers it, with its 503
         if result is None:
             return False
+        # operation, outcome and codes for metrics and logs, as the view notes them
+        observe.note_graphql(SimpleNamespace(operation_name=name, query=query), result)
         data = await self.process_result(None, result)  # type: ignore[attr-defined]
         encoded = self.encode_json(data)  # type: ignore[attr-defined]
         media = (f"{GRAPHQL_RESPONSE_JSON}; charset=utf-8" if prefers_graphql_response(accept)
