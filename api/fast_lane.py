@@ -23,10 +23,11 @@ from types import SimpleNamespace
 from typing import Any
 
 import orjson
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from api import observe
 from api.concurrency import Overloaded
+from api.gate import replay_body
 from api.http import GRAPHQL_RESPONSE_JSON, prefers_graphql_response
 from api.result_size import LARGE, release_memory
 from graph.access import Access
@@ -56,19 +57,6 @@ async def _read(receive: Receive) -> tuple[bytes, bool]:
             return b"".join(chunks), True
 
 
-def _replay(body: bytes, then: Receive) -> Receive:
-    sent = False
-
-    async def receive() -> Message:
-        nonlocal sent
-        if sent:
-            return await then()
-        sent = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    return receive
-
-
 class FastLane:
     """Mixed into the GraphQL view (before Strawberry's ASGI class)."""
 
@@ -84,7 +72,7 @@ class FastLane:
                     return
                 if await self._answer(scope, body, accept.decode("latin-1"), send):
                     return
-                receive = _replay(body, receive)
+                receive = replay_body(body, receive)
         await super().__call__(scope, receive, send)  # type: ignore[misc]
 
     async def _answer(self, scope: Scope, body: bytes, accept: str, send: Send) -> bool:

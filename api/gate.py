@@ -159,7 +159,7 @@ class Guard:
         if not restricted and "application/json" not in headers.get("content-type", "").lower():
             return receive  # the view refuses other content types
         body = await _read_body(receive)
-        replay = _replayer(body, receive)
+        replay = replay_body(body, receive)
         if not (restricted or b"persistedQuery" in body):
             return replay
         try:
@@ -175,7 +175,7 @@ class Guard:
                 changed = docs.resolve(access.role, item) or changed
             elif restricted:
                 raise DocumentRefused("BAD_REQUEST", "each request must be a JSON object")
-        return _replayer(orjson.dumps(data), receive) if changed else replay
+        return replay_body(orjson.dumps(data), receive) if changed else replay
 
 
 class Gate:
@@ -213,7 +213,7 @@ async def _read_body(receive: Receive) -> bytes:
     return b"".join(chunks)
 
 
-def _replayer(body: bytes, then: Receive) -> Receive:
+def replay_body(body: bytes, then: Receive) -> Receive:
     """The body read already, once; after it, the client's own messages (a disconnect)."""
     sent = False
 
