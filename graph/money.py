@@ -68,7 +68,8 @@ def exponent(currency: str) -> int:
     return CURRENCIES[currency]
 
 
-def _decimal(value: Any) -> Decimal:
+def parse_decimal(value: Any) -> Decimal:
+    """A finite decimal from a string, int, Decimal or float (read as it prints)."""
     if isinstance(value, bool) or not isinstance(value, Decimal | int | str | float):
         raise MoneyInputError("INVALID_TYPE", "must be a decimal amount, e.g. \"19.99\"")
     try:
@@ -81,16 +82,43 @@ def _decimal(value: Any) -> Decimal:
     return number
 
 
+def scaled_floor(number: Decimal, places: int) -> tuple[int, bool]:
+    """(floor of ``number`` x 10^places, whether that is exact), in integer arithmetic:
+    no context rounding (a 40-digit input is not rounded to 28 digits) and bounded work
+    for hostile exponents ("1e999999999" and "1e-999999999" cost nothing)."""
+    if number == 0:
+        return 0, True
+    if number.adjusted() > _LARGEST_DIGITS:  # beyond any amount: one step past the largest
+        return (_BEYOND if number > 0 else -_BEYOND), False
+    if number.adjusted() < -_SMALLEST_DIGITS:  # strictly inside one minor unit of zero
+        return (0 if number > 0 else -1), False
+    sign, digits, exp = number.as_tuple()
+    coefficient = int("".join(map(str, digits)))
+    shift = int(exp) + places
+    if shift >= 0:
+        value, exact = coefficient * 10**shift, True
+    else:
+        value, rest = divmod(coefficient, 10**-shift)
+        exact = rest == 0
+        if sign and not exact:
+            value += 1  # floor of a negative number with a fraction
+    return (-value if sign else value), exact
+
+
+_LARGEST_DIGITS = 18  # 10^19 is past MAX_MINOR and every stored sum
+_SMALLEST_DIGITS = 30  # below 10^-30 no currency has a minor unit
+_BEYOND = 2**62
+
+
 def to_minor(amount: Any, currency: str) -> int:
     """``amount`` (e.g. "19.99") as an integer of ``currency``'s minor unit; refuses more
     decimals than the currency has rather than rounding them away."""
-    number = _decimal(amount)
+    number = parse_decimal(amount)
     places = exponent(currency)
-    scaled = number.scaleb(places)
-    if scaled != scaled.to_integral_value():
+    minor, exact = scaled_floor(number, places)
+    if not exact and abs(minor) < _BEYOND:
         raise MoneyInputError("TOO_PRECISE", f"{currency} amounts have {places} decimal"
                                              f"{'' if places == 1 else 's'} at most; {amount} has more")
-    minor = int(scaled)
     if abs(minor) > MAX_MINOR:
         raise MoneyInputError("OUT_OF_RANGE", f"at most {from_minor(MAX_MINOR, currency)} {currency}")
     return minor
@@ -104,9 +132,12 @@ def from_minor(minor: int, currency: str) -> Decimal:
 
 def parse_rate(rate: Any) -> Decimal:
     """An exchange rate: positive, at most ``MAX_RATE_DIGITS`` significant digits."""
-    number = _decimal(rate)
+    number = parse_decimal(rate)
     if number <= 0:
         raise MoneyInputError("OUT_OF_RANGE", "an exchange rate must be greater than 0")
+    if not -_LARGEST_DIGITS <= number.adjusted() <= _LARGEST_DIGITS:  # before any arithmetic on it
+        raise MoneyInputError("OUT_OF_RANGE", f"an exchange rate lies between 1e-{_LARGEST_DIGITS} "
+                                              f"and 1e{_LARGEST_DIGITS}")
     digits = len(number.normalize().as_tuple().digits)
     if digits > MAX_RATE_DIGITS:
         raise MoneyInputError("TOO_PRECISE", f"an exchange rate has at most {MAX_RATE_DIGITS} significant digits")

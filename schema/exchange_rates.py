@@ -4,7 +4,7 @@ written by editors and admins."""
 from __future__ import annotations
 
 import time
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Optional
 
@@ -85,5 +85,3 @@ class ExchangeRateMutation:
 
         return ExchangeRate(data=await write(call))
 
-
-__all__ = ["ExchangeRateMutation", "ExchangeRateQuery", "datetime"]

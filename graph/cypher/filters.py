@@ -22,7 +22,6 @@ property, as before); tests compare the result with a Python evaluation on Falko
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -32,9 +31,20 @@ from graph.cypher.dialect import Dialect
 from graph.cypher.errors import QueryInputError
 from graph.cypher.params import Params
 from graph.cypher.values import to_store
-from graph.input_limits import MAX_FILTER_DEPTH, MAX_FILTER_TERMS, MAX_IN_VALUES, InputTooLargeError
+from graph.input_limits import (
+    MAX_FILTER_DEPTH,
+    MAX_FILTER_TERMS,
+    MAX_IN_VALUES,
+    InputTooLargeError,
+)
 from graph.model import Prop, PropType
-from graph.money import CURRENCIES, base_currency
+from graph.money import (
+    CURRENCIES,
+    MoneyInputError,
+    base_currency,
+    parse_decimal,
+    scaled_floor,
+)
 from graph.text_rules import text_problem
 
 _COMPARE = {"eq": "=", "ne": "<>", "lt": "<", "lte": "<=", "gt": ">", "gte": ">="}
@@ -199,13 +209,13 @@ with in a currency of two decimals, so it matches nothing and ``ne`` matches eve
 
 def _minor_bound(op: str, amount: Decimal, places: int) -> int | float:
     """The whole number of minor units that makes ``x op amount`` exact for integer ``x``."""
-    scaled = amount.scaleb(places)
-    if scaled == scaled.to_integral_value():
-        return int(scaled)
+    floor, exact = scaled_floor(amount, places)
+    if exact:
+        return floor
     if op in ("gt", "lte"):
-        return math.floor(scaled)
+        return floor
     if op in ("gte", "lt"):
-        return math.ceil(scaled)
+        return floor + 1
     return _NO_AMOUNT
 
 
@@ -214,12 +224,9 @@ def _money_operand(op: str, value: Any, prop: Prop, where: str) -> Any:
     the statement indexes by the row's currency), or one value for a base-currency amount."""
     def amount(v: Any) -> Decimal:
         try:
-            number = Decimal(repr(v)) if isinstance(v, float) else Decimal(v)
-        except Exception:
-            raise QueryInputError(where, f"{v!r} is not a decimal amount") from None
-        if not number.is_finite():
-            raise QueryInputError(where, "must be a finite amount")
-        return number
+            return parse_decimal(v)
+        except MoneyInputError as exc:
+            raise QueryInputError(where, str(exc)) from None
 
     def bound(v: Any, places: int) -> Any:
         return _minor_bound(op, amount(v), places)
