@@ -15,7 +15,7 @@ from graph.money import CURRENCIES
 from rich.console import Console
 
 from api.settings import Mode, Settings, SettingsError, load_settings
-from graph.embedded import EmbeddedFalkorDB, EmbeddedStoreError
+from graph.embedded import EmbeddedFalkorDB, EmbeddedStoreError, answers_ping
 
 app = typer.Typer(help="crmgraph: a GraphQL API over a customer relationship graph.",
                   no_args_is_help=True, add_completion=False)
@@ -398,7 +398,7 @@ def _keys_store(settings: Settings) -> Any:
 
     socket_path = os.environ.get(STORE_SOCKET_ENV)
     running = settings.data_dir.resolve() / SOCKET_NAME
-    if settings.embedded and socket_path is None and _answers(running):
+    if settings.embedded and socket_path is None and answers_ping(running):
         socket_path = str(running)  # `crmgraph serve` owns the folder: use its store
     return open_store(
         neo4j_uri=settings.database_uri, neo4j_user=settings.database_user,
@@ -407,18 +407,6 @@ def _keys_store(settings: Settings) -> Any:
         data_dir=settings.data_dir, graph_name=settings.graph_name,
         start_timeout=settings.store_start_timeout, server_args=settings.store_server_arguments())
 
-
-def _answers(socket_path: Path) -> bool:
-    import socket
-
-    try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-            sock.settimeout(1.0)
-            sock.connect(str(socket_path))
-            sock.sendall(b"PING\r\n")
-            return sock.recv(64).startswith(b"+PONG")
-    except OSError:
-        return False
 
 
 def _expiry(text: str | None) -> Any:
