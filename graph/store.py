@@ -132,9 +132,15 @@ class Store(ABC):
         return await self._measured(query, dict(params or {}), write=False)
 
     async def write(self, query: str, params: Mapping[str, Any] | None = None) -> list[Record]:
-        """Run a write. Inside ``graph.audit.auditing``, a ``Write`` records who made it,
-        in the same statement."""
+        """Run a write. A ``Write`` that moves referral cohorts moves their counters, and
+        inside ``graph.audit.auditing`` records who made it, in the same statement."""
         values = dict(params or {})
+        if isinstance(query, Write) and query.moves is not None:
+            from graph.analytics import cohorts
+
+            if cohorts.active():
+                values = cohorts.wrap_params(query.moves, values)
+                query = Write(cohorts.wrap(query, query.moves, self.dialect), query.ok)
         audit = current_audit()
         if audit is not None and isinstance(query, Write):
             query, values = with_audit(query, audit, values, self.dialect.call_open)

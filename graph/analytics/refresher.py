@@ -17,8 +17,9 @@ import os
 import uuid
 from datetime import timedelta
 
+from graph.analytics import cohorts
 from graph.analytics.snapshots import latest, refresh_kind
-from graph.analytics.state import KINDS, LOCK_LABEL, SnapshotState, utcnow
+from graph.analytics.state import KINDS, LOCK_LABEL, REFERRALS, SnapshotState, utcnow
 from graph.cypher.values import epoch_ms
 from graph.store import Store
 
@@ -55,6 +56,7 @@ class Refresher:
         self.state = state
         self.holder = holder or f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.refreshes = 0
+        self.counters_built = True  # as of the latest sync
 
     @property
     def interval(self) -> float:
@@ -62,9 +64,14 @@ class Refresher:
         return min(max(self.state.max_staleness / 4, 0.05), 5.0)
 
     async def sync(self) -> list[str]:
-        """Learn the newest snapshot of each kind; return the kinds due for a refresh."""
+        """Learn the newest snapshot of each kind; return the kinds due for a refresh. While
+        the referral cohort counters are built, reads take the cohorts from them, so their
+        snapshot is not kept up (it is the fallback while the counters are being built)."""
         due = []
+        self.counters_built = await cohorts.is_built(self.store)
         for kind in KINDS:
+            if kind == REFERRALS and self.counters_built:
+                continue
             found = await latest(self.store, kind, values=False)
             info = found[0] if found else None
             if info is None:
@@ -77,9 +84,14 @@ class Refresher:
 
     async def tick(self) -> None:
         due = await self.sync()
-        if not due or not await acquire(self.store, self.holder):
+        if (not due and self.counters_built) or not await acquire(self.store, self.holder):
             return
         try:
+            if not self.counters_built:
+                months = await cohorts.build(self.store)
+                self.counters_built = True
+                self.refreshes += 1
+                log.info("referral cohort counters counted from scratch: %d months", months)
             for kind in due:
                 await acquire(self.store, self.holder)  # renew between kinds
                 info = await refresh_kind(self.store, kind)
@@ -123,6 +135,10 @@ async def force_refresh(store: Store, holder: str = "cli") -> dict[str, float]:
         await asyncio.sleep(0.2)
     try:
         out = {}
+        if not await cohorts.is_built(store):
+            began = utcnow()
+            await cohorts.build(store)
+            out["cohort-counters"] = (utcnow() - began).total_seconds()
         for kind in KINDS:
             info = await refresh_kind(store, kind)
             out[kind] = (info.computed_at - info.as_of).total_seconds()
