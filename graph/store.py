@@ -135,6 +135,7 @@ class Store(ABC):
         """Run a write. A ``Write`` that moves referral cohorts moves their counters, and
         inside ``graph.audit.auditing`` records who made it, in the same statement."""
         values = dict(params or {})
+        name = statement_name(query, True)  # of the write itself, not of what is wrapped around it
         if isinstance(query, Write) and query.moves is not None:
             from graph.analytics import cohorts
 
@@ -145,9 +146,10 @@ class Store(ABC):
         if audit is not None and isinstance(query, Write):
             query, values = with_audit(query, audit, values, self.dialect.call_open)
         self._notify(query, values)
-        return await self._measured(query, values, write=True)
+        return await self._measured(query, values, write=True, name=name)
 
-    async def _measured(self, query: str, params: dict[str, Any], *, write: bool) -> list[Record]:
+    async def _measured(self, query: str, params: dict[str, Any], *, write: bool,
+                        name: str | None = None) -> list[Record]:
         """``_run``, timed and reported to the statement observers (if any)."""
         if not _OBSERVERS:
             return await self._run(query, params, write=write)
@@ -168,7 +170,7 @@ class Store(ABC):
             outcome = "read_only"
             raise
         finally:
-            event = StatementEvent(statement_name(query, write), write, self.dialect.name, started_ns,
+            event = StatementEvent(name or statement_name(query, write), write, self.dialect.name, started_ns,
                                    time.perf_counter() - began, rows, outcome)
             for observer in list(_OBSERVERS):
                 observer(event)

@@ -125,9 +125,10 @@ class Refresher:
             await asyncio.sleep(pause)
 
 
-async def force_refresh(store: Store, holder: str = "cli") -> dict[str, float]:
+async def force_refresh(store: Store, holder: str = "cli", recount: bool = False) -> dict[str, float]:
     """Recompute every kind now (``crmgraph analytics refresh``), waiting for the lock up
-    to a minute; returns each kind's compute seconds."""
+    to a minute; returns each kind's compute seconds. The referral cohort counters are
+    counted from scratch when they are not built, or with ``recount``."""
     deadline = utcnow() + timedelta(seconds=60)
     while not await acquire(store, holder):
         if utcnow() > deadline:
@@ -135,7 +136,7 @@ async def force_refresh(store: Store, holder: str = "cli") -> dict[str, float]:
         await asyncio.sleep(0.2)
     try:
         out = {}
-        if not await cohorts.is_built(store):
+        if recount or not await cohorts.is_built(store):
             began = utcnow()
             await cohorts.build(store)
             out["cohort-counters"] = (utcnow() - began).total_seconds()

@@ -103,4 +103,5 @@ def test_month_arithmetic_equals_python() -> None:
     for ms in samples:
         expected = month_start(EPOCH + timedelta(milliseconds=ms))
         assert evaluate(ms) == int((expected - EPOCH) / timedelta(milliseconds=1)), ms
-    assert "floor(toFloat(r.at) / 86400000.0)" in cohorts.month_of("r.at")
+    lines = cohorts.month_lines("r.at", ("r",))
+    assert lines[0] == "WITH r, floor(toFloat(r.at) / 86400000.0) AS mDays" and "mDoy" in cohorts.MONTH
