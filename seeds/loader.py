@@ -26,5 +26,5 @@ async def load(store: Store, dataset: Dataset) -> dict[str, int]:
         for i in range(0, len(converted), BATCH):
             await upsert_relationships(store, type_, converted[i:i + BATCH])
         counts["relationships"] += len(converted)
-    await cohorts.build(store)
+    await cohorts.build(store, cohorts.LONG_BUILD)
     return counts

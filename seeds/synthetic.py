@@ -367,7 +367,7 @@ async def generate_into(store: Store, spec: SyntheticSpec,
         counts = await load_new_graph(store, graph_batches(), report)  # type: ignore[arg-type]
         if rates:  # the exchange-rate table is not graph data: written once the graph is in
             await store.write(RATES_UPSERT, {"rows": rates})
-        await cohorts.build(store)  # the referral cohort counters, counted once over what was loaded
+        await cohorts.build(store, cohorts.LONG_BUILD)  # the referral cohort counters, counted once
         return counts
     # These upserts do not move the referral cohort counters: distrusted meanwhile, counted after.
     await cohorts.invalidate(store)
@@ -387,7 +387,7 @@ async def generate_into(store: Store, spec: SyntheticSpec,
         done += len(rows)
         if progress is not None:
             progress(done, max(total, done))
-    await cohorts.build(store)
+    await cohorts.build(store, cohorts.LONG_BUILD)
     return counts
 
 

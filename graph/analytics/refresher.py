@@ -21,7 +21,7 @@ from graph.analytics import cohorts
 from graph.analytics.snapshots import latest, refresh_kind
 from graph.analytics.state import KINDS, LOCK_LABEL, REFERRALS, SnapshotState, utcnow
 from graph.cypher.values import epoch_ms
-from graph.store import Store
+from graph.store import QueryTimeoutError, Store
 
 log = logging.getLogger("crmgraph.analytics")
 
@@ -87,18 +87,25 @@ class Refresher:
         if (not due and self.counters_built) or not await acquire(self.store, self.holder):
             return
         try:
-            if not self.counters_built:
-                months = await cohorts.build(self.store)
-                self.counters_built = True
-                self.refreshes += 1
-                log.info("referral cohort counters counted from scratch: %d months", months)
-            for kind in due:
+            for kind in due:  # first: the referral snapshot is what reads use until the counters are built
                 await acquire(self.store, self.holder)  # renew between kinds
                 info = await refresh_kind(self.store, kind)
                 self.state.note(kind, info)
                 self.refreshes += 1
                 log.debug("analytics snapshot %s refreshed in %.3f s", kind,
                           (info.computed_at - info.as_of).total_seconds())
+            if not self.counters_built:
+                await acquire(self.store, self.holder)
+                try:
+                    months = await cohorts.build(self.store)
+                except QueryTimeoutError:
+                    log.warning("counting the referral cohort counters from scratch takes longer than the "
+                                "store's write limit; run `crmgraph analytics refresh` once (no limit); "
+                                "meanwhile referralStats reads the snapshot")
+                    raise
+                self.counters_built = True
+                self.refreshes += 1
+                log.info("referral cohort counters counted from scratch: %d months", months)
         except asyncio.CancelledError:
             raise  # the service is stopping: no more store calls; the lock expires by itself
         except BaseException:
@@ -138,7 +145,7 @@ async def force_refresh(store: Store, holder: str = "cli", recount: bool = False
         out = {}
         if recount or not await cohorts.is_built(store):
             began = utcnow()
-            await cohorts.build(store)
+            await cohorts.build(store, cohorts.LONG_BUILD)
             out["cohort-counters"] = (utcnow() - began).total_seconds()
         for kind in KINDS:
             info = await refresh_kind(store, kind)

@@ -13,11 +13,18 @@ CALL (cohortP, cohortQ) {
   MATCH (cp)-[r:REFERRED]-(:Party)
   WITH DISTINCT r
   WITH r, endNode(r) AS cb
+  WITH r, cb
   WHERE r.at IS NOT NULL
   OPTIONAL MATCH (cb)-[:PLACED]->(cbo:Order)
   WHERE cbo.placedAt >= r.at AND NOT cbo.status IN $cohortUncounted
   WITH r, min(cbo.placedAt) AS first
-  WITH head([mDays IN [floor(toFloat(r.at) / 86400000.0)] | head([mZ IN [mDays + 719468] | head([mEra IN [floor(mZ / 146097.0)] | head([mDoe IN [mZ - mEra * 146097] | head([mYoe IN [floor((mDoe - floor(mDoe / 1460.0) + floor(mDoe / 36524.0) - floor(mDoe / 146096.0)) / 365.0)] | head([mDoy IN [mDoe - (365 * mYoe + floor(mYoe / 4.0) - floor(mYoe / 100.0))] | toInteger((mDays - mDoy + floor((153 * floor((5 * mDoy + 2) / 153.0) + 2) / 5.0)) * 86400000)])])])])])]) AS m, r.status IN $cohortConverted AS conv,
+  WITH r, first, floor(toFloat(r.at) / 86400000.0) AS mDays
+  WITH r, first, mDays, mDays + 719468 AS mZ
+  WITH r, first, mDays, mZ, floor(mZ / 146097.0) AS mEra
+  WITH r, first, mDays, mZ, mEra, mZ - mEra * 146097 AS mDoe
+  WITH r, first, mDays, mZ, mEra, mDoe, floor((mDoe - floor(mDoe / 1460.0) + floor(mDoe / 36524.0) - floor(mDoe / 146096.0)) / 365.0) AS mYoe
+  WITH r, first, mDays, mZ, mEra, mDoe, mYoe, mDoe - (365 * mYoe + floor(mYoe / 4.0) - floor(mYoe / 100.0)) AS mDoy
+  WITH toInteger((mDays - mDoy + floor((153 * floor((5 * mDoy + 2) / 153.0) + 2) / 5.0)) * 86400000) AS m, r.status IN $cohortConverted AS conv,
        CASE WHEN r.status IN $cohortConverted AND first IS NOT NULL THEN first - r.at END AS ms
   WITH m, count(*) AS inv, sum(CASE WHEN conv THEN 1 ELSE 0 END) AS conv, sum(ms) AS ms, count(ms) AS n
   RETURN collect({m: m, inv: inv, conv: conv, refs: 0, ms: ms, n: n}) AS cohortRel
@@ -27,7 +34,13 @@ CALL (cohortP, cohortQ) {
   MATCH (cq)-[r:REFERRED]->(:Party)
   WITH cq, r
   WHERE r.at IS NOT NULL
-  WITH DISTINCT cq, head([mDays IN [floor(toFloat(r.at) / 86400000.0)] | head([mZ IN [mDays + 719468] | head([mEra IN [floor(mZ / 146097.0)] | head([mDoe IN [mZ - mEra * 146097] | head([mYoe IN [floor((mDoe - floor(mDoe / 1460.0) + floor(mDoe / 36524.0) - floor(mDoe / 146096.0)) / 365.0)] | head([mDoy IN [mDoe - (365 * mYoe + floor(mYoe / 4.0) - floor(mYoe / 100.0))] | toInteger((mDays - mDoy + floor((153 * floor((5 * mDoy + 2) / 153.0) + 2) / 5.0)) * 86400000)])])])])])]) AS m
+  WITH cq, floor(toFloat(r.at) / 86400000.0) AS mDays
+  WITH cq, mDays, mDays + 719468 AS mZ
+  WITH cq, mDays, mZ, floor(mZ / 146097.0) AS mEra
+  WITH cq, mDays, mZ, mEra, mZ - mEra * 146097 AS mDoe
+  WITH cq, mDays, mZ, mEra, mDoe, floor((mDoe - floor(mDoe / 1460.0) + floor(mDoe / 36524.0) - floor(mDoe / 146096.0)) / 365.0) AS mYoe
+  WITH cq, mDays, mZ, mEra, mDoe, mYoe, mDoe - (365 * mYoe + floor(mYoe / 4.0) - floor(mYoe / 100.0)) AS mDoy
+  WITH DISTINCT cq, toInteger((mDays - mDoy + floor((153 * floor((5 * mDoy + 2) / 153.0) + 2) / 5.0)) * 86400000) AS m
   WITH m, count(*) AS refs
   RETURN collect({m: m, inv: 0, conv: 0, refs: refs, ms: 0, n: 0}) AS cohortRef
 }
@@ -89,11 +102,18 @@ CALL (cohortRows) {
     MATCH (cp)-[r:REFERRED]-(:Party)
     WITH DISTINCT r
     WITH r, endNode(r) AS cb
+    WITH r, cb
     WHERE r.at IS NOT NULL
     OPTIONAL MATCH (cb)-[:PLACED]->(cbo:Order)
     WHERE cbo.placedAt >= r.at AND NOT cbo.status IN $cohortUncounted
     WITH r, min(cbo.placedAt) AS first
-    WITH head([mDays IN [floor(toFloat(r.at) / 86400000.0)] | head([mZ IN [mDays + 719468] | head([mEra IN [floor(mZ / 146097.0)] | head([mDoe IN [mZ - mEra * 146097] | head([mYoe IN [floor((mDoe - floor(mDoe / 1460.0) + floor(mDoe / 36524.0) - floor(mDoe / 146096.0)) / 365.0)] | head([mDoy IN [mDoe - (365 * mYoe + floor(mYoe / 4.0) - floor(mYoe / 100.0))] | toInteger((mDays - mDoy + floor((153 * floor((5 * mDoy + 2) / 153.0) + 2) / 5.0)) * 86400000)])])])])])]) AS m, r.status IN $cohortConverted AS conv,
+    WITH r, first, floor(toFloat(r.at) / 86400000.0) AS mDays
+    WITH r, first, mDays, mDays + 719468 AS mZ
+    WITH r, first, mDays, mZ, floor(mZ / 146097.0) AS mEra
+    WITH r, first, mDays, mZ, mEra, mZ - mEra * 146097 AS mDoe
+    WITH r, first, mDays, mZ, mEra, mDoe, floor((mDoe - floor(mDoe / 1460.0) + floor(mDoe / 36524.0) - floor(mDoe / 146096.0)) / 365.0) AS mYoe
+    WITH r, first, mDays, mZ, mEra, mDoe, mYoe, mDoe - (365 * mYoe + floor(mYoe / 4.0) - floor(mYoe / 100.0)) AS mDoy
+    WITH toInteger((mDays - mDoy + floor((153 * floor((5 * mDoy + 2) / 153.0) + 2) / 5.0)) * 86400000) AS m, r.status IN $cohortConverted AS conv,
          CASE WHEN r.status IN $cohortConverted AND first IS NOT NULL THEN first - r.at END AS ms
     WITH m, count(*) AS inv, sum(CASE WHEN conv THEN 1 ELSE 0 END) AS conv, sum(ms) AS ms, count(ms) AS n
     RETURN collect({m: m, inv: inv, conv: conv, refs: 0, ms: ms, n: n}) AS cohortRel
@@ -103,7 +123,13 @@ CALL (cohortRows) {
     MATCH (cq)-[r:REFERRED]->(:Party)
     WITH cq, r
     WHERE r.at IS NOT NULL
-    WITH DISTINCT cq, head([mDays IN [floor(toFloat(r.at) / 86400000.0)] | head([mZ IN [mDays + 719468] | head([mEra IN [floor(mZ / 146097.0)] | head([mDoe IN [mZ - mEra * 146097] | head([mYoe IN [floor((mDoe - floor(mDoe / 1460.0) + floor(mDoe / 36524.0) - floor(mDoe / 146096.0)) / 365.0)] | head([mDoy IN [mDoe - (365 * mYoe + floor(mYoe / 4.0) - floor(mYoe / 100.0))] | toInteger((mDays - mDoy + floor((153 * floor((5 * mDoy + 2) / 153.0) + 2) / 5.0)) * 86400000)])])])])])]) AS m
+    WITH cq, floor(toFloat(r.at) / 86400000.0) AS mDays
+    WITH cq, mDays, mDays + 719468 AS mZ
+    WITH cq, mDays, mZ, floor(mZ / 146097.0) AS mEra
+    WITH cq, mDays, mZ, mEra, mZ - mEra * 146097 AS mDoe
+    WITH cq, mDays, mZ, mEra, mDoe, floor((mDoe - floor(mDoe / 1460.0) + floor(mDoe / 36524.0) - floor(mDoe / 146096.0)) / 365.0) AS mYoe
+    WITH cq, mDays, mZ, mEra, mDoe, mYoe, mDoe - (365 * mYoe + floor(mYoe / 4.0) - floor(mYoe / 100.0)) AS mDoy
+    WITH DISTINCT cq, toInteger((mDays - mDoy + floor((153 * floor((5 * mDoy + 2) / 153.0) + 2) / 5.0)) * 86400000) AS m
     WITH m, count(*) AS refs
     RETURN collect({m: m, inv: 0, conv: 0, refs: refs, ms: 0, n: 0}) AS cohortRef
   }
