@@ -270,8 +270,9 @@ def build_statement(dialect: Dialect) -> str:
     ])
 
 
-LONG_BUILD = 900.0
-"""Seconds a build may take when asked for by a load or an operator (1.7 s at 100k parties)."""
+LONG_BUILD = 600.0
+"""Seconds a build may take when asked for by a load or an operator (1.7 s at 100k parties;
+the longest any statement may run on the embedded store)."""
 
 
 async def build(store: Any, timeout: float | None = None) -> int:
