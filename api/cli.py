@@ -576,6 +576,9 @@ app.add_typer(analytics_app, name="analytics")
 @analytics_app.command("refresh")
 def analytics_refresh(
     data_dir: Annotated[Path | None, typer.Option(help="Embedded store folder.")] = None,
+    recount: Annotated[bool, typer.Option(help="Count the referral cohort counters from scratch again (every "
+                                               "write keeps them exact; this repairs them after writes made "
+                                               "around the service).")] = False,
 ) -> None:
     """Recompute every analytics snapshot now (RFM boundaries and segments, referral cohorts)."""
     from graph.analytics.refresher import force_refresh
@@ -584,7 +587,7 @@ def analytics_refresh(
 
     async def run() -> dict[str, float]:
         async with _open(settings) as store:
-            return await force_refresh(store)
+            return await force_refresh(store, recount=recount)
 
     try:
         took = asyncio.run(run())

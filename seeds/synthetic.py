@@ -346,6 +346,7 @@ async def generate_into(store: Store, spec: SyntheticSpec,
     ``crmgraph seed`` asks for it only when it started the store itself (it then holds
     the data folder's lock, so nothing else can reach the store).
     """
+    from graph.analytics import cohorts
     from graph.bulk.new_graph import can_bulk_load, is_empty, load_new_graph
 
     gen = Generator(spec)
@@ -366,7 +367,10 @@ async def generate_into(store: Store, spec: SyntheticSpec,
         counts = await load_new_graph(store, graph_batches(), report)  # type: ignore[arg-type]
         if rates:  # the exchange-rate table is not graph data: written once the graph is in
             await store.write(RATES_UPSERT, {"rows": rates})
+        await cohorts.build(store, cohorts.LONG_BUILD)  # the referral cohort counters, counted once
         return counts
+    # These upserts do not move the referral cohort counters: distrusted meanwhile, counted after.
+    await cohorts.invalidate(store)
     counts = {"nodes": 0, "relationships": 0}
     done = 0
     for kind, name, rows in gen.batches():
@@ -383,6 +387,7 @@ async def generate_into(store: Store, spec: SyntheticSpec,
         done += len(rows)
         if progress is not None:
             progress(done, max(total, done))
+    await cohorts.build(store, cohorts.LONG_BUILD)
     return counts
 
 
