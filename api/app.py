@@ -114,6 +114,9 @@ def create_app(settings: Settings | None = None, *, tune_gc: bool = False) -> St
                                               analytics=snapshots, horizons=horizons)
                 app.state.guard = Guard.open(settings, store)
                 log.warning(app.state.guard.banner())
+                key_events = app.state.guard.authenticator.key_events
+                if key_events is not None:  # the key cache stays off until it hears key changes
+                    tasks.append(asyncio.create_task(key_events.run()))
                 if snapshots.max_staleness > 0:
                     tasks.append(asyncio.create_task(refresher.run()))
                 tasks.append(asyncio.create_task(horizons.run(store)))

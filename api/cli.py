@@ -504,9 +504,15 @@ def keys_revoke(
     key_id: Annotated[str, typer.Argument(help="The key id (`keys list`; the part after crm_).")],
     data_dir: Annotated[Path | None, typer.Option(help="Embedded store folder.")] = None,
 ) -> None:
-    """Revoke a key: every worker refuses it from the next request on."""
+    """Revoke a key: every worker refuses it from the next request on (each confirms it dropped the key)."""
+    from graph.key_events import KeyChangeUnconfirmed
+
     settings = _settings(data_dir=data_dir)
-    if not asyncio.run(_revoke(settings, key_id)):
+    try:
+        found = asyncio.run(_revoke(settings, key_id))
+    except KeyChangeUnconfirmed as exc:
+        _fail(str(exc))
+    if not found:
         _fail(f"no key with id {key_id}")
     console.print(f"revoked key {key_id}")
 
