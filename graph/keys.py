@@ -12,7 +12,7 @@ revocation holds on the next request:
 - FalkorDB (a Redis server): one hash per key, ``crmgraph:key:<id>``, and the set
   ``crmgraph:keys`` of ids; persisted by the same append-only file as the graph.
 - Neo4j: one ``(:ApiKey {keyId, ...})`` node per key, outside the ``Entity`` label so no
-  query of the API can reach it; read at most once a second per worker per key.
+  query of the API can reach it; a worker keeps a verified key at most a second.
 
 Workers keep verified keys for a few seconds (``graph.key_cache``); on FalkorDB every key
 change is announced to them and waits for their confirmation (``graph.key_events``).
@@ -20,7 +20,6 @@ change is announced to them and waits for their confirmation (``graph.key_events
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import hashlib
 import hmac
@@ -295,15 +294,15 @@ _NEO4J_PROPS = {"id": "keyId", "company_id": "companyId", "scope_depth": "scopeD
 
 
 class GraphKeyStore(KeyStore):
-    """Keys as ``(:ApiKey)`` nodes (Neo4j), never labelled ``Entity``; cached for 1 s."""
+    """Keys as ``(:ApiKey)`` nodes (Neo4j), never labelled ``Entity``.
 
-    CACHE_SECONDS = 1.0
+    Read on every call: the workers' key caches keep verified keys (at most 1 s here, no
+    channel announces changes), so a revocation holds everywhere within a second.
+    """
 
     def __init__(self, store: Store) -> None:
         super().__init__()
         self._store = store
-        self._cache: dict[str, tuple[float, ApiKey | None]] = {}
-        self._lock = asyncio.Lock()
 
     CONSTRAINT = "CREATE CONSTRAINT apikey_keyid_unique IF NOT EXISTS FOR (k:ApiKey) REQUIRE k.keyId IS UNIQUE"
 
@@ -315,15 +314,8 @@ class GraphKeyStore(KeyStore):
                                 {"props": props, "id": record.id})  # audited with the key's id
 
     async def get(self, key_id: str) -> ApiKey | None:
-        hit = self._cache.get(key_id)
-        if hit is not None and time.monotonic() - hit[0] < self.CACHE_SECONDS:
-            return hit[1]
         rows = await self._store.read("MATCH (k:ApiKey {keyId: $id}) RETURN properties(k) AS p", {"id": key_id})
-        record = _from_props(rows[0]["p"]) if rows else None
-        if len(self._cache) > 10_000:
-            self._cache.clear()
-        self._cache[key_id] = (time.monotonic(), record)
-        return record
+        return _from_props(rows[0]["p"]) if rows else None
 
     async def all(self) -> list[ApiKey]:
         rows = await self._store.read("MATCH (k:ApiKey) RETURN properties(k) AS p ORDER BY k.keyId")
@@ -333,7 +325,6 @@ class GraphKeyStore(KeyStore):
         prop = _NEO4J_PROPS.get(field, field)
         if prop not in ("revoked", "lastUsed"):
             raise ValueError(f"not a settable key field: {field}")
-        self._cache.pop(key_id, None)
         rows = await self._store.write(Write(f"MATCH (k:ApiKey {{keyId: $id}}) SET k.{prop} = $value\n"
                                              "RETURN k.keyId AS keyId", "true"), {"id": key_id, "value": value})
         return bool(rows)
