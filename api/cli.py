@@ -509,21 +509,23 @@ def keys_revoke(
 
     settings = _settings(data_dir=data_dir)
     try:
-        found = asyncio.run(_revoke(settings, key_id))
+        found, confirmed = asyncio.run(_revoke(settings, key_id))
     except KeyChangeUnconfirmed as exc:
         _fail(str(exc))
     if not found:
         _fail(f"no key with id {key_id}")
-    console.print(f"revoked key {key_id}")
+    told = "" if confirmed is None else f"; {confirmed} API worker(s) confirmed they dropped it from their cache"
+    console.print(f"revoked key {key_id}{told}")
 
 
-async def _revoke(settings: Settings, key_id: str) -> bool:
+async def _revoke(settings: Settings, key_id: str) -> tuple[bool, int | None]:
     from graph.audit import Audit, auditing
     from graph.keys import key_store_for
 
     async with _keys_store(settings) as store:
+        keys = key_store_for(store)
         with auditing(Audit(cli_actor(), "keys.revoke")):
-            return await key_store_for(store).revoke(key_id)
+            return await keys.revoke(key_id), keys.confirmed
 
 
 @app.command()

@@ -175,6 +175,7 @@ class KeyStore(ABC):
 
     def __init__(self) -> None:
         self._touched: dict[str, float] = {}
+        self.confirmed: int | None = None  # workers that confirmed the last announced change
 
     @abstractmethod
     async def put(self, record: ApiKey) -> None: ...
@@ -202,6 +203,7 @@ class KeyStore(ABC):
     async def announce(self, key_id: str) -> None:
         """Tell the workers' key caches that ``key_id`` changed; every change of a record calls it.
         Without a channel (Neo4j) caches keep a key at most a second: nothing to do."""
+        self.confirmed = None
 
     def listener(self, cache: KeyCache) -> KeyChangeListener | None:
         """What keeps ``cache`` told of key changes in a worker (a task to run), if anything can."""
@@ -236,7 +238,7 @@ class RedisKeyStore(KeyStore):
         self._socket_path = socket_path  # for a worker's subscription to key changes
 
     async def announce(self, key_id: str) -> None:
-        await key_events.announce(self._redis, key_id)
+        self.confirmed = await key_events.announce(self._redis, key_id)
 
     def listener(self, cache: KeyCache) -> KeyChangeListener | None:
         # Without the socket there is no subscription: the cache then stays suspended (off).

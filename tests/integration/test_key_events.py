@@ -86,7 +86,7 @@ async def test_a_revocation_reaches_every_cached_worker_before_it_returns(
         for _ in range(5):
             assert (await worker.resolve(key)).key_id == record.id
         assert worker.keys.gets == 1  # read once, then served from the cache
-    assert await keys.revoke(record.id)
+    assert await keys.revoke(record.id) and keys.confirmed == 2
     for worker in workers:
         assert len(worker.auth.key_cache) == 0
         with pytest.raises(AuthError, match="API key revoked"):
@@ -97,7 +97,8 @@ async def test_a_revocation_reaches_every_cached_worker_before_it_returns(
 async def test_an_unsubscribed_worker_reads_the_store_every_time_until_it_is_back(
         store: FalkorDBStore, workers: list[Worker]) -> None:
     worker = workers[0]
-    worker.listener.retry_seconds = 1.0  # a wide enough window to look at the worker while it is off
+    for each in workers:  # a window wide enough to look at them while they are off
+        each.listener.retry_seconds = 2.0
     key, record = new_key(PEPPER, Role.EDITOR)
     other, other_record = new_key(PEPPER, Role.EDITOR)
     keys = key_store_for(store)
@@ -117,7 +118,7 @@ async def test_an_unsubscribed_worker_reads_the_store_every_time_until_it_is_bac
     await worker.resolve(key)
     await worker.resolve(key)
     assert worker.keys.gets == before + 2  # bypassed: nothing could be missed meanwhile
-    assert await keys.revoke(other_record.id)  # while it is not listening: nobody to wait for
+    assert await keys.revoke(other_record.id) and keys.confirmed == 0  # nobody listening: none to wait for
     with pytest.raises(AuthError, match="API key revoked"):
         await worker.resolve(other)
 
