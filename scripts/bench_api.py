@@ -22,8 +22,14 @@ server's resident memory at the start and the end.
 
 ``--baseline`` (or ``--baseline-env NAME=VALUE``) runs a second service with other settings
 beside it; each line then measures both ``--rounds`` times (default 2), alternating which
-goes first, and shows the medians: in a pair, the second service measured came out slower
-whichever it was (customer 360: 62 -> 52 % one way round, 71 -> 55 % the other).
+goes first, and shows the medians. On a shared machine that is not enough for heavy
+lines: with the same settings on both sides, customer 360 differed by up to 20 % between
+the two services. Run both ways round (the setting in this process's environment, the
+other in ``--baseline-env``), with ``--rounds 4``, and compare:
+
+    .venv/bin/python scripts/bench_api.py --baseline-env CRMGRAPH_KEY_CACHE_SECONDS=0 --rounds 4
+    CRMGRAPH_KEY_CACHE_SECONDS=0 .venv/bin/python scripts/bench_api.py \
+        --baseline-env CRMGRAPH_KEY_CACHE_SECONDS=30 --rounds 4
 """
 
 from __future__ import annotations
@@ -388,8 +394,8 @@ def main() -> None:
             before: Figures | None = None
             if baseline is None:
                 through = api(case.document)
-            else:  # rounds alternate which service goes first (ABBA...): the second one measured
-                # in a pair was slower on this machine whichever it was
+            else:  # rounds alternate which service goes first (ABBA...): drifts in the
+                # machine's load fall on both sides alike
                 befores: list[Figures] = []
                 throughs: list[Figures] = []
                 for round_ in range(args.rounds):
