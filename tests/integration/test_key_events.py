@@ -92,6 +92,8 @@ async def test_a_revocation_reaches_every_cached_worker_before_it_returns(
         with pytest.raises(AuthError, match="API key revoked"):
             await worker.resolve(key)
     assert await keys.revoke(record.id)  # again: announced again, confirmed again
+    await store.redis.publish(CHANNEL, b"not a key change")  # ignored, and the workers go on listening
+    assert await keys.revoke(record.id) and keys.confirmed == 2
 
 
 async def test_an_unsubscribed_worker_reads_the_store_every_time_until_it_is_back(
