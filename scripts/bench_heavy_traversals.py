@@ -231,11 +231,12 @@ def ensure_graph(args: argparse.Namespace) -> None:
 
 
 def roots(companies: int, count: int) -> list[str]:
-    """Companies of the two upper supply tiers (the synthetic generator's first five
-    twelfths), spread over them: the roots with the longest chains below them."""
-    upper = max(1, round(companies * 3 / 12))
-    step = max(1, upper // count)
-    return [f"syn:company:{i}" for i in range(0, upper, step)][:count]
+    """Raw-material companies (the synthetic generator's first tier, the first twelfth of
+    the companies), spread over it: the roots with the longest chains below them,
+    ``syn:company:0`` (the issue's figures) first."""
+    tier = max(1, companies // 12)
+    step = max(1, tier // count)
+    return [f"syn:company:{i}" for i in range(0, tier, step)][:count]
 
 
 Case = tuple[str, Callable[[str, int], Statement], Callable[[int], str]]
