@@ -10,8 +10,9 @@ The graph is generated once into --data-dir (reused on later runs with the same 
 served by an embedded FalkorDB started here (or one already serving it: --socket). For
 depths 2, 4 and 6 and --roots raw-material companies, each statement is sent straight to
 the store, old and new alternately, and every pair of answers is decoded and compared
-(they must be equal, or the script exits non-zero). It prints the p50 of each per root, new /
-old, and the median of those ratios per depth.
+(they must be equal but for one documented latitude, see ``same``, or the script exits
+non-zero). It prints the p50 of each per root, new / old, and the median of those ratios
+per depth.
 """
 
 from __future__ import annotations
@@ -259,6 +260,22 @@ def plain(value: Any) -> Any:
     return json.loads(json.dumps(asdict(value) if value is not None else None, default=str, sort_keys=True))
 
 
+def same(new: Any, old: Any) -> bool:
+    """Equal answers. One latitude: an intermediary reached only through products may have
+    several routes; the old statement named the one FalkorDB's aggregation happened to
+    list first, the new one the shortest (then the least product id). There the routes
+    must join the same ends, the new one no longer than the old one."""
+    if new is None or old is None or "groups" not in new:
+        return bool(new == old)
+    for gn, go in zip(new["groups"], old["groups"], strict=False):
+        if gn["routes"] == go["routes"] == ["COMPONENT"] and gn["path"] != go["path"]:
+            if not gn["path"] or not go["path"] or len(gn["path"]) > len(go["path"]) \
+                    or (gn["path"][0], gn["path"][-1]) != (go["path"][0], go["path"][-1]):
+                return False
+            gn["path"] = go["path"] = None
+    return bool(new == old)
+
+
 async def measure(args: argparse.Namespace, socket_path: Path) -> tuple[list[list[str]], int]:
     store = FalkorDBStore(str(socket_path))
     store.read_timeout = 120
@@ -273,16 +290,16 @@ async def measure(args: argparse.Namespace, socket_path: Path) -> tuple[list[lis
                 st = new(root, depth)
                 old = Statement(old_text(depth), st.params, st.decode)
                 for i in range(args.repeat + 1):  # the first round warms the plan caches
-                    answers = []
-                    pair = ((old, old_ms), (st, new_ms)) if i % 2 else ((st, new_ms), (old, old_ms))
-                    for statement, times in pair:
+                    answers: dict[str, Any] = {}
+                    pair = (("old", old, old_ms), ("new", st, new_ms))
+                    for role, statement, times in pair[::-1] if i % 2 else pair:
                         started = time.perf_counter()
                         records = await store.read(statement.text, statement.params)
                         elapsed = (time.perf_counter() - started) * 1000
                         if i:
                             times.append(elapsed)
-                        answers.append(plain(statement.decode(records)))
-                    if answers[0] != answers[1]:
+                        answers[role] = plain(statement.decode(records))
+                    if not same(answers["new"], answers["old"]):
                         mismatches += 1
                         console.print(f"[red]{name} depth {depth} {root}: old and new answers differ[/red]")
                 p_old, p_new = percentile(old_ms, .5), percentile(new_ms, .5)

@@ -177,10 +177,14 @@ def indirect_customers(dialect: Dialect, company_id: str, bounds: Bounds, first:
         "  WITH sid, collect({id: cid, revenue: revenue, orders: orders})[0..$perGroup] AS top",
         "  RETURN collect({id: sid, top: top}) AS extraTops",
         "}",
+        # A group reached through products names the product whose route is the shortest
+        # (then the least id): the route shown when the intermediary is not on the chain.
         "WITH x, via, containing, groups, customers, revenue, cur,",
         "     [g IN page | {id: g.id, customers: g.customers, revenue: g.revenue, orders: g.orders,",
         "      top: head([t IN chainTops + extraTops WHERE t.id = g.id | t.top]),",
-        "      q: head([r IN byProduct WHERE r.s = g.id | r.q])}] AS page",
+        "      q: reduce(best = null, c IN [c IN containing WHERE c.id IN [r IN byProduct WHERE r.s = g.id | r.q]] |",
+        "         CASE WHEN best IS NULL OR size(c.path) < size(best.path)",
+        "              OR (size(c.path) = size(best.path) AND c.id < best.id) THEN c ELSE best END).id}] AS page",
         "WITH x, via, containing, groups, customers, revenue, page, cur,",
         "     reduce(ids = [], g IN page | ids + [g.id] + [t IN g.top | t.id]) AS pageIds",
         *dialect.call_open(("pageIds", "via", "containing", "page")),
