@@ -287,7 +287,12 @@ async def _import(settings: Settings, source: Any, report_path: Path, batch: int
                 shown += 1
 
         async with _open(settings) as store:
-            importer = Importer(store, batch, rejected)
+            # A first import into an empty embedded store goes through GRAPH.BULK, which
+            # needs the store to itself: only when this process started it (as seed).
+            from api.app import STORE_SOCKET_ENV
+
+            owned = settings.embedded and os.environ.get(STORE_SOCKET_ENV) is None
+            importer = Importer(store, batch, rejected, bulk=None if owned else False)
             # Counters on /metrics of a serve sharing PROMETHEUS_MULTIPROC_DIR (docs/operations.md)
             counted = ImportProgress()
 
