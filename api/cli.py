@@ -15,7 +15,7 @@ from graph.money import CURRENCIES
 from rich.console import Console
 
 from api.settings import Mode, Settings, SettingsError, load_settings
-from graph.embedded import EmbeddedFalkorDB, EmbeddedStoreError
+from graph.embedded import EmbeddedFalkorDB, EmbeddedStoreError, answers_ping
 
 app = typer.Typer(help="crmgraph: a GraphQL API over a customer relationship graph.",
                   no_args_is_help=True, add_completion=False)
@@ -406,7 +406,7 @@ def _keys_store(settings: Settings) -> Any:
 
     socket_path = os.environ.get(STORE_SOCKET_ENV)
     running = settings.data_dir.resolve() / SOCKET_NAME
-    if settings.embedded and socket_path is None and _answers(running):
+    if settings.embedded and socket_path is None and answers_ping(running):
         socket_path = str(running)  # `crmgraph serve` owns the folder: use its store
     return open_store(
         neo4j_uri=settings.database_uri, neo4j_user=settings.database_user,
@@ -415,18 +415,6 @@ def _keys_store(settings: Settings) -> Any:
         data_dir=settings.data_dir, graph_name=settings.graph_name,
         start_timeout=settings.store_start_timeout, server_args=settings.store_server_arguments())
 
-
-def _answers(socket_path: Path) -> bool:
-    import socket
-
-    try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-            sock.settimeout(1.0)
-            sock.connect(str(socket_path))
-            sock.sendall(b"PING\r\n")
-            return sock.recv(64).startswith(b"+PONG")
-    except OSError:
-        return False
 
 
 def _expiry(text: str | None) -> Any:
@@ -596,6 +584,9 @@ app.add_typer(analytics_app, name="analytics")
 @analytics_app.command("refresh")
 def analytics_refresh(
     data_dir: Annotated[Path | None, typer.Option(help="Embedded store folder.")] = None,
+    recount: Annotated[bool, typer.Option(help="Count the referral cohort counters from scratch again (every "
+                                               "write keeps them exact; this repairs them after writes made "
+                                               "around the service).")] = False,
 ) -> None:
     """Recompute every analytics snapshot now (RFM boundaries and segments, referral cohorts)."""
     from graph.analytics.refresher import force_refresh
@@ -604,7 +595,7 @@ def analytics_refresh(
 
     async def run() -> dict[str, float]:
         async with _open(settings) as store:
-            return await force_refresh(store)
+            return await force_refresh(store, recount=recount)
 
     try:
         took = asyncio.run(run())

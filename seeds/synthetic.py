@@ -218,6 +218,7 @@ async def generate_into(store: Store, spec: SyntheticSpec,
     its parts in ``workers`` processes (default: none for a small graph, else one per
     core, at most 4) while the store loads the ones made before.
     """
+    from graph.analytics import cohorts
     from graph.bulk.new_graph import build_new_graph, can_bulk_load, is_empty
 
     gen = Generator(spec)
@@ -235,7 +236,10 @@ async def generate_into(store: Store, spec: SyntheticSpec,
         rates = [row for _, _, rows in gen.rates() for row in rows]
         if rates:  # the exchange-rate table is not graph data: written once the graph is in
             await store.write(RATES_UPSERT, {"rows": rates})
+        await cohorts.build(store, cohorts.LONG_BUILD)  # the referral cohort counters, counted once
         return counts
+    # These upserts do not move the referral cohort counters: distrusted meanwhile, counted after.
+    await cohorts.invalidate(store)
     counts = {"nodes": 0, "relationships": 0}
     done = 0
     for kind, name, rows in gen.batches():
@@ -252,6 +256,7 @@ async def generate_into(store: Store, spec: SyntheticSpec,
         done += len(rows)
         if progress is not None:
             progress(done, max(total, done))
+    await cohorts.build(store, cohorts.LONG_BUILD)
     return counts
 
 

@@ -16,9 +16,9 @@ worked out here over the rows read, as those statements leave it:
   with another rate would fall under it: ``RATE_IN_USE``).
 
 Then the nodes and relationships go to the store in ``GRAPH.BULK`` commands, the unique
-constraint and indexes are built over them (``graph.bulk.new_graph``), and the rates,
-the aliases (with their own statement and its refusals) and one audit event are
-written. The rows are held in memory until then (a few hundred bytes each), so the
+constraint and indexes are built over them (``graph.bulk.new_graph``), the rates are
+written, the referral cohort counters counted, and the aliases (with their own
+statement and its refusals) and one audit event written. The rows are held in memory until then (a few hundred bytes each), so the
 upsert path stays the one for a graph with data or a file too big for memory.
 """
 
@@ -29,6 +29,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from graph.analytics import cohorts
 from graph.audit import AUDIT_EVENT, current, event_params
 from graph.bulk.load import Batch
 from graph.io.rows import AliasRow, NodeRow, RelRow, RowError, parse
@@ -114,6 +115,8 @@ class BulkImport:
         await load_new_graph(self.store, self._batches())
         if self.rates:
             await self.store.write(RATES, {"rows": self.rates})
+        # GRAPH.BULK moves no referral cohort counter (the batch statements do): count them.
+        await cohorts.build(self.store, cohorts.LONG_BUILD)
         # Aliases after the graph, by the upsert path's own statement (and its refusals).
         for at in range(0, len(self.aliases), self.importer.batch):
             await self.importer.flush(ALIAS, self.aliases[at:at + self.importer.batch])  # type: ignore[arg-type]

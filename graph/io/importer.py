@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 import orjson
 
+from graph.analytics.cohorts import Moves
 from graph.audit import Write
 from graph.cypher.dialect import Dialect
 from graph.io.rows import NodeRow, RelRow, Row, RowError, csv_record, parse
@@ -46,7 +47,7 @@ def node_batch_statement(dialect: Dialect, label: str) -> Write:
         "WITH collect(CASE WHEN clash THEN row.line END) AS clashes, collect(CASE WHEN NOT clash THEN row END) AS ok",
         *_write_each(dialect, "ok", "row", [f"MERGE (n:{labels} {{id: row.id}})", "SET n += row.props"]),
         "RETURN clashes, written",
-    ]), "written > 0")
+    ]), "written > 0", Moves(orders=("rows.id",)) if label == "Order" else None)
 
 
 def rel_batch_statement(dialect: Dialect, type_: str) -> Write:
@@ -63,7 +64,11 @@ def rel_batch_statement(dialect: Dialect, type_: str) -> Write:
         *_write_each(dialect, "ok", "item", ["WITH item.a AS a, item.b AS b, item.props AS props",
                                      f"MERGE (a)-[r:{rel.type}]->(b)", "SET r = props"]),
         "RETURN missing, written",
-    ]), "written > 0")
+    ]), "written > 0", REL_MOVES.get(type_))
+
+
+# Which rows of a relationship batch may move the referral cohorts (graph.analytics.cohorts).
+REL_MOVES = {"REFERRED": Moves(parties=("rows.start", "rows.end")), "PLACED": Moves(parties=("rows.start",))}
 
 
 def _write_each(dialect: Dialect, items: str, var: str, body: list[str]) -> list[str]:

@@ -11,6 +11,7 @@ import orjson
 import pytest
 from redis.exceptions import ResponseError
 
+from graph.analytics import cohorts
 from graph.bulk.new_graph import NotEmptyError
 from graph.embedded import EmbeddedFalkorDB
 from graph.falkordb_store import FalkorDBStore
@@ -82,6 +83,10 @@ async def test_bulk_import_builds_the_graph_the_upserts_build(two_stores: tuple[
     assert canonical(await exported(bulk)) == canonical(await exported(upsert))
     rates = "MATCH (r:ExchangeRate) RETURN r.currency AS c, r.validFrom AS f, r.rate AS r ORDER BY c, f"
     assert await bulk.read(rates) == await upsert.read(rates) != []
+    # The referral cohort counters: counted after the bulk load, moved batch by batch by the upserts.
+    counters = "MATCH (c:CohortCount) RETURN properties(c) AS c ORDER BY c.month"
+    assert [dict(r["c"]) for r in await bulk.read(counters)] == [dict(r["c"]) for r in await upsert.read(counters)]
+    assert await cohorts.is_built(bulk)
     # Only the bulk store was built by GRAPH.BULK: the same file again upserts (a rerun changes nothing).
     again, errors = await _import(bulk, file, None)
     assert errors == upsert_errors and await fingerprint(bulk) == await fingerprint(upsert)
