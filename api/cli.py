@@ -247,6 +247,9 @@ def import_command(
     report: Annotated[Path | None, typer.Option(help="Where rejected rows go (default FILE.rejected.jsonl).")] = None,
     batch: Annotated[int, typer.Option(min=1, max=50_000, help="Rows per write statement.")] = 5000,
     data_dir: Annotated[Path | None, typer.Option(help="Embedded store folder.")] = None,
+    bulk: Annotated[bool, typer.Option(help=(
+        "Into an empty embedded store that this command starts: load with GRAPH.BULK (the rows "
+        "held in memory until then). --no-bulk upserts batch by batch, in flat memory."))] = True,
 ) -> None:
     """Import nodes and relationships (upserts by id: safe to run again). See docs/import.md."""
     from graph.io.importer import Source
@@ -257,10 +260,10 @@ def import_command(
         _fail("--format is jsonl or csv")
     source = Source(file, fmt, kind)  # type: ignore[arg-type]
     report_path = report or file.with_name(file.name + ".rejected.jsonl")
-    asyncio.run(_import(settings, source, report_path, batch))
+    asyncio.run(_import(settings, source, report_path, batch, bulk))
 
 
-async def _import(settings: Settings, source: Any, report_path: Path, batch: int) -> None:
+async def _import(settings: Settings, source: Any, report_path: Path, batch: int, bulk: bool = True) -> None:
     import resource
 
     import orjson
@@ -287,7 +290,12 @@ async def _import(settings: Settings, source: Any, report_path: Path, batch: int
                 shown += 1
 
         async with _open(settings) as store:
-            importer = Importer(store, batch, rejected)
+            # A first import into an empty embedded store goes through GRAPH.BULK, which
+            # needs the store to itself: only when this process started it (as seed).
+            from api.app import STORE_SOCKET_ENV
+
+            owned = settings.embedded and os.environ.get(STORE_SOCKET_ENV) is None
+            importer = Importer(store, batch, rejected, bulk=None if owned and bulk else False)
             # Counters on /metrics of a serve sharing PROMETHEUS_MULTIPROC_DIR (docs/operations.md)
             counted = ImportProgress()
 

@@ -213,8 +213,10 @@ def _phase_of(data: Any) -> str:
 class Importer:
     def __init__(self, store: Store, batch: int = BATCH,
                  on_rejected: Callable[[RowError], None] = lambda _e: None,
-                 on_progress: Callable[[ImportReport], None] = lambda _r: None) -> None:
+                 on_progress: Callable[[ImportReport], None] = lambda _r: None,
+                 bulk: bool | None = False) -> None:
         self.store = store
+        self.bulk = bulk  # None: GRAPH.BULK into an empty embedded store, else upserts
         self.batch = batch
         self.on_rejected = on_rejected
         self.on_progress = on_progress
@@ -228,6 +230,18 @@ class Importer:
         self.on_rejected(error)
 
     async def run(self, source: Source) -> ImportReport:
+        """``bulk=None``: a first import into an empty embedded store goes through
+        GRAPH.BULK (``graph.io.bulk_import``: the same lines refused for the same reasons,
+        the same graph); ``True`` insists on it; ``False`` (the default) upserts. Like
+        ``seed``, the bulk path needs the store to itself (nothing else writing)."""
+        if self.bulk is not False:
+            from graph.bulk.new_graph import NotEmptyError, can_bulk_load, is_empty
+            from graph.io.bulk_import import BulkImport
+
+            if can_bulk_load(self.store) and await is_empty(self.store):
+                return await BulkImport(self, self.store).run(source)  # type: ignore[arg-type]
+            if self.bulk:
+                raise NotEmptyError("bulk import needs an empty embedded store")
         try:
             return await self._run(source)
         except BaseException:
@@ -258,7 +272,13 @@ class Importer:
                     continue
                 try:
                     if isinstance(data, dict) and "exchangeRate" in data:
-                        await self._drain()  # the orders before it are converted with the rates before it
+                        # Every order before it written first: they were converted with the
+                        # rates before it, and the rate's guard (RATE_IN_USE) must see them.
+                        for key, bucket in pending.items():
+                            if bucket:
+                                await self._submit(key, bucket)
+                                pending[key] = []
+                        await self._drain()
                         await self.money.set_rate(self.store, number, data)
                         self.report.written += 1
                         continue
