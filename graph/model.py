@@ -360,6 +360,33 @@ def rel_field(owner: str, name: str) -> RelField:
 
 
 @dataclass(frozen=True)
+class OneOnly:
+    """A relationship a node has at most one of: an order's seller and its customer."""
+
+    side: Literal["start", "end"]  # the end of the relationship that has only one
+    owner: str  # that end's label
+    field: str  # the GraphQL field that reads it
+
+    def problem(self) -> str:
+        article = "an" if self.owner[0] in "AEIOU" else "a"
+        return f"{article} {self.owner} has one {self.field}: this {self.owner} already has another"
+
+
+def _one_only() -> dict[str, OneOnly]:
+    """From the single-valued one-hop fields: which relationship types a node has one of."""
+    out: dict[str, OneOnly] = {}
+    for f in REL_FIELDS:
+        if not f.many and len(f.hops) == 1:
+            hop = f.hops[0]
+            out[hop.rel] = OneOnly("start" if hop.direction == "out" else "end", f.owner, f.name)
+    return out
+
+
+ONE_ONLY = _one_only()
+"""Relationship type -> the end that has one (Order SOLD_BY, PLACED an Order, ...)."""
+
+
+@dataclass(frozen=True)
 class IndexSpec:
     label: str
     prop: str

@@ -33,7 +33,7 @@ from graph.analytics import cohorts
 from graph.audit import AUDIT_EVENT, current, event_params
 from graph.bulk.load import Batch
 from graph.io.rows import AliasRow, NodeRow, RelRow, RowError, parse
-from graph.model import ALIAS, NODE_KINDS, REL_KINDS
+from graph.model import ALIAS, NODE_KINDS, ONE_ONLY, REL_KINDS
 from graph.money import MoneyInputError, base_currency, check_currency, parse_rate
 from graph.money_rates import RATE, day_ms
 
@@ -61,6 +61,7 @@ class BulkImport:
         self.report: ImportReport = importer.report
         self.nodes: dict[str, NodeRow] = {}  # id -> the row as merged so far
         self.rels: dict[tuple[str, str, str], RelRow] = {}
+        self.one_only: dict[tuple[str, str], str] = {}  # (type, the end that has one) -> its other end
         self.aliases: list[AliasRow] = []
         self.rates: list[dict[str, Any]] = []
 
@@ -141,6 +142,12 @@ class BulkImport:
         if start is None or end is None or start.label not in rel.start or end.label not in rel.end:
             self.importer.reject(RowError(row.line, _missing(row.type)))
             return
+        one = ONE_ONLY.get(row.type)
+        if one is not None:  # the upsert path's rule: the first line in the file keeps it
+            mine, other = (row.start, row.end) if one.side == "start" else (row.end, row.start)
+            if self.one_only.setdefault((row.type, mine), other) != other:
+                self.importer.reject(RowError(row.line, one.problem()))
+                return
         key = (row.type, row.start, row.end)
         self.rels.pop(key, None)  # the later line's properties, in its place in the file
         self.rels[key] = row

@@ -26,7 +26,7 @@ from graph.audit import Write
 from graph.cypher.dialect import Dialect
 from graph.io.rows import NodeRow, RelRow, Row, RowError, csv_record, parse
 from graph.cypher.values import epoch_ms
-from graph.model import ALIAS, ALIAS_OF, ENTITY, NODE_KINDS, REL_KINDS, PropType
+from graph.model import ALIAS, ALIAS_OF, ENTITY, NODE_KINDS, ONE_ONLY, REL_KINDS, PropType
 from graph.money import MoneyInputError, base_currency, check_currency, convert, to_minor
 from graph.money_rates import lookup, rate_table, set_rate
 from graph.store import Store
@@ -59,12 +59,41 @@ def rel_batch_statement(dialect: Dialect, type_: str) -> Write:
         f"OPTIONAL MATCH (a:{ENTITY} {{id: row.start}})",
         f"OPTIONAL MATCH (b:{ENTITY} {{id: row.end}})",
         f"WITH row, a, b, a IS NOT NULL AND ({start}) AND b IS NOT NULL AND ({end}) AS fits",
+        *_taken(type_),
         "WITH collect(CASE WHEN NOT fits THEN row.line END) AS missing,",
-        "     collect(CASE WHEN fits THEN {a: a, b: b, props: row.props} END) AS ok",
+        "     collect(CASE WHEN fits AND taken THEN row.line END) AS taken,",
+        "     collect(CASE WHEN fits AND NOT taken THEN {a: a, b: b, props: row.props} END) AS ok",
         *_write_each(dialect, "ok", "item", ["WITH item.a AS a, item.b AS b, item.props AS props",
                                      f"MERGE (a)-[r:{rel.type}]->(b)", "SET r = props"]),
-        "RETURN missing, written",
+        "RETURN missing, taken, written",
     ]), "written > 0", REL_MOVES.get(type_))
+
+
+def _taken(type_: str) -> list[str]:
+    """Binds ``taken`` per row: the end that may have one such relationship has another
+    (graph.model.ONE_ONLY). Rows of one batch are told apart by their line."""
+    one = ONE_ONLY.get(type_)
+    if one is None:
+        return ["WITH row, a, b, fits, false AS taken"]
+    pattern = f"(a)-[:{type_}]->(other)" if one.side == "start" else f"(other)-[:{type_}]->(b)"
+    return [f"OPTIONAL MATCH {pattern}",
+            f"WHERE other <> {'b' if one.side == 'start' else 'a'}",
+            "WITH row, a, b, fits, count(other) > 0 AS taken"]
+
+
+def one_only_clashes(rows: list[RelRow]) -> list[RelRow]:
+    """Rows of one batch that give the one-only end of their relationship a second other
+    end (the first row in the file keeps it); the statement checks against the store."""
+    one = ONE_ONLY.get(rows[0].type) if rows else None
+    if one is None:
+        return []
+    first: dict[str, str] = {}
+    clashes = []
+    for row in rows:
+        mine, other = (row.start, row.end) if one.side == "start" else (row.end, row.start)
+        if first.setdefault(mine, other) != other:
+            clashes.append(row)
+    return clashes
 
 
 # Which rows of a relationship batch may move the referral cohorts (graph.analytics.cohorts).
@@ -327,6 +356,11 @@ class Importer:
         else:
             query = rel_batch_statement(self.store.dialect, key)
             rel = REL_KINDS[key]
+            clashes = one_only_clashes(rows)  # type: ignore[arg-type]
+            for row in clashes:
+                self.reject(RowError(row.line, ONE_ONLY[key].problem()))
+            clash_lines = {r.line for r in clashes}
+            rows = [r for r in rows if r.line not in clash_lines]
             payload = [{"line": r.line, "start": r.start, "end": r.end, "props": r.props} for r in rows]  # type: ignore[union-attr]
             problem = (f"no {' or '.join(rel.start)} with the `from` id, or no {' or '.join(rel.end)} "
                        "with the `to` id")
@@ -347,9 +381,13 @@ class Importer:
                     self.reject(RowError(row.line, "the id is already used by a node of another kind"))
             return
         refused = set(result[0][refused_key]) if result else set()
+        taken = set(result[0].get("taken") or ()) if result else set()
         for row in rows:
             if row.line in refused:
                 self.reject(RowError(row.line, problem))
+            elif row.line in taken:
+                self.reject(RowError(row.line, ONE_ONLY[key].problem()))
+        refused |= taken
         self.report.written += len(rows) - len(refused)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from graph.cypher.values import epoch_ms, to_store
-from graph.model import NODE_KINDS, REL_KINDS, PropType
+from graph.model import NODE_KINDS, ONE_ONLY, REL_KINDS, PropType
 from graph.money import MoneyInputError, base_currency, check_currency, convert, to_minor
 from graph.money_rates import applicable
 from graph.mutations import statements as st
@@ -210,6 +210,10 @@ async def link(store: Store, type_: str, data: Any) -> dict[str, Any]:
     rows = await store.write(st.set_relationship(store.dialect, type_), {
         "start": ends[start_field], "end": ends[end_field], "props": _stored_rel(type_, props)})
     missing = rows[0]["missing"]
+    if missing == "taken":
+        one = ONE_ONLY[type_]
+        field = start_field if one.side == "start" else end_field
+        raise MutationError.one(field, "CONFLICT", one.problem())
     if missing:
         field = start_field if missing == "start" else end_field
         kinds = REL_KINDS[type_].start if missing == "start" else REL_KINDS[type_].end

@@ -7,7 +7,7 @@ from __future__ import annotations
 from graph.analytics.cohorts import Moves
 from graph.audit import Write
 from graph.cypher.dialect import Dialect
-from graph.model import ALIAS, ALIAS_OF, ENTITY, NODE_KINDS, REL_KINDS
+from graph.model import ALIAS, ALIAS_OF, ENTITY, NODE_KINDS, ONE_ONLY, REL_KINDS
 from graph.money_rates import guard_lines
 from graph.traversals.bounds import node_summary
 
@@ -108,13 +108,26 @@ def delete_node(dialect: Dialect, label: str) -> Write:
     ]), "deleted > 0", Moves(parties=("id",), orders_of=("id",), wide=True))
 
 
+def one_only_taken(type_: str, a: str, b: str) -> list[str]:
+    """Binds ``taken``: whether the end of ``a``-[type_]->``b`` that may have only one such
+    relationship (graph.model.ONE_ONLY: an order's seller) already has it with another node."""
+    one = ONE_ONLY.get(type_)
+    if one is None:
+        return ["WITH *, false AS taken"]
+    pattern = f"({a})-[:{type_}]->(other)" if one.side == "start" else f"(other)-[:{type_}]->({b})"
+    return [f"OPTIONAL MATCH {pattern}",
+            f"WHERE other <> {b if one.side == 'start' else a}",
+            f"WITH {a}, {b}, count(other) > 0 AS taken"]
+
+
 def set_relationship(dialect: Dialect, type_: str) -> Write:
     rel = REL_KINDS[type_]
     return Write("\n".join([
         *resolve("a", "start"),
         *resolve("b", "end"),
+        *one_only_taken(type_, "a", "b"),
         f"WITH a, b, CASE WHEN NOT {is_kind('a', rel.start)} THEN 'start' "
-        f"WHEN NOT {is_kind('b', rel.end)} THEN 'end' END AS missing",
+        f"WHEN NOT {is_kind('b', rel.end)} THEN 'end' WHEN taken THEN 'taken' END AS missing",
         *dialect.call_open(("a", "b", "missing")),
         "  WITH a, b",
         "  WHERE missing IS NULL",

@@ -139,7 +139,8 @@ def indirect_customers(dialect: Dialect, company_id: str, bounds: Bounds, first:
         "  ORDER BY g.revenue DESC, g.id",
         "  RETURN collect(g) AS groups",
         "}",
-        # An order has one seller, so it is in one group: the total revenue is the groups'
+        # An order has one seller (graph.model.ONE_ONLY: imports and links refuse a second),
+        # so it is in one group: the total revenue is the groups'
         # sum. Customers buy from several intermediaries: counted once.
         *dialect.call_open(("chainBuyers", "extraCustomers")),
         "  UNWIND chainBuyers + [extraCustomers] AS buyers",

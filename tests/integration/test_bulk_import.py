@@ -43,6 +43,12 @@ AWKWARD: list[Any] = [
     {"exchangeRate": "USD", "validFrom": "2023-01-01", "rate": "1"},  # the base currency
     {"node": "Order", "id": "order:x", "placedAt": "2020-01-01T00:00:00Z", "total": "1.5", "currency": "EUR"},
     {"node": "Order", "id": "order:y", "placedAt": "2024-01-01T00:00:00Z", "total": "1.239", "currency": "USD"},
+    {"node": "Company", "id": "company:d", "name": "D"},
+    {"rel": "SOLD_BY", "from": "order:eur", "to": "company:c"},
+    {"rel": "SOLD_BY", "from": "order:eur", "to": "company:d"},  # a second seller
+    {"rel": "SOLD_BY", "from": "order:eur", "to": "company:c"},  # the same seller again: fine
+    {"rel": "PLACED", "from": "person:a", "to": "order:eur"},
+    {"rel": "PLACED", "from": "company:d", "to": "order:eur"},  # a second customer
 ]
 
 
@@ -75,8 +81,11 @@ async def test_bulk_import_builds_the_graph_the_upserts_build(two_stores: tuple[
     bulk_report, bulk_errors = await _import(bulk, file, None)
     upsert_report, upsert_errors = await _import(upsert, file, False)
     assert bulk_errors == upsert_errors
+    assert {reason for line, reason in bulk_errors if line - len(lines) in (22, 25)} == {
+        "an Order has one seller: this Order already has another",
+        "an Order has one customer: this Order already has another"}
     first = len(lines)
-    assert {line - first for line, _ in bulk_errors} == {5, 6, 7, 8, 9, 10, 11, 14, 16, 17, 18, 19}
+    assert {line - first for line, _ in bulk_errors} == {5, 6, 7, 8, 9, 10, 11, 14, 16, 17, 18, 19, 22, 25}
     assert (bulk_report.lines, bulk_report.written, bulk_report.rejected) == \
         (upsert_report.lines, upsert_report.written, upsert_report.rejected)
     assert await fingerprint(bulk) == await fingerprint(upsert)

@@ -171,6 +171,19 @@ async def test_links_are_idempotent_and_removable(writer: GraphQLClient) -> None
                           'to: "company:apex-motors") }', None, "NOT_FOUND", "customerId")
 
 
+async def test_a_company_has_one_parent(writer: GraphQLClient) -> None:
+    """``parent`` is one company (graph.model.ONE_ONLY): a second parent is refused, the
+    same parent again is not."""
+    link = "mutation($input: SubsidiaryOfInput!) { linkSubsidiaryOf(input: $input) { type } }"
+    await writer.data(link, {"input": {"subsidiaryId": "company:apex-motors", "parentId": "company:abc-steel"}})
+    await writer.data(link, {"input": {"subsidiaryId": "company:apex-motors", "parentId": "company:abc-steel"}})
+    await refused(writer, link, {"input": {"subsidiaryId": "company:apex-motors",
+                                           "parentId": "company:xyz-manufacturing"}}, "CONFLICT", "subsidiaryId")
+    parents = await writer.store.read("MATCH (:Entity {id: 'company:apex-motors'})-[:SUBSIDIARY_OF]->(p) "
+                                      "RETURN p.id AS id")
+    assert [row["id"] for row in parents] == ["company:abc-steel"]
+
+
 async def test_interaction_and_feedback(writer: GraphQLClient) -> None:
     data = await writer.data("""mutation {
       recordInteraction(input: {id: "interaction:x", partyId: "person:john-smith", companyId: "company:abc-electronics",

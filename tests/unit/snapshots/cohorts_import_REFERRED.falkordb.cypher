@@ -53,8 +53,10 @@ UNWIND $rows AS row
 OPTIONAL MATCH (a:Entity {id: row.start})
 OPTIONAL MATCH (b:Entity {id: row.end})
 WITH row, a, b, a IS NOT NULL AND (a:Person OR a:Company) AND b IS NOT NULL AND (b:Person OR b:Company) AS fits
+WITH row, a, b, fits, false AS taken
 WITH collect(CASE WHEN NOT fits THEN row.line END) AS missing,
-     collect(CASE WHEN fits THEN {a: a, b: b, props: row.props} END) AS ok
+     collect(CASE WHEN fits AND taken THEN row.line END) AS taken,
+     collect(CASE WHEN fits AND NOT taken THEN {a: a, b: b, props: row.props} END) AS ok
 CALL {
   WITH ok
   UNWIND ok AS item
@@ -63,8 +65,8 @@ CALL {
   SET r = props
   RETURN count(*) AS written
 }
-WITH missing, written
-WITH collect({missing: missing, written: written}) AS cohortRows
+WITH missing, taken, written
+WITH collect({missing: missing, taken: taken, written: written}) AS cohortRows
 CALL {
   WITH cohortRows
   MATCH (w:CohortWork {token: $cohortToken})
@@ -135,4 +137,4 @@ CALL {
   RETURN count(*) AS cohortSettled
 }
 UNWIND cohortRows AS cohortRow
-RETURN cohortRow.missing AS missing, cohortRow.written AS written
+RETURN cohortRow.missing AS missing, cohortRow.taken AS taken, cohortRow.written AS written

@@ -51,8 +51,10 @@ UNWIND $rows AS row
 OPTIONAL MATCH (a:Entity {id: row.start})
 OPTIONAL MATCH (b:Entity {id: row.end})
 WITH row, a, b, a IS NOT NULL AND (a:Person OR a:Company) AND b IS NOT NULL AND (b:Person OR b:Company) AS fits
+WITH row, a, b, fits, false AS taken
 WITH collect(CASE WHEN NOT fits THEN row.line END) AS missing,
-     collect(CASE WHEN fits THEN {a: a, b: b, props: row.props} END) AS ok
+     collect(CASE WHEN fits AND taken THEN row.line END) AS taken,
+     collect(CASE WHEN fits AND NOT taken THEN {a: a, b: b, props: row.props} END) AS ok
 CALL (ok) {
   UNWIND ok AS item
   WITH item.a AS a, item.b AS b, item.props AS props
@@ -60,8 +62,8 @@ CALL (ok) {
   SET r = props
   RETURN count(*) AS written
 }
-WITH missing, written
-WITH collect({missing: missing, written: written}) AS cohortRows
+WITH missing, taken, written
+WITH collect({missing: missing, taken: taken, written: written}) AS cohortRows
 CALL (cohortRows) {
   MATCH (w:CohortWork {token: $cohortToken})
   CALL (w) {
@@ -126,4 +128,4 @@ CALL (cohortRows) {
   RETURN count(*) AS cohortSettled
 }
 UNWIND cohortRows AS cohortRow
-RETURN cohortRow.missing AS missing, cohortRow.written AS written
+RETURN cohortRow.missing AS missing, cohortRow.taken AS taken, cohortRow.written AS written
