@@ -27,7 +27,18 @@ async def test_graphiql_works_offline_with_the_example_tabs(service: Service, wa
     # tab's operation name with the old tab's document, which the API refuses with a 400)
     await page.wait_for_function("() => document.querySelector('.graphiql-query-editor').textContent"
                            ".includes('query Disruption')")
-    await page.click(".graphiql-execute-button")
+    for attempt in range(3):
+        async with page.expect_response(lambda r: "/graphql" in r.url and r.request.method == "POST") as sent:
+            await page.click(".graphiql-execute-button")
+        response = await sent.value
+        if response.status == 200:
+            break
+        # On a loaded machine GraphiQL can still pair the new tab's operation name with the old
+        # tab's document: the API refuses that pair (400, no such operation). Anything else fails.
+        assert response.status == 400 and "operation" in (await response.text()).lower(), await response.text()
+        watched.allowed_errors = ("status of 400",)
+        await page.wait_for_timeout(500)
+    assert response.status == 200, f"GraphiQL sent a mismatched operation {attempt + 1} times"
     await page.wait_for_function("() => document.querySelector('.result-window').textContent.includes('disruptionImpact')")
     assert "ABC Steel Suppliers" in await page.locator(".result-window").text_content()
     loaded = await page.evaluate("() => performance.getEntriesByType('resource').map(e => e.name)")
