@@ -1,6 +1,7 @@
 """What one HTTP request did, gathered while it runs, then counted, traced and logged once.
 
-``RequestObserver`` (an ASGI middleware just inside ``RequestIdMiddleware``) opens a
+``RequestObserver`` (the outermost of our ASGI middleware; in the app it also gives the
+request its id, as ``api.logs.RequestIdMiddleware`` would) opens a
 ``RequestRecord`` in a context variable; the GraphQL view notes the operation and its
 error codes (``note_graphql``), the gate notes its refusals (``note_codes``), and the
 store port's observer counts statements and rows (``count_statement``). When the answer
