@@ -35,6 +35,7 @@ from api.startup import Startup, StartupGate
 from graph.analytics.refresher import Refresher
 from graph.analytics.state import SnapshotState
 from graph.connect import open_store
+from graph.cypher.horizons import Horizons
 from graph.cypher.compiler import Compiler, Limits
 from graph.store import StoreUnavailableError, observe_statements
 from schema import build_schema
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None, *, tune_gc: bool = False) -> St
             startup = app.state.startup = Startup()
             snapshots = SnapshotState(settings.analytics_max_staleness)
             refresher = app.state.refresher = Refresher(store, snapshots)
+            horizons = Horizons()
             tasks: list[asyncio.Task[None]] = []
             # Every statement of this process, measured once at the store port.
             unobserve = [observe_statements(f) for f in (count_statement, metrics.record_statement,
@@ -109,11 +111,15 @@ def create_app(settings: Settings | None = None, *, tune_gc: bool = False) -> St
                 await store.ensure_schema()
                 app.state.compiler = Compiler(store.dialect, Limits(max_page_size=settings.max_page_size,
                                                                     max_rows=settings.max_request_rows),
-                                              analytics=snapshots)
+                                              analytics=snapshots, horizons=horizons)
                 app.state.guard = Guard.open(settings, store)
                 log.warning(app.state.guard.banner())
+                key_events = app.state.guard.authenticator.key_events
+                if key_events is not None:  # the key cache stays off until it hears key changes
+                    tasks.append(asyncio.create_task(key_events.run()))
                 if snapshots.max_staleness > 0:
                     tasks.append(asyncio.create_task(refresher.run()))
+                tasks.append(asyncio.create_task(horizons.run(store)))
 
             try:
                 if await store.loading() is not None:

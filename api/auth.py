@@ -1,7 +1,10 @@
 """Who is asking: a request's credentials turned into a ``graph.access.Access``.
 
 - ``Authorization: Bearer crm_…`` or ``X-API-Key: crm_…``: an API key (``graph.keys``),
-  read from the store on every request, so a revocation holds at once in every worker.
+  verified against the store, then kept for a few seconds in the worker (``graph.key_cache``);
+  a revocation is announced to every worker before it is confirmed (``graph.key_events``),
+  so it holds on the next request everywhere. Its last use is written at most once a
+  minute per worker, off the request's path.
 - any other bearer token: a JWT from the identity provider, verified with PyJWT against a
   JWKS URL or a shared secret; issuer, audience, expiry and not-before are checked with a
   small leeway; role and company come from configurable claims.
@@ -15,6 +18,7 @@ Every refusal is an ``AuthError`` that the gate (``api.gate``) answers with 401 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -23,7 +27,10 @@ import jwt
 
 from api.settings import Mode, Settings
 from graph.access import DEFAULT_SCOPE_DEPTH, Access, Role
-from graph.keys import PREFIX, InvalidKeyError, KeyStore, check, key_id_of
+from graph.key_events import key_cache_for
+from graph.keys import PREFIX, InvalidKeyError, KeyStore, check, digest, key_id_of
+
+log = logging.getLogger("crmgraph.auth")
 
 HMAC_ALGORITHMS = ("HS256", "HS384", "HS512")
 PUBLIC_KEY_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512",
@@ -149,6 +156,9 @@ class Authenticator:
         self._pepper = pepper
         self._jwt = JWTVerifier(settings) if settings.jwt_enabled else None
         self.anonymous_admin = settings.mode is Mode.DEV and settings.on_loopback
+        # The listener (a task the app runs) turns the cache on once it hears key changes.
+        self.key_cache, self.key_events = key_cache_for(keys, settings.key_cache_seconds, settings.key_cache_size)
+        self._uses: set[asyncio.Task[None]] = set()
 
     async def resolve(self, headers: Mapping[str, str]) -> Access | None:
         """The caller's Access; None for an anonymous request that is allowed (dev on loopback)."""
@@ -166,13 +176,34 @@ class Authenticator:
 
     async def _api_key(self, key: str) -> Access:
         key_id = key_id_of(key)
+        presented = digest(self._pepper, key)
+        if key_id is not None:
+            cached = self.key_cache.get(key_id, presented)
+            if cached is not None:
+                self._used(key_id)
+                return cached
+        epoch = self.key_cache.epoch  # a change announced while we read is not cached over
         record = await self._keys.get(key_id) if key_id else None
         try:
-            record = check(self._pepper, key, record)
+            record = check(self._pepper, key, record, presented=presented)
         except InvalidKeyError as exc:
             raise AuthError(exc.reason) from None
-        await self._keys.touch(record.id)
+        self.key_cache.put(record, epoch)
+        self._used(record.id)
         return record.access()
+
+    def _used(self, key_id: str) -> None:
+        """Write the key's last use (when due) without making the request wait for it."""
+        if self._keys.use_due(key_id):
+            task = asyncio.create_task(self._record_use(key_id))
+            self._uses.add(task)
+            task.add_done_callback(self._uses.discard)
+
+    async def _record_use(self, key_id: str) -> None:
+        try:
+            await self._keys.record_use(key_id)
+        except Exception as exc:  # a lost "last used" is not worth failing or logging a request for
+            log.info("last use of key %s not written: %s", key_id, exc)
 
 
 def _credential(headers: Mapping[str, str]) -> str | None:

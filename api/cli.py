@@ -15,7 +15,7 @@ from graph.money import CURRENCIES
 from rich.console import Console
 
 from api.settings import Mode, Settings, SettingsError, load_settings
-from graph.embedded import EmbeddedFalkorDB, EmbeddedStoreError
+from graph.embedded import EmbeddedFalkorDB, EmbeddedStoreError, answers_ping
 
 app = typer.Typer(help="crmgraph: a GraphQL API over a customer relationship graph.",
                   no_args_is_help=True, add_completion=False)
@@ -250,6 +250,9 @@ def import_command(
     report: Annotated[Path | None, typer.Option(help="Where rejected rows go (default FILE.rejected.jsonl).")] = None,
     batch: Annotated[int, typer.Option(min=1, max=50_000, help="Rows per write statement.")] = 5000,
     data_dir: Annotated[Path | None, typer.Option(help="Embedded store folder.")] = None,
+    bulk: Annotated[bool, typer.Option(help=(
+        "Into an empty embedded store that this command starts: load with GRAPH.BULK (the rows "
+        "held in memory until then). --no-bulk upserts batch by batch, in flat memory."))] = True,
 ) -> None:
     """Import nodes and relationships (upserts by id: safe to run again). See docs/import.md."""
     from graph.io.importer import Source
@@ -260,10 +263,10 @@ def import_command(
         _fail("--format is jsonl or csv")
     source = Source(file, fmt, kind)  # type: ignore[arg-type]
     report_path = report or file.with_name(file.name + ".rejected.jsonl")
-    asyncio.run(_import(settings, source, report_path, batch))
+    asyncio.run(_import(settings, source, report_path, batch, bulk))
 
 
-async def _import(settings: Settings, source: Any, report_path: Path, batch: int) -> None:
+async def _import(settings: Settings, source: Any, report_path: Path, batch: int, bulk: bool = True) -> None:
     import resource
 
     import orjson
@@ -290,7 +293,12 @@ async def _import(settings: Settings, source: Any, report_path: Path, batch: int
                 shown += 1
 
         async with _open(settings) as store:
-            importer = Importer(store, batch, rejected)
+            # A first import into an empty embedded store goes through GRAPH.BULK, which
+            # needs the store to itself: only when this process started it (as seed).
+            from api.app import STORE_SOCKET_ENV
+
+            owned = settings.embedded and os.environ.get(STORE_SOCKET_ENV) is None
+            importer = Importer(store, batch, rejected, bulk=None if owned and bulk else False)
             # Counters on /metrics of a serve sharing PROMETHEUS_MULTIPROC_DIR (docs/operations.md)
             counted = ImportProgress()
 
@@ -401,7 +409,7 @@ def _keys_store(settings: Settings) -> Any:
 
     socket_path = os.environ.get(STORE_SOCKET_ENV)
     running = settings.data_dir.resolve() / SOCKET_NAME
-    if settings.embedded and socket_path is None and _answers(running):
+    if settings.embedded and socket_path is None and answers_ping(running):
         socket_path = str(running)  # `crmgraph serve` owns the folder: use its store
     return open_store(
         neo4j_uri=settings.database_uri, neo4j_user=settings.database_user,
@@ -410,18 +418,6 @@ def _keys_store(settings: Settings) -> Any:
         data_dir=settings.data_dir, graph_name=settings.graph_name,
         start_timeout=settings.store_start_timeout, server_args=settings.store_server_arguments())
 
-
-def _answers(socket_path: Path) -> bool:
-    import socket
-
-    try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-            sock.settimeout(1.0)
-            sock.connect(str(socket_path))
-            sock.sendall(b"PING\r\n")
-            return sock.recv(64).startswith(b"+PONG")
-    except OSError:
-        return False
 
 
 def _expiry(text: str | None) -> Any:
@@ -519,20 +515,28 @@ def keys_revoke(
     key_id: Annotated[str, typer.Argument(help="The key id (`keys list`; the part after crm_).")],
     data_dir: Annotated[Path | None, typer.Option(help="Embedded store folder.")] = None,
 ) -> None:
-    """Revoke a key: every worker refuses it from the next request on."""
+    """Revoke a key: every worker refuses it from the next request on (each confirms it dropped the key)."""
+    from graph.key_events import KeyChangeUnconfirmed
+
     settings = _settings(data_dir=data_dir)
-    if not asyncio.run(_revoke(settings, key_id)):
+    try:
+        found, confirmed = asyncio.run(_revoke(settings, key_id))
+    except KeyChangeUnconfirmed as exc:
+        _fail(str(exc))
+    if not found:
         _fail(f"no key with id {key_id}")
-    console.print(f"revoked key {key_id}")
+    told = "" if confirmed is None else f"; {confirmed} API worker(s) confirmed they dropped it from their cache"
+    console.print(f"revoked key {key_id}{told}")
 
 
-async def _revoke(settings: Settings, key_id: str) -> bool:
+async def _revoke(settings: Settings, key_id: str) -> tuple[bool, int | None]:
     from graph.audit import Audit, auditing
     from graph.keys import key_store_for
 
     async with _keys_store(settings) as store:
+        keys = key_store_for(store)
         with auditing(Audit(cli_actor(), "keys.revoke")):
-            return await key_store_for(store).revoke(key_id)
+            return await keys.revoke(key_id), keys.confirmed
 
 
 @app.command()
@@ -591,6 +595,9 @@ app.add_typer(analytics_app, name="analytics")
 @analytics_app.command("refresh")
 def analytics_refresh(
     data_dir: Annotated[Path | None, typer.Option(help="Embedded store folder.")] = None,
+    recount: Annotated[bool, typer.Option(help="Count the referral cohort counters from scratch again (every "
+                                               "write keeps them exact; this repairs them after writes made "
+                                               "around the service).")] = False,
 ) -> None:
     """Recompute every analytics snapshot now (RFM boundaries and segments, referral cohorts)."""
     from graph.analytics.refresher import force_refresh
@@ -599,7 +606,7 @@ def analytics_refresh(
 
     async def run() -> dict[str, float]:
         async with _open(settings) as store:
-            return await force_refresh(store)
+            return await force_refresh(store, recount=recount)
 
     try:
         took = asyncio.run(run())

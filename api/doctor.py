@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Literal
 
 from api.settings import LOOPBACK_HOSTS, Mode, Settings
-from graph.embedded import SOCKET_NAME, EmbeddedFalkorDB, EmbeddedStoreError
+from graph.embedded import SOCKET_NAME, EmbeddedFalkorDB, EmbeddedStoreError, answers_ping
 from graph.model import INDEXES
 from graph.store import Store
 
@@ -109,7 +109,7 @@ async def reach_store(settings: Settings) -> AsyncIterator[tuple[Store, str]]:
     socket = settings.data_dir.resolve() / SOCKET_NAME
     started: EmbeddedFalkorDB | None = None
     how = "a running crmgraph serve's store"
-    if not await asyncio.to_thread(_answers, socket):
+    if not await asyncio.to_thread(answers_ping, socket, 2.0):
         started = EmbeddedFalkorDB(settings.data_dir, min(settings.store_start_timeout, DEADLINE))
         try:
             await asyncio.to_thread(started.start)  # fails at once if a serve holds the folder
@@ -124,18 +124,6 @@ async def reach_store(settings: Settings) -> AsyncIterator[tuple[Store, str]]:
         if started is not None:
             await asyncio.to_thread(started.stop)
 
-
-def _answers(socket_path: Path) -> bool:
-    import socket
-
-    try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-            sock.settimeout(2.0)
-            sock.connect(str(socket_path))
-            sock.sendall(b"PING\r\n")
-            return sock.recv(64).startswith(b"+PONG")
-    except OSError:
-        return False
 
 
 def store_fix(settings: Settings) -> str:

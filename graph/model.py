@@ -382,6 +382,9 @@ INDEXES: tuple[IndexSpec, ...] = (
     # Entities, never reached by the API's reads
     IndexSpec("AnalyticsSnapshot", "kind"),
     IndexSpec("AnalyticsLock", "name", unique=True),
+    # graph.analytics.cohorts: referral cohort counters moved by each write
+    IndexSpec("CohortCount", "month", unique=True),
+    IndexSpec("CohortCountsBuilt", "name", unique=True),
     # graph.money_rates: the exchange-rate table, outside Entity
     IndexSpec("ExchangeRate", "currency"),
 )

@@ -132,16 +132,24 @@ class Store(ABC):
         return await self._measured(query, dict(params or {}), write=False)
 
     async def write(self, query: str, params: Mapping[str, Any] | None = None) -> list[Record]:
-        """Run a write. Inside ``graph.audit.auditing``, a ``Write`` records who made it,
-        in the same statement."""
+        """Run a write. A ``Write`` that moves referral cohorts moves their counters, and
+        inside ``graph.audit.auditing`` records who made it, in the same statement."""
         values = dict(params or {})
+        name = statement_name(query, True)  # of the write itself, not of what is wrapped around it
+        if isinstance(query, Write) and query.moves is not None:
+            from graph.analytics import cohorts
+
+            if cohorts.active():
+                values = cohorts.wrap_params(query.moves, values)
+                query = Write(cohorts.wrap(query, query.moves, self.dialect), query.ok)
         audit = current_audit()
         if audit is not None and isinstance(query, Write):
             query, values = with_audit(query, audit, values, self.dialect.call_open)
         self._notify(query, values)
-        return await self._measured(query, values, write=True)
+        return await self._measured(query, values, write=True, name=name)
 
-    async def _measured(self, query: str, params: dict[str, Any], *, write: bool) -> list[Record]:
+    async def _measured(self, query: str, params: dict[str, Any], *, write: bool,
+                        name: str | None = None) -> list[Record]:
         """``_run``, timed and reported to the statement observers (if any)."""
         if not _OBSERVERS:
             return await self._run(query, params, write=write)
@@ -162,7 +170,7 @@ class Store(ABC):
             outcome = "read_only"
             raise
         finally:
-            event = StatementEvent(statement_name(query, write), write, self.dialect.name, started_ns,
+            event = StatementEvent(name or statement_name(query, write), write, self.dialect.name, started_ns,
                                    time.perf_counter() - began, rows, outcome)
             for observer in list(_OBSERVERS):
                 observer(event)

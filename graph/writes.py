@@ -1,6 +1,9 @@
 """Batch upserts by external id, used by the seed loader and the synthetic generator.
 
 Labels and relationship types come from ``graph.model``; rows arrive as ``$rows``.
+These do not move the referral cohort counters (``graph.analytics.cohorts``): their
+callers distrust the counters first and count them from scratch when done. A live graph
+is written through the mutation service or the importer, whose statements move them.
 """
 
 from __future__ import annotations

@@ -16,14 +16,18 @@ from schema.money import Money
 
 
 @strawberry.type(name="AnalyticsSnapshot", description=(
-    "Which whole-base figures an analytic was computed from: a snapshot the service keeps "
-    "(refreshed in the background, at most CRMGRAPH_ANALYTICS_MAX_STALENESS seconds old when "
-    "used; `crmgraph analytics refresh` forces one) or, with `fresh: true`, an `asOf` before the "
+    "Which whole-base figures an analytic was computed from: counters every write moves in its own "
+    "transaction (`live`: exact at this response; the referral cohorts of whole months), a snapshot "
+    "the service keeps (refreshed in the background, at most CRMGRAPH_ANALYTICS_MAX_STALENESS "
+    "seconds old when used; `crmgraph analytics refresh` forces one: the RFM quintile boundaries "
+    "and the segment counts and revenue, which one order can move for many other customers) or, "
+    "with `fresh: true`, an `asOf` before the "
     "snapshot, or no snapshot recent enough, a computation from scratch for this request."))
 class AnalyticsSnapshotInfo:
     data: strawberry.Private[SnapshotInfo]
 
-    @strawberry.field(description="The moment the figures describe: the store as it was then.")
+    @strawberry.field(description="The moment the figures describe: the store as it was then (for `live` "
+                                  "figures, the moment of this read).")
     def as_of(self) -> datetime:
         return self.data.as_of
 
@@ -39,6 +43,11 @@ class AnalyticsSnapshotInfo:
     @strawberry.field(description="True when computed from scratch for this request.")
     def fresh(self) -> bool:
         return self.data.fresh
+
+    @strawberry.field(description="True when read from counters every write moves in the same transaction: "
+                                  "exact at this response (staleness 0), at the cost of a lookup.")
+    def live(self) -> bool:
+        return self.data.live
 
 
 SNAPSHOT_DOC = "The whole-base figures this answer used, and how old they are."
@@ -153,7 +162,12 @@ class Rfm:
         return AnalyticsSnapshotInfo(data=self.data.snapshot)
 
 
-@strawberry.type(description="Customers and revenue in one RFM segment.")
+@strawberry.type(description=(
+    "Customers and revenue in one RFM segment, as of the snapshot (at most the staleness setting "
+    "old) unless `fresh`. Not exact at read time: a party's segment depends on quintile boundaries "
+    "over every customer, and one order can move a boundary past a whole group of tied values (say, "
+    "every customer with two orders), re-scoring a large share of the base, so no counter that a "
+    "write moves by what it touches can keep the segments exact."))
 class SegmentCount:
     data: strawberry.Private[SegmentSummary]
 
@@ -161,11 +175,12 @@ class SegmentCount:
     def segment(self) -> str:
         return self.data.segment
 
-    @strawberry.field(description="Parties with orders in this segment.")
+    @strawberry.field(description="Parties with orders in this segment (from the snapshot).")
     def customers(self) -> int:
         return self.data.customers
 
-    @strawberry.field(description="Their revenue in the base currency (cancelled and returned orders excluded).")
+    @strawberry.field(description="Their revenue in the base currency (cancelled and returned orders "
+                                  "excluded; from the snapshot).")
     def revenue(self) -> Money:
         return Money(data=MoneyData.base(self.data.revenue))
 
@@ -174,7 +189,11 @@ class SegmentCount:
         return AnalyticsSnapshotInfo(data=self.data.snapshot)
 
 
-@strawberry.type(description="Referral performance of the invitations sent in one month.")
+@strawberry.type(description=(
+    "Referral performance of the invitations sent in one month. For a window of whole months "
+    "every figure is exact at read time (`snapshot.live`): counts and sums that each write "
+    "moves in its own transaction, so an invitation, a status change, an order of a referred "
+    "party, a merge or a delete shows in the next answer; the rates are computed from them."))
 class ReferralCohort:
     data: strawberry.Private[Cohort]
 
@@ -182,15 +201,16 @@ class ReferralCohort:
     def month(self) -> datetime:
         return self.data.month
 
-    @strawberry.field(description="Distinct parties that sent invitations that month.")
+    @strawberry.field(description="Distinct parties that sent invitations that month (exact at read time).")
     def referrers(self) -> int:
         return self.data.referrers
 
-    @strawberry.field(description="Invitations sent that month.")
+    @strawberry.field(description="Invitations sent that month (exact at read time).")
     def invites(self) -> int:
         return self.data.invites
 
-    @strawberry.field(description="Of those invitations, the ones whose status is now converted or rewarded.")
+    @strawberry.field(description="Of those invitations, the ones whose status is now converted or rewarded "
+                                  "(exact at read time).")
     def converted(self) -> int:
         return self.data.converted
 
@@ -208,7 +228,8 @@ class ReferralCohort:
 
     @strawberry.field(description="Mean days from invitation to the referred party's first counted order at "
                                   "or after it, over converted or rewarded invitations followed by such an "
-                                  "order; null when there is none.")
+                                  "order; null when there is none. Exact at read time: the sum of those "
+                                  "intervals and their number are counters each write moves.")
     def average_days_to_convert(self) -> Optional[float]:  # noqa: UP045
         return self.data.days_to_convert
 

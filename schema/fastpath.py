@@ -327,7 +327,7 @@ class FastPath:
         compiler = context.compiler
         if not variant.cacheable:
             return [root.plan.compile(compiler) for root in variant.roots if root.plan is not None]
-        key = compiler.scope
+        key = compiler.cache_key
         found = variant.compiled.get(key)
         if found is None:
             found = [root.plan.compile(compiler) for root in variant.roots if root.plan is not None]

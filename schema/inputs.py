@@ -115,12 +115,14 @@ def order_input(name: str, node_props: tuple[Prop, ...], edge_props: tuple[Prop,
         "direction": strawberry.field(default=Direction.ASC, description="ASC or DESC."),
     })
     return strawberry.input(cls, description=(
-        f"One ordering key for {what}; the id breaks ties. Every key, the default order "
-        "included, is a sort of the rows the list matches, not an index walk: on a root list "
-        "(people, parties, orders, ...) every node of its kind that passes the filter is read "
-        "(a scan, linear in the graph; see the README's scale figures), on a relationship "
-        "list only the parent's own rows. A selective filter on an indexed field (id, name, "
-        "sku, placedAt, at) narrows what is sorted."))
+        f"One ordering key for {what}; the id breaks ties. A key is a sort of the rows the "
+        "list matches, not an index walk: on a root list (people, parties, ...) every node "
+        "of its kind that passes the filter is read (a scan, linear in the graph; see the "
+        "README's scale figures), on a relationship list only the parent's own rows. One "
+        "exception: the root `orders` list newest first (its default, placedAt DESC) reads "
+        "the newest orders from the placedAt index first and sorts every order only when "
+        "they do not hold the page. A selective filter on an indexed field (id, name, sku, "
+        "placedAt, at) narrows what is sorted."))
 
 
 def input_to_dict(value: Any) -> Any:

@@ -712,7 +712,9 @@ class TraversalQuery:
         return await run_plan(info.context, shortest_path_plan(info.path.key, from_, to, types, direction, max_depth))
 
     @strawberry.field(description="Customers and revenue per RFM segment, over every party with orders: "
-                                  "from the newest analytics snapshot (see `snapshot`) unless `fresh`.")
+                                  "from the newest analytics snapshot (see `snapshot`: at most the "
+                                  "staleness setting old; see SegmentCount for why not exact at read "
+                                  "time) unless `fresh`.")
     async def segment_summary(
         self, info: Info,
         fresh: Annotated[bool, strawberry.argument(description=FRESH_DOC)] = False,
@@ -722,9 +724,11 @@ class TraversalQuery:
         return [SegmentCount(data=s) for s in found]
 
     @strawberry.field(description="Referral K-factor (invites per referrer x conversion rate) and time to "
-                                  "convert, per month invitations were sent: from the newest analytics "
-                                  "snapshot (see `snapshot`) when `from` and `to` are month starts, else "
-                                  "computed from scratch.")
+                                  "convert, per month invitations were sent. When `from` and `to` are month "
+                                  "starts: exact at read time, from counters every write moves in its own "
+                                  "transaction (`snapshot.live`; while they are first being counted, from "
+                                  "the newest analytics snapshot); else, or with `fresh`, computed from "
+                                  "scratch.")
     async def referral_stats(
         self, info: Info,
         from_: Annotated[Optional[datetime], strawberry.argument(  # noqa: UP045

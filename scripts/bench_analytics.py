@@ -9,7 +9,11 @@ Each GraphQL document runs in-process through the real schema, compiler and embe
 FalkorDB: first with every figure computed from scratch (``fresh: true``: the cost { amount currency }
 before snapshots), then after one refresh, from the snapshot. It prints p50/p95 of
 ``party { rfm }``, a page of 50 parties with ``rfm``, ``segmentSummary`` and
-``referralStats``, and how long the refresh took.
+``referralStats``, and how long the refresh took. Then the referral cohort counters
+(``graph.analytics.cohorts``): ``referralStats`` from the counters against the same read
+from the snapshot, and the cost they add to a write — ``recordReferral`` and
+``recordOrder`` through the mutation service, alternately with and without the counters
+moved (the latter is the statement as it was before), p50 of each in the same run.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from graph.analytics import cohorts  # noqa: E402
 from graph.analytics.refresher import force_refresh  # noqa: E402
 from graph.analytics.snapshots import latest  # noqa: E402
 from graph.analytics.state import KINDS, SnapshotState  # noqa: E402
@@ -36,6 +41,8 @@ from graph.cypher.compiler import Compiler  # noqa: E402
 from graph.cypher.dialect import FALKORDB  # noqa: E402
 from graph.embedded import EmbeddedFalkorDB  # noqa: E402
 from graph.falkordb_store import FalkorDBStore  # noqa: E402
+from graph.mutations import service  # noqa: E402
+from graph.mutations.errors import MutationError  # noqa: E402
 from schema import build_schema  # noqa: E402
 from schema.context import Context  # noqa: E402
 from seeds.synthetic import SyntheticSpec, generate_into  # noqa: E402
@@ -121,9 +128,70 @@ async def run(args: argparse.Namespace) -> None:
                           f"{percentile(cols['snapshot'], 0.95):.1f}", f"{f50 / s50:.0f}x")
         console.print(table)
         console.print("refresh: " + ", ".join(f"{kind} {seconds:.2f} s" for kind, seconds in took.items()))
+        await bench_counters(store, schema, context, spec, args)
         await store.close()
     finally:
         server.stop()
+
+
+async def bench_counters(store: FalkorDBStore, schema: Any, context: Context, spec: SyntheticSpec,
+                         args: argparse.Namespace) -> None:
+    """referralStats from the counters vs. from the snapshot, and the write cost they add."""
+    stats = "{ referralStats { month invites kFactor averageDaysToConvert snapshot { live } } }"
+    reads: dict[str, list[float]] = {"counters": [], "snapshot": []}
+    for _ in range(args.repeat):  # alternately, so both see the same machine
+        reads["counters"].append(await timed(schema, context, stats))
+        await cohorts.invalidate(store)  # not built: the read takes the snapshot, as before
+        reads["snapshot"].append(await timed(schema, context, stats))
+        await store.write("MERGE (k:CohortCountsBuilt {name: $name}) SET k.builtAt = 0", {"name": cohorts.BUILT_NAME})
+    rng = random.Random(2)
+    writes: dict[str, dict[str, list[float]]] = {"recordReferral": {"with": [], "without": []},
+                                                 "recordOrder": {"with": [], "without": []}}
+    now = time.time()
+    refused = 0
+    run_id = f"{int(now)}"
+    for i in range(args.writes):
+        for mode in ("with", "without") if i % 2 else ("without", "with"):
+            a, b = rng.randrange(spec.people), rng.randrange(spec.people)
+            at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - rng.randrange(700 * 86400)))
+            referral = {"referrerId": f"syn:person:{a}", "referredId": f"syn:person:{b}", "at": at,
+                        "status": rng.choice(["invited", "converted"])}
+            order = {"id": f"bench:order:{run_id}:{mode}:{i}", "customerId": f"syn:person:{b}",
+                     "sellerId": f"syn:company:{rng.randrange(spec.companies)}", "placedAt": at,
+                     "items": [{"productId": f"syn:product:{rng.randrange(spec.products)}", "qty": 1,
+                                "unitPrice": "10.00"}]}
+            for name, call in (("recordReferral", service.record_referral), ("recordOrder", service.record_order)):
+                data = referral if name == "recordReferral" else order
+                started = time.perf_counter()
+                try:
+                    if mode == "with":
+                        await call(store, data)
+                    else:
+                        with cohorts.suspended():
+                            await call(store, data)
+                except MutationError as exc:
+                    refused += 1  # a cycle or an already referred party: refused, not timed
+                    if args.verbose:
+                        console.print(f"{name} refused: {exc}")
+                    continue
+                writes[name][mode].append((time.perf_counter() - started) * 1000)
+    began = time.perf_counter()
+    months = await cohorts.build(store)  # the writes made without the counters: count them again
+    rebuilt = time.perf_counter() - began
+    table = Table("request", "p50 ms", "p95 ms", "n", title="referral cohort counters")
+    for name, values in reads.items():
+        table.add_row(f"referralStats from the {name}", f"{percentile(values, 0.5):.1f}",
+                      f"{percentile(values, 0.95):.1f}", str(len(values)))
+    for name, modes in writes.items():
+        for mode, values in modes.items():
+            table.add_row(f"{name} {mode} the counters", f"{percentile(values, 0.5):.1f}",
+                          f"{percentile(values, 0.95):.1f}", str(len(values)))
+    console.print(table)
+    for name, modes in writes.items():
+        w, wo = percentile(modes["with"], 0.5), percentile(modes["without"], 0.5)
+        console.print(f"{name}: the counters add {w - wo:+.1f} ms at p50 ({w / wo:.2f}x)")
+    console.print(f"counting every counter from scratch: {rebuilt:.2f} s ({months} months); "
+                  f"{refused} referrals refused (cycle or already referred)")
 
 
 def main() -> None:
@@ -134,6 +202,8 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=300_000)
     parser.add_argument("--repeat", type=int, default=50, help="requests per case from the snapshot")
     parser.add_argument("--fresh-repeat", type=int, default=10, help="requests per case from scratch")
+    parser.add_argument("--verbose", action="store_true")
+    parser.add_argument("--writes", type=int, default=200, help="writes of each kind, with and without counters")
     parser.add_argument("--data-dir", type=Path, default=Path("/tmp/crmgraph-bench-analytics"))
     asyncio.run(run(parser.parse_args()))
 

@@ -3,6 +3,7 @@
 
     .venv/bin/python scripts/bench_api.py                  # 16 connections, 5 s a line
     .venv/bin/python scripts/bench_api.py --duration 10 --connections 32 --workers 2
+    .venv/bin/python scripts/bench_api.py --baseline-env CRMGRAPH_KEY_CACHE_SECONDS=0   # cache off vs on
 
 Starts ``crmgraph serve --seed`` (prod mode) on a free loopback port with a temporary data
 folder, and a bare Starlette JSON endpoint run by uvicorn the same way (uvloop, httptools,
@@ -18,6 +19,17 @@ no access log, same workers). For each request it measures, at the same concurre
 
 It prints req/s, p50 and p99 of both and the API/raw rate ratio per line, and the API
 server's resident memory at the start and the end.
+
+``--baseline`` (or ``--baseline-env NAME=VALUE``) runs a second service with other settings
+beside it; each line then measures both ``--rounds`` times (default 2), alternating which
+goes first, and shows the medians. On a shared machine that is not enough for heavy
+lines: with the same settings on both sides, customer 360 differed by up to 20 % between
+the two services. Run both ways round (the setting in this process's environment, the
+other in ``--baseline-env``), with ``--rounds 4``, and compare:
+
+    .venv/bin/python scripts/bench_api.py --baseline-env CRMGRAPH_KEY_CACHE_SECONDS=0 --rounds 4
+    CRMGRAPH_KEY_CACHE_SECONDS=0 .venv/bin/python scripts/bench_api.py \
+        --baseline-env CRMGRAPH_KEY_CACHE_SECONDS=30 --rounds 4
 """
 
 from __future__ import annotations
@@ -113,6 +125,16 @@ class Figures:
     p50: float  # ms
     p99: float  # ms
     errors: int = 0
+
+
+def median_figures(runs: list[Figures]) -> Figures:
+    def median(values: list[float]) -> float:
+        ordered = sorted(values)
+        middle = len(ordered) // 2
+        return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+    return Figures(median([r.rate for r in runs]), median([r.p50 for r in runs]), median([r.p99 for r in runs]),
+                   sum(r.errors for r in runs))
 
 
 def prod_workers() -> int:
@@ -293,9 +315,16 @@ def main() -> None:
     parser.add_argument("--code", type=Path, default=ROOT,
                         help="serve the API from this checkout (e.g. an export of main, for a before/after "
                              "with this script and the same virtualenv)")
+    parser.add_argument("--baseline-env", action="append", default=[], metavar="NAME=VALUE",
+                        help="the baseline service's settings instead of CRMGRAPH_FAST_PATH=false (repeatable; "
+                             "implies --baseline), e.g. CRMGRAPH_KEY_CACHE_SECONDS=0")
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="with a baseline: rounds per line, alternating which service goes first; medians shown")
     parser.add_argument("--api-key", default=os.environ.get("CRMGRAPH_BENCH_KEY"),
                         help="sent as 'Authorization: Bearer KEY' (where prod requires credentials)")
     args = parser.parse_args()
+    baseline_env = dict(item.split("=", 1) for item in args.baseline_env) or {"CRMGRAPH_FAST_PATH": "false"}
+    args.baseline = args.baseline or bool(args.baseline_env)
 
     wrk = None if args.httpx else ensure_wrk()
     console.print(f"load generator: {'wrk' if wrk else 'httpx (asyncio)'}, {args.connections} connections, "
@@ -323,9 +352,10 @@ def main() -> None:
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base_port = free_port()
     baseline = None
-    if args.baseline:  # the same service without the compiled fast path, its own store and folder
+    if args.baseline:  # the same service with the baseline's settings, its own store and folder
+        console.print("baseline: " + " ".join(f"{k}={v}" for k, v in baseline_env.items()))
         base_env = {**env, "CRMGRAPH_PORT": str(base_port), "CRMGRAPH_DATA_DIR": str(tmp / "base"),
-                    "CRMGRAPH_FAST_PATH": "false"}
+                    **baseline_env}
         baseline = subprocess.Popen([str(BIN / "python"), "-m", "api.cli", "serve", "--seed", *workers],
                                     env=base_env, cwd=code, stdout=subprocess.DEVNULL,
                                     stderr=(tmp / "base.log").open("wb"))
@@ -369,9 +399,20 @@ def main() -> None:
             if case.raw:
                 statements = asyncio.run(compiled_statements(socket_path, case.document))
                 raw = asyncio.run(run_raw(socket_path, statements, args.connections, args.duration))
-            before = (api(case.document, f"http://127.0.0.1:{base_port}/graphql", base_headers)
-                      if baseline is not None else None)
-            through = api(case.document)
+            before: Figures | None = None
+            if baseline is None:
+                through = api(case.document)
+            else:  # rounds alternate which service goes first (ABBA...): drifts in the
+                # machine's load fall on both sides alike
+                befores: list[Figures] = []
+                throughs: list[Figures] = []
+                for round_ in range(args.rounds):
+                    pair = [lambda: befores.append(api(case.document, f"http://127.0.0.1:{base_port}/graphql",
+                                                       base_headers)),
+                            lambda: throughs.append(api(case.document))]
+                    for measure in pair if round_ % 2 == 0 else pair[::-1]:
+                        measure()
+                before, through = median_figures(befores), median_figures(throughs)
             if raw is None and case.name == "{ __typename }":
                 raw = api("{ __typename }", f"http://127.0.0.1:{bare_port}/graphql")
                 label = "bare Starlette"
@@ -419,7 +460,8 @@ def main() -> None:
     console.print(table)
     console.print(f"API server RSS: {rss_start:.0f} MB at start, {rss_end:.0f} MB at the end")
     if args.baseline:
-        console.print(f"baseline (no fast path) RSS: {base_rss_start:.0f} MB at start, {base_rss_end:.0f} MB at the end")
+        console.print(f"baseline ({' '.join(f'{k}={v}' for k, v in baseline_env.items())}) RSS: "
+                      f"{base_rss_start:.0f} MB at start, {base_rss_end:.0f} MB at the end")
 
 
 if __name__ == "__main__":

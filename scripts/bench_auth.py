@@ -1,8 +1,8 @@
 """What credentials and rate limits cost per request (not a test: prints figures).
 
 Runs the real app in-process (Starlette TestClient, embedded store in a temp folder) and
-times `{ __typename }` with: dev anonymous (no key lookup), an API key (key read from the
-store, HMAC, rate-limit script), an HS256 JWT, and an RS256 JWT (verify only); then the
+times `{ __typename }` with: dev anonymous (no key lookup), an API key (from the worker's
+key cache after the first request; HMAC, rate-limit script), an HS256 JWT, and an RS256 JWT (verify only); then the
 parts on their own. Usage: .venv/bin/python scripts/bench_auth.py [requests]
 """
 
@@ -52,9 +52,16 @@ def main(n: int) -> None:
                 print(f"{label:16} p50 {p50:6.2f} ms  p95 {p95:6.2f} ms  ({n} requests)")
             guard = client.app.state.guard  # type: ignore[attr-defined]
 
+            cache = guard.authenticator.key_cache
+
+            async def uncached() -> object:
+                cache.drop(key.split("_")[1])
+                return await guard.authenticator.resolve(bearer(key))
+
             async def parts() -> None:
                 for label, call in (
-                        ("resolve API key (store read + HMAC)", lambda: guard.authenticator.resolve(bearer(key))),
+                        ("resolve API key (cached: HMAC)", lambda: guard.authenticator.resolve(bearer(key))),
+                        ("resolve API key (store read + HMAC)", uncached),
                         ("resolve JWT HS256", lambda: guard.authenticator.resolve(bearer(token))),
                         ("rate-limit token (Lua script)", lambda: guard.limiter.take("key:bench", 10**9))):
                     start = time.perf_counter()

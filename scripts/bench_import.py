@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Import throughput and memory: generated JSON Lines files of 100k and 1M rows, each
-imported by `crmgraph import` into a fresh embedded store.
+imported by `crmgraph import` into a fresh embedded store, through GRAPH.BULK (a first
+import) and as upserts (``--no-bulk``, the path of a graph with data).
 
     .venv/bin/python scripts/bench_import.py            # 100k and 1M rows
-    .venv/bin/python scripts/bench_import.py --sizes 20000 100000
+    .venv/bin/python scripts/bench_import.py --sizes 20000 100000 --paths bulk
 
-Prints rows/s and the importer's peak memory for each size: memory should stay flat as
-the file grows (the importer streams; the store's own memory is not the importer's).
+Prints rows/s and the importer's peak memory for each: the upsert path's memory stays
+flat as the file grows (it streams); the bulk path holds the rows until the load.
 """
 
 from __future__ import annotations
@@ -54,34 +55,40 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--work", type=Path, default=ROOT / "data" / "bench-import")
+    parser.add_argument("--paths", nargs="+", choices=("bulk", "upserts"), default=["bulk", "upserts"])
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     table = Table(title="crmgraph import into the embedded store")
-    for column in ("rows", "file MB", "seconds", "rows/s", "written", "rejected", "importer peak MB"):
+    for column in ("path", "rows", "file MB", "seconds", "rows/s", "written", "rejected", "importer peak MB"):
         table.add_column(column, justify="right")
     for size in args.sizes:
         file = args.work / f"rows-{size}.jsonl"
         if not file.exists():
             console.print(f"writing {file.name} ...")
             write_file(file, size)
-        data = args.work / f"db-{size}"
-        subprocess.run(["rm", "-rf", str(data)], check=True)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("CRMGRAPH_")}
-        env["CRMGRAPH_DATA_DIR"] = str(data)
-        started = time.perf_counter()
-        done = subprocess.run([CRMGRAPH, "import", str(file)], env=env, capture_output=True, text=True)
-        elapsed = time.perf_counter() - started
-        summary = " ".join(done.stderr.split())
-        if done.returncode != 0:
-            raise SystemExit(summary[-2000:])
-        match = re.search(r"([\d,]+) rows written, ([\d,]+) rejected.*peak memory (\d+) MB", summary)
-        if match is None:
-            raise SystemExit(f"unexpected output: {summary[-500:]}")
-        written, rejected, peak = (int(match.group(i).replace(",", "")) for i in (1, 2, 3))
-        table.add_row(f"{size:,}", f"{file.stat().st_size / 1e6:.0f}", f"{elapsed:.1f}", f"{size / elapsed:,.0f}",
-                      f"{written:,}", f"{rejected:,}", f"{peak}")
-        subprocess.run(["rm", "-rf", str(data)], check=True)
+        for path in args.paths:
+            table.add_row(path, *run(file, size, args.work / f"db-{size}", path == "bulk"))
     console.print(table)
+
+
+def run(file: Path, size: int, data: Path, bulk: bool) -> list[str]:
+    subprocess.run(["rm", "-rf", str(data)], check=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CRMGRAPH_")}
+    env["CRMGRAPH_DATA_DIR"] = str(data)
+    started = time.perf_counter()
+    done = subprocess.run([CRMGRAPH, "import", str(file), "--bulk" if bulk else "--no-bulk"], env=env,
+                          capture_output=True, text=True)
+    elapsed = time.perf_counter() - started
+    summary = " ".join(done.stderr.split())
+    if done.returncode != 0:
+        raise SystemExit(summary[-2000:])
+    match = re.search(r"([\d,]+) rows written, ([\d,]+) rejected.*peak memory (\d+) MB", summary)
+    if match is None:
+        raise SystemExit(f"unexpected output: {summary[-500:]}")
+    written, rejected, peak = (int(match.group(i).replace(",", "")) for i in (1, 2, 3))
+    subprocess.run(["rm", "-rf", str(data)], check=True)
+    return [f"{size:,}", f"{file.stat().st_size / 1e6:.0f}", f"{elapsed:.1f}", f"{size / elapsed:,.0f}",
+            f"{written:,}", f"{rejected:,}", f"{peak}"]
 
 
 if __name__ == "__main__":

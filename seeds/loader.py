@@ -10,7 +10,11 @@ BATCH = 1000
 
 
 async def load(store: Store, dataset: Dataset) -> dict[str, int]:
-    """Write ``dataset``; returns how many nodes and relationships it holds."""
+    """Write ``dataset``; returns how many nodes and relationships it holds. The upserts
+    do not move the referral cohort counters: they are distrusted meanwhile, counted after."""
+    from graph.analytics import cohorts
+
+    await cohorts.invalidate(store)
     counts = {"nodes": 0, "relationships": 0}
     for label, rows in dataset.nodes.items():
         converted = [node_row(label, row) for row in rows]
@@ -22,4 +26,5 @@ async def load(store: Store, dataset: Dataset) -> dict[str, int]:
         for i in range(0, len(converted), BATCH):
             await upsert_relationships(store, type_, converted[i:i + BATCH])
         counts["relationships"] += len(converted)
+    await cohorts.build(store, cohorts.LONG_BUILD)
     return counts

@@ -1,11 +1,13 @@
-"""The root analytics (``segmentSummary``, ``referralStats``): from the newest snapshot
-when it is recent enough, else computed from scratch as the statements in
-``graph.analytics.stats`` do."""
+"""The root analytics (``segmentSummary``, ``referralStats``): referral cohorts from the
+counters every write moves (``graph.analytics.cohorts``: exact at the read); segments
+from the newest snapshot when it is recent enough; else computed from scratch as the
+statements in ``graph.analytics.stats`` do."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from graph.analytics import cohorts as counters
 from graph.analytics.snapshots import cohorts_of, latest, segments_of
 from graph.analytics.state import REFERRALS, RFM, SnapshotInfo, SnapshotState, Values
 from graph.analytics.stats import Cohort, SegmentSummary, check_window, referral_cohorts, segment_summary, whole_months
@@ -33,8 +35,13 @@ async def segments(store: Store, state: SnapshotState | None, *, fresh: bool = F
 
 async def cohorts(store: Store, state: SnapshotState | None, start: datetime, end: datetime, argument: str,
                   *, fresh: bool = False) -> list[Cohort]:
-    """Cohorts of ``[start, end)``: from the snapshot when the window is whole months."""
+    """Cohorts of ``[start, end)``: when the window is whole months, from the counters
+    (exact now) or, while they are not built, from the snapshot."""
     months = check_window(start, end, argument)
+    if state is not None and not fresh and whole_months(start, end):
+        live = await counters.read(store, start, end)
+        if live is not None:
+            return live
     found = None if fresh or not whole_months(start, end) else await _snapshot(store, state, REFERRALS)
     if found is not None:
         return cohorts_of(found[0], found[1], months)

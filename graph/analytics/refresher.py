@@ -17,10 +17,11 @@ import os
 import uuid
 from datetime import timedelta
 
+from graph.analytics import cohorts
 from graph.analytics.snapshots import latest, refresh_kind
-from graph.analytics.state import KINDS, LOCK_LABEL, SnapshotState, utcnow
+from graph.analytics.state import KINDS, LOCK_LABEL, REFERRALS, SnapshotState, utcnow
 from graph.cypher.values import epoch_ms
-from graph.store import Store
+from graph.store import QueryTimeoutError, Store
 
 log = logging.getLogger("crmgraph.analytics")
 
@@ -55,6 +56,7 @@ class Refresher:
         self.state = state
         self.holder = holder or f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.refreshes = 0
+        self.counters_built = True  # as of the latest sync
 
     @property
     def interval(self) -> float:
@@ -62,9 +64,14 @@ class Refresher:
         return min(max(self.state.max_staleness / 4, 0.05), 5.0)
 
     async def sync(self) -> list[str]:
-        """Learn the newest snapshot of each kind; return the kinds due for a refresh."""
+        """Learn the newest snapshot of each kind; return the kinds due for a refresh. While
+        the referral cohort counters are built, reads take the cohorts from them, so their
+        snapshot is not kept up (it is the fallback while the counters are being built)."""
         due = []
+        self.counters_built = await cohorts.is_built(self.store)
         for kind in KINDS:
+            if kind == REFERRALS and self.counters_built:
+                continue
             found = await latest(self.store, kind, values=False)
             info = found[0] if found else None
             if info is None:
@@ -77,16 +84,28 @@ class Refresher:
 
     async def tick(self) -> None:
         due = await self.sync()
-        if not due or not await acquire(self.store, self.holder):
+        if (not due and self.counters_built) or not await acquire(self.store, self.holder):
             return
         try:
-            for kind in due:
+            for kind in due:  # first: the referral snapshot is what reads use until the counters are built
                 await acquire(self.store, self.holder)  # renew between kinds
                 info = await refresh_kind(self.store, kind)
                 self.state.note(kind, info)
                 self.refreshes += 1
                 log.debug("analytics snapshot %s refreshed in %.3f s", kind,
                           (info.computed_at - info.as_of).total_seconds())
+            if not self.counters_built:
+                await acquire(self.store, self.holder)
+                try:
+                    months = await cohorts.build(self.store)
+                except QueryTimeoutError:
+                    log.warning("counting the referral cohort counters from scratch takes longer than the "
+                                "store's write limit; run `crmgraph analytics refresh` once (no limit); "
+                                "meanwhile referralStats reads the snapshot")
+                    raise
+                self.counters_built = True
+                self.refreshes += 1
+                log.info("referral cohort counters counted from scratch: %d months", months)
         except asyncio.CancelledError:
             raise  # the service is stopping: no more store calls; the lock expires by itself
         except BaseException:
@@ -113,9 +132,10 @@ class Refresher:
             await asyncio.sleep(pause)
 
 
-async def force_refresh(store: Store, holder: str = "cli") -> dict[str, float]:
+async def force_refresh(store: Store, holder: str = "cli", recount: bool = False) -> dict[str, float]:
     """Recompute every kind now (``crmgraph analytics refresh``), waiting for the lock up
-    to a minute; returns each kind's compute seconds."""
+    to a minute; returns each kind's compute seconds. The referral cohort counters are
+    counted from scratch when they are not built, or with ``recount``."""
     deadline = utcnow() + timedelta(seconds=60)
     while not await acquire(store, holder):
         if utcnow() > deadline:
@@ -123,6 +143,10 @@ async def force_refresh(store: Store, holder: str = "cli") -> dict[str, float]:
         await asyncio.sleep(0.2)
     try:
         out = {}
+        if recount or not await cohorts.is_built(store):
+            began = utcnow()
+            await cohorts.build(store, cohorts.LONG_BUILD)
+            out["cohort-counters"] = (utcnow() - began).total_seconds()
         for kind in KINDS:
             info = await refresh_kind(store, kind)
             out[kind] = (info.computed_at - info.as_of).total_seconds()

@@ -35,6 +35,7 @@ class SnapshotInfo:
     as_of: datetime  # the store as it was at this moment
     computed_at: datetime  # when the computation finished
     fresh: bool = False  # computed for this request rather than read from a snapshot
+    live: bool = False  # read from counters every write moves: exact at ``as_of``, the moment of the read
 
     def staleness(self, now: datetime | None = None) -> float:
         """Seconds between ``as_of`` and ``now``."""

@@ -50,14 +50,14 @@ class _Layout:
     head: bytes
 
 
-def _node_layout(label: str) -> _Layout:
+def node_layout(label: str) -> _Layout:
     kind = NODE_KINDS[label]  # KeyError for anything outside the model
     columns = ("id", *(p.name for p in kind.props if p.name != "id"))
     name = ":".join(kind.labels)
     return _Layout(name, columns, frozenset(columns[1:]), encode.header(name, columns))
 
 
-def _rel_layout(type_: str) -> _Layout:
+def rel_layout(type_: str) -> _Layout:
     rel = REL_KINDS[type_]
     columns = tuple(p.name for p in rel.props)
     return _Layout(rel.type, columns, frozenset(columns), encode.header(rel.type, columns))
@@ -86,7 +86,7 @@ class BulkLoader:
         key = (kind, name)
         layout = self._layouts.get(key)
         if layout is None:
-            layout = self._layouts[key] = _node_layout(name) if kind == "node" else _rel_layout(name)
+            layout = self._layouts[key] = node_layout(name) if kind == "node" else rel_layout(name)
         return layout
 
     def nodes(self, label: str, rows: Iterable[dict[str, Any]]) -> None:

@@ -31,6 +31,12 @@ async def load_new_graph(store: FalkorDBStore, batches: Iterable[Batch],
                          progress: Callable[[int], None] | None = None) -> dict[str, int]:
     """Build the graph from ``batches`` with GRAPH.BULK, then create its constraints and
     indexes over the loaded data and wait until they hold. Refuses a graph with nodes."""
+    return await build_new_graph(store, lambda client: feed(BulkLoader(client, store.graph_name), batches, progress))
+
+
+async def build_new_graph(store: FalkorDBStore, load: Callable[[redis.Redis], dict[str, int]]) -> dict[str, int]:
+    """``load(client)`` (run on a thread) sends the GRAPH.BULK commands on ``client``; then
+    the constraints and indexes are built over the loaded data and waited for."""
     if not await is_empty(store):
         raise NotEmptyError(f"graph {store.graph_name!r} is not empty: bulk loading builds a new graph")
     # The empty graph's key holds only its (empty) indexes: GRAPH.BULK BEGIN needs no key.
@@ -46,7 +52,7 @@ async def load_new_graph(store: FalkorDBStore, batches: Iterable[Batch],
     limits = store.read_timeout, store.write_timeout
     try:
         await _no_rewrite_running(client)
-        counts = await asyncio.to_thread(feed, BulkLoader(client, store.graph_name), batches, progress)
+        counts = await asyncio.to_thread(load, client)
         # Schema commands over millions of nodes can take a while to be answered.
         store.read_timeout = store.write_timeout = 600.0
         await store.ensure_schema(wait=SCHEMA_WAIT)

@@ -17,6 +17,7 @@ from graph.cypher.cursor import MISSING_ROW, decode_cursor, encode_cursor
 from graph.cypher.dialect import Dialect
 from graph.cypher.errors import CursorError, InvalidIdError, PageSizeError, QueryInputError, QueryTooComplexError
 from graph.cypher.filters import compile_filter
+from graph.cypher.horizons import Horizons
 from graph.cypher.params import Params
 from graph.cypher.scope import UNSCOPED, Scope
 from graph.cypher.plan import (
@@ -428,15 +429,32 @@ class Compiler:
     """Builds statements in one dialect, within the given limits."""
 
     def __init__(self, dialect: Dialect, limits: Limits | None = None, scope: Scope = UNSCOPED,
-                 analytics: SnapshotState | None = None) -> None:
+                 analytics: SnapshotState | None = None, horizons: Horizons | None = None) -> None:
         self.dialect = dialect
         self.limits = limits or Limits()
         self.scope = scope
         self.analytics = analytics  # None: analytics always compute from scratch
+        self.horizons = horizons  # None: big lists always sort every row (graph.cypher.horizons)
 
     def scoped(self, scope: Scope) -> Compiler:
         """This compiler, building every statement within ``scope`` (the caller's)."""
-        return Compiler(self.dialect, self.limits, scope, self.analytics)
+        return Compiler(self.dialect, self.limits, scope, self.analytics, self.horizons)
+
+    @property
+    def cache_key(self) -> tuple[Scope, int]:
+        """What a statement compiled by this compiler depends on besides its plan."""
+        return self.scope, self.horizons.version if self.horizons is not None else 0
+
+    def _window(self, plan: RootConnection, order: list[SortKey]) -> tuple[str, int] | None:
+        """(property, horizon) when this page may read an index window first."""
+        if self.horizons is None or not order or order[0].on_edge or not order[0].descending:
+            return None
+        prop = order[0].prop
+        horizon = self.horizons.get(plan.label, prop)
+        if horizon is None:
+            return None
+        shown = self.scope.masked("n0", plan.node.targets, prop, f"n0.{prop}")
+        return (prop, horizon) if shown == f"n0.{prop}" else None  # a masked key is not the index's
 
     def lookup(self, plan: Lookup, labels: tuple[str, ...] = ()) -> Statement:
         """One node by external id (``labels`` restricts its kind), or None."""
@@ -467,6 +485,23 @@ class Compiler:
 
         return Statement(self.dialect.statement(lines), b.params.values, decode)
 
+    def _windowed_page(self, b: _Builder, label: str, preds: list[str], order_by: str, limit: str,
+                       imports: tuple[str, ...], window: tuple[str, int]) -> list[str]:
+        """The page's rows: from the index window when it holds a page, else from every
+        row (graph.cypher.horizons); ends like the plain page, at ``WITH n0 ... LIMIT``."""
+        prop, horizon = window
+        in_window = [f"n0.{prop} >= {b.params.add(horizon)}", *preds]
+        sort = [f"  WITH n0", f"  ORDER BY {order_by}", f"  LIMIT {limit}"]
+        lines = [*self.dialect.call_open(imports), f"  MATCH (n0:{label})", "  WHERE " + " AND ".join(in_window),
+                 *sort, "  RETURN collect(n0) AS w0", "}"]
+        both = ", ".join(("w0", *imports))
+        again = [] if self.dialect.scope_clause else [f"  WITH {both}"]  # FalkorDB: each branch imports
+        lines += [*self.dialect.call_open(("w0", *imports)), f"  WITH {both} WHERE size(w0) >= {limit}",
+                  "  RETURN w0 AS p0", "  UNION", *again, f"  WITH {both} WHERE size(w0) < {limit}",
+                  f"  MATCH (n0:{label})", *(["  WHERE " + " AND ".join(preds)] if preds else []),
+                  *sort, "  RETURN collect(n0) AS p0", "}"]
+        return [*lines, "UNWIND p0 AS n0", f"WITH {b.carry('n0')}", f"ORDER BY {order_by}", f"LIMIT {limit}"]
+
     def connection(self, plan: RootConnection) -> Statement:
         """A page of nodes of one kind, with nested selections, as one statement."""
         b = _Builder(self.dialect, self.limits, self.scope, self.analytics)
@@ -495,10 +530,15 @@ class Compiler:
             lines.append("  WHERE " + " AND ".join([f"n0.id = {b.params.add(after)}", *preds]))
             lines += [f"  RETURN collect([{', '.join(e for e, _ in sort)}]) AS u0", "}"]
             preds.append("size(u0) > 0 AND " + b.keyset(sort, [e for e, _ in sort], "u0[0]"))
-        page = [f"MATCH (n0:{label})"]
-        if preds:
-            page.append("WHERE " + " AND ".join(preds))
-        page += [f"WITH {b.carry('n0')}", f"ORDER BY {order_by}", f"LIMIT {b.params.add(limit)}"]
+        window = self._window(plan, order)
+        if window is None:
+            page = [f"MATCH (n0:{label})"]
+            if preds:
+                page.append("WHERE " + " AND ".join(preds))
+            page += [f"WITH {b.carry('n0')}", f"ORDER BY {order_by}", f"LIMIT {b.params.add(limit)}"]
+        else:
+            imports = ("u0",) if after is not None else ()
+            page = self._windowed_page(b, label, preds, order_by, b.params.add(limit), imports, window)
         b.rows_bound = limit
         nested_lines, nested = b.relations("n0", plan.node, 1, limit)
         page += nested_lines

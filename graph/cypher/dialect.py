@@ -24,6 +24,11 @@ class Dialect:
             return [f"CALL ({', '.join(imports)}) {{"]
         return ["CALL {", f"  WITH {', '.join(imports)}"] if imports else ["CALL {"]
 
+    def union_branch(self, imports: tuple[str, ...]) -> list[str]:
+        """The importing line that opens a later ``UNION`` branch of a CALL subquery (the
+        scope clause imports for every branch)."""
+        return [] if self.scope_clause else [f"  WITH {', '.join(imports)}"]
+
     def statement(self, lines: list[str]) -> str:
         body = "\n".join(lines)
         return f"{self.prefix}\n{body}" if self.prefix else body

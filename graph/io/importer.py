@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 import orjson
 
+from graph.analytics.cohorts import Moves
 from graph.audit import Write
 from graph.cypher.dialect import Dialect
 from graph.io.rows import NodeRow, RelRow, Row, RowError, csv_record, parse
@@ -46,7 +47,7 @@ def node_batch_statement(dialect: Dialect, label: str) -> Write:
         "WITH collect(CASE WHEN clash THEN row.line END) AS clashes, collect(CASE WHEN NOT clash THEN row END) AS ok",
         *_write_each(dialect, "ok", "row", [f"MERGE (n:{labels} {{id: row.id}})", "SET n += row.props"]),
         "RETURN clashes, written",
-    ]), "written > 0")
+    ]), "written > 0", Moves(orders=("rows.id",)) if label == "Order" else None)
 
 
 def rel_batch_statement(dialect: Dialect, type_: str) -> Write:
@@ -63,7 +64,11 @@ def rel_batch_statement(dialect: Dialect, type_: str) -> Write:
         *_write_each(dialect, "ok", "item", ["WITH item.a AS a, item.b AS b, item.props AS props",
                                      f"MERGE (a)-[r:{rel.type}]->(b)", "SET r = props"]),
         "RETURN missing, written",
-    ]), "written > 0")
+    ]), "written > 0", REL_MOVES.get(type_))
+
+
+# Which rows of a relationship batch may move the referral cohorts (graph.analytics.cohorts).
+REL_MOVES = {"REFERRED": Moves(parties=("rows.start", "rows.end")), "PLACED": Moves(parties=("rows.start",))}
 
 
 def _write_each(dialect: Dialect, items: str, var: str, body: list[str]) -> list[str]:
@@ -208,8 +213,10 @@ def _phase_of(data: Any) -> str:
 class Importer:
     def __init__(self, store: Store, batch: int = BATCH,
                  on_rejected: Callable[[RowError], None] = lambda _e: None,
-                 on_progress: Callable[[ImportReport], None] = lambda _r: None) -> None:
+                 on_progress: Callable[[ImportReport], None] = lambda _r: None,
+                 bulk: bool | None = False) -> None:
         self.store = store
+        self.bulk = bulk  # None: GRAPH.BULK into an empty embedded store, else upserts
         self.batch = batch
         self.on_rejected = on_rejected
         self.on_progress = on_progress
@@ -223,6 +230,18 @@ class Importer:
         self.on_rejected(error)
 
     async def run(self, source: Source) -> ImportReport:
+        """``bulk=None``: a first import into an empty embedded store goes through
+        GRAPH.BULK (``graph.io.bulk_import``: the same lines refused for the same reasons,
+        the same graph); ``True`` insists on it; ``False`` (the default) upserts. Like
+        ``seed``, the bulk path needs the store to itself (nothing else writing)."""
+        if self.bulk is not False:
+            from graph.bulk.new_graph import NotEmptyError, can_bulk_load, is_empty
+            from graph.io.bulk_import import BulkImport
+
+            if can_bulk_load(self.store) and await is_empty(self.store):
+                return await BulkImport(self, self.store).run(source)  # type: ignore[arg-type]
+            if self.bulk:
+                raise NotEmptyError("bulk import needs an empty embedded store")
         try:
             return await self._run(source)
         except BaseException:
@@ -253,7 +272,13 @@ class Importer:
                     continue
                 try:
                     if isinstance(data, dict) and "exchangeRate" in data:
-                        await self._drain()  # the orders before it are converted with the rates before it
+                        # Every order before it written first: they were converted with the
+                        # rates before it, and the rate's guard (RATE_IN_USE) must see them.
+                        for key, bucket in pending.items():
+                            if bucket:
+                                await self._submit(key, bucket)
+                                pending[key] = []
+                        await self._drain()
                         await self.money.set_rate(self.store, number, data)
                         self.report.written += 1
                         continue

@@ -4,6 +4,7 @@ wrote nothing. Labels and types come from ``graph.model``; values are ``$paramet
 
 from __future__ import annotations
 
+from graph.analytics.cohorts import Moves
 from graph.audit import Write
 from graph.cypher.dialect import Dialect
 from graph.model import ALIAS, ALIAS_OF, ENTITY, NODE_KINDS, REL_KINDS
@@ -104,7 +105,7 @@ def delete_node(dialect: Dialect, label: str) -> Write:
         "  RETURN count(*) AS deleted",
         "}",
         "RETURN size(orders) AS orders, deleted",
-    ]), "deleted > 0")
+    ]), "deleted > 0", Moves(parties=("id",), orders_of=("id",), wide=True))
 
 
 def set_relationship(dialect: Dialect, type_: str) -> Write:
@@ -171,7 +172,7 @@ def record_order(dialect: Dialect) -> Write:
         "  RETURN count(*) AS lines",
         "}",
         "RETURN problem, unknownProducts, lines",
-    ]), "lines > 0")
+    ]), "lines > 0", Moves(parties=("customer",)))
 
 
 MAX_REFERRAL_DEPTH = 10_000
@@ -227,7 +228,7 @@ def record_referral(dialect: Dialect) -> Write:
         "  RETURN count(r) AS made",
         "}",
         "RETURN problem, made",
-    ]), "made > 0")
+    ]), "made > 0", Moves(parties=("referrer", "referred")))
 
 
 def record_touchpoint(dialect: Dialect, label: str, first: str, second: str, second_kinds: tuple[str, ...]) -> Write:
@@ -303,4 +304,4 @@ def merge_parties(dialect: Dialect) -> Write:
         "}",
         f"RETURN sameKind, merged, {' + '.join(moved)} AS moved, {node_summary('s')} AS survivor",
     ]
-    return Write("\n".join(lines), "merged > 0")
+    return Write("\n".join(lines), "merged > 0", Moves(parties=("survivor", "merged"), wide=True))

@@ -108,41 +108,46 @@ def disruption_impact(dialect: Dialect, company_id: str, window_from: datetime, 
         "  WHERE whole.id IN productIds",
         "  RETURN collect({part: part.id, whole: whole.id}) AS bom",
         "}",
-        *dialect.call_open(("hitIds",)),
-        "  UNWIND hitIds AS sid",
-        "  MATCH (:Entity {id: sid})<-[:SOLD_BY]-(o:Order)",
-        "  RETURN collect(o.id) AS bySeller",
-        "}",
-        *dialect.call_open(("productIds",)),
+        # Orders containing a hit product but sold by no hit company: few, found first, so
+        # that every order is reached once, in one stream with the hit companies' orders.
+        *dialect.call_open(("productIds", "hitIds")),
         "  UNWIND productIds AS pid",
         "  MATCH (:Entity {id: pid})<-[:CONTAINS]-(o:Order)",
-        "  RETURN collect(o.id) AS byProduct",
+        "  OPTIONAL MATCH (o)-[:SOLD_BY]->(seller:Company)",
+        "  WITH o, max(CASE WHEN seller.id IN hitIds THEN 1 ELSE 0 END) AS soldByHit",
+        "  WHERE soldByHit = 0",
+        "  RETURN collect(o.id) AS otherOrders",
         "}",
-        *dialect.call_open(("bySeller", "byProduct")),
-        "  UNWIND bySeller + byProduct AS oid",
-        "  WITH DISTINCT oid",
-        "  MATCH (o:Entity {id: oid})",
-        "  WITH o",
-        "  WHERE NOT o.status IN $uncounted",
-        "  MATCH (o)<-[:PLACED]-(c:Party)",
-        "  WITH o, c, o.status IN $open AS isOpen, o.placedAt >= $from AND o.placedAt < $to AS inWindow",
-        "  WHERE isOpen OR inWindow",
-        "  WITH o, c, isOpen, inWindow",
-        "  ORDER BY o.placedAt DESC, o.id",
-        "  WITH collect(CASE WHEN isOpen THEN {o: o, c: c} END) AS openOnes,",
-        "       sum(CASE WHEN isOpen THEN o.baseTotal ELSE 0 END) AS openValue,",
-        "       sum(CASE WHEN inWindow THEN o.baseTotal ELSE 0 END) AS atRisk,",
-        "       collect(DISTINCT c.id) AS customerIds",
-        "  RETURN size(openOnes) AS openCount, openValue, atRisk, customerIds,",
-        f"         [a IN openOnes[0..$limit] | {{order: {node_summary('a.o')}, customer: {node_summary('a.c')}}}] AS openOrders",
-        "}",
-        *dialect.call_open(("customerIds",)),
-        "  UNWIND customerIds[0..$limit] AS cid",
-        "  MATCH (c:Entity {id: cid})",
-        f"  RETURN collect({node_summary('c')}) AS customers",
+        *dialect.call_open(("hitIds", "otherOrders")),
+        # Every (order, customer) once, matched in one pattern from each hit company (one
+        # traversal of both hops), plus those other orders.
+        *_nested(dialect.call_open(("hitIds", "otherOrders"))),
+        "    UNWIND hitIds AS sid",
+        "    MATCH (:Entity {id: sid})<-[:SOLD_BY]-(o:Order)<-[:PLACED]-(c:Party)",
+        "    RETURN o, c",
+        "    UNION ALL",
+        *_nested(dialect.union_branch(("otherOrders",))),
+        "    UNWIND otherOrders AS oid",
+        "    MATCH (o:Entity {id: oid})<-[:PLACED]-(c:Party)",
+        "    RETURN o, c",
+        "  }",
+        "  WITH DISTINCT o, c",
+        "  WITH o, c, o.status AS status, o.placedAt AS at",
+        "  WITH o, c, at, NOT status IN $uncounted AS counted, status IN $open AS isOpen,",
+        "       at >= $from AND at < $to AS inWindow",
+        "  WHERE counted AND (isOpen OR inWindow)",
+        "  WITH o, c, isOpen, inWindow, at, o.baseTotal AS total, o.id AS oid",
+        "  ORDER BY at DESC, oid",
+        "  WITH collect(CASE WHEN isOpen THEN [o, c] END) AS openOnes,",
+        "       sum(CASE WHEN isOpen THEN total ELSE 0 END) AS openValue,",
+        "       sum(CASE WHEN inWindow THEN total ELSE 0 END) AS atRisk,",
+        "       collect(DISTINCT c) AS buyers",
+        "  RETURN size(openOnes) AS openCount, openValue, atRisk, size(buyers) AS customerCount,",
+        f"         [a IN openOnes[0..$limit] | {{order: {node_summary('a[0]')}, customer: {node_summary('a[1]')}}}] AS openOrders,",
+        f"         [b IN buyers[0..$limit] | {node_summary('b')}] AS customers",
         "}",
         f"RETURN {node_summary('x')} AS company, size(hit) AS hitCount, companies, {products} AS products, bom,",
-        f"       openCount, openValue, atRisk, {open_orders} AS openOrders, size(customerIds) AS customerCount, "
+        f"       openCount, openValue, atRisk, {open_orders} AS openOrders, customerCount, "
         f"{customers} AS customers",
     ]
     params = {"id": company_id, "limit": bounds.limit, "uncounted": list(UNCOUNTED), "open": list(OPEN),
@@ -167,6 +172,10 @@ def disruption_impact(dialect: Dialect, company_id: str, window_from: datetime, 
         )
 
     return Statement(dialect.statement(lines), params, decode)
+
+
+def _nested(lines: list[str]) -> list[str]:
+    return [f"  {line}" for line in lines]
 
 
 def _products_with_alternatives(raw: list[dict[str, Any]], bom: list[dict[str, str]]) -> list[HitProduct]:

@@ -84,6 +84,10 @@ def indirect_customers(dialect: Dialect, company_id: str, bounds: Bounds, first:
         raise PageSizeError(f"{argument}.customersPerIntermediary", f"must be between 0 and {MAX_CUSTOMERS_PER_GROUP}")
     after_id = decode_cursor(after, _ORDER, f"{argument}.after") if after is not None else None
     d = bounds.depth
+    # An order row counts unless cancelled or returned, bought by a direct customer or by
+    # the company itself. Direct customers are nodes: a node comparison per row, where ids
+    # would cost a property read and string comparisons.
+    counted = "NOT o.status IN $uncounted AND NOT c IN direct AND c <> x"
     lines = [
         "MATCH (x:Entity {id: $id})",
         "WHERE x:Company",
@@ -92,48 +96,95 @@ def indirect_customers(dialect: Dialect, company_id: str, bounds: Bounds, first:
                      "resale", "x, supply"),
         *_best_paths("q", f"(x)-[:MAKES]->(:Product)-[:COMPONENT_OF*1..{d}]->(q:Product)", None,
                      "containing", "x, supply, resale"),
-        "WITH x, supply + resale AS via, containing, [(dc)-[:PLACED]->(:Order)-[:SOLD_BY]->(x) | dc.id] AS direct",
-        *dialect.call_open(("via",)),
-        "  UNWIND via AS v",
-        "  MATCH (s:Entity {id: v.id})<-[:SOLD_BY]-(o:Order)<-[:PLACED]-(c:Party)",
-        # Filtering after a WITH keeps FalkorDB's planner starting from the index lookup
-        # (with the WHERE on the MATCH it scanned every order for each intermediary).
-        "  WITH s, o, c",
-        "  WHERE NOT o.status IN $uncounted",
-        "  RETURN collect({s: s.id, o: o.id, c: c.id, t: o.baseTotal, q: null}) AS bySeller",
-        "}",
-        *dialect.call_open(("containing",)),
+        "WITH x, supply + resale AS via, containing, [(dc)-[:PLACED]->(:Order)-[:SOLD_BY]->(x) | dc] AS direct",
+        "WITH x, via, containing, direct, [v IN via | v.id] AS vids",
+        # Orders of the products containing the company's: few, kept as rows. Those sold by
+        # an intermediary of the chain are among its orders anyway; the others add
+        # intermediaries of their own (``extra``).
+        *dialect.call_open(("x", "containing", "direct", "vids")),
         "  UNWIND containing AS q",
         "  MATCH (:Entity {id: q.id})<-[:CONTAINS]-(o:Order)-[:SOLD_BY]->(s:Company)",
         "  MATCH (o)<-[:PLACED]-(c:Party)",
-        "  WITH q, s, o, c",
-        "  WHERE NOT o.status IN $uncounted",
-        "  RETURN collect({s: s.id, o: o.id, c: c.id, t: o.baseTotal, q: q.id}) AS byProduct",
+        f"  WITH q, s, o, c, {counted} AND s <> x AS counted, s.id IN vids AS inChain",
+        "  WHERE counted",
+        "  RETURN collect({s: s.id, o: o.id, c: c.id, t: o.baseTotal, q: q.id}) AS byProduct,",
+        "         collect(CASE WHEN NOT inChain THEN c END) AS extraCustomers",
         "}",
-        "WITH x, via, containing, [row IN bySeller + byProduct WHERE NOT row.c IN direct "
-        "AND row.c <> x.id AND row.s <> x.id] AS rows",
-        *dialect.call_open(("rows",)),
-        "  UNWIND rows AS row",
-        "  WITH row.s AS sid, row.o AS oid, row.c AS cid, row.t AS total, collect(row.q) AS qs",
-        "  WITH sid, cid, sum(total) AS revenue, count(oid) AS orders, collect(head(qs)) AS q1",
-        "  ORDER BY revenue DESC, cid",
-        "  WITH sid, collect({id: cid, revenue: revenue, orders: orders})[0..$perGroup] AS top,",
-        "       count(cid) AS customers, sum(revenue) AS revenue, sum(orders) AS orders, collect(head(q1)) AS q2",
-        "  ORDER BY revenue DESC, sid",
-        "  RETURN collect({id: sid, top: top, customers: customers, revenue: revenue, orders: orders, "
-        "q: head(q2)}) AS groups",
+        "WITH x, via, containing, direct, vids, byProduct, extraCustomers,"
+        " [row IN byProduct WHERE NOT row.s IN vids] AS extra",
+        # The intermediaries of the chain: their orders are counted and summed per
+        # intermediary as they are matched, with each one's distinct customers kept as
+        # nodes for the total (a filter after a WITH keeps FalkorDB's planner starting
+        # from the index lookup).
+        *dialect.call_open(("x", "vids", "direct")),
+        "  UNWIND vids AS sid",
+        "  WITH DISTINCT x, direct, sid",
+        "  MATCH (s:Entity {id: sid})<-[:SOLD_BY]-(o:Order)<-[:PLACED]-(c:Party)",
+        f"  WITH s, o, c, {counted} AS counted",
+        "  WHERE counted",
+        "  WITH DISTINCT s, o, c",
+        "  WITH s.id AS sid, collect(DISTINCT c) AS buyers, sum(o.baseTotal) AS revenue, count(o) AS orders",
+        "  RETURN collect({id: sid, customers: size(buyers), revenue: revenue, orders: orders}) AS chainGroups,",
+        "         collect(buyers) AS chainBuyers",
         "}",
-        *dialect.call_open(("rows",)),
-        "  UNWIND rows AS row",
-        "  WITH DISTINCT row.o AS oid, row.c AS cid, row.t AS total",
-        "  RETURN count(DISTINCT cid) AS customers, sum(total) AS revenue",
+        *dialect.call_open(("extra",)),
+        "  UNWIND extra AS row",
+        "  WITH DISTINCT row.s AS sid, row.o AS oid, row.c AS cid, row.t AS total",
+        "  WITH sid, count(DISTINCT cid) AS customers, sum(total) AS revenue, count(oid) AS orders",
+        "  RETURN collect({id: sid, customers: customers, revenue: revenue, orders: orders}) AS extraGroups",
         "}",
+        *dialect.call_open(("chainGroups", "extraGroups")),
+        "  UNWIND chainGroups + extraGroups AS g",
+        "  WITH g",
+        "  ORDER BY g.revenue DESC, g.id",
+        "  RETURN collect(g) AS groups",
+        "}",
+        # An order has one seller, so it is in one group: the total revenue is the groups'
+        # sum. Customers buy from several intermediaries: counted once.
+        *dialect.call_open(("chainBuyers", "extraCustomers")),
+        "  UNWIND chainBuyers + [extraCustomers] AS buyers",
+        "  UNWIND buyers AS c",
+        "  RETURN count(DISTINCT c) AS customers",
+        "}",
+        "WITH x, via, containing, direct, vids, byProduct, extra, groups, customers,"
+        " reduce(total = 0, g IN groups | total + g.revenue) AS revenue,",
         # The cursor names a group; its revenue is read from the groups this statement just
         # summed, so the comparison is between the very same numbers (never a printed copy).
-        "WITH x, via, containing, groups, customers, revenue, [g IN groups WHERE g.id = $afterId] AS cur",
-        "WITH x, via, containing, groups, customers, revenue, cur,",
+        "     [g IN groups WHERE g.id = $afterId] AS cur",
+        "WITH x, via, containing, direct, vids, byProduct, extra, groups, customers, revenue, cur,",
         "     [g IN groups WHERE $afterId IS NULL OR (size(cur) > 0 AND (g.revenue < cur[0].revenue "
         "OR (g.revenue = cur[0].revenue AND g.id > cur[0].id)))][0..$cut] AS page",
+        # Top customers, for the groups on the page only.
+        *dialect.call_open(("x", "vids", "direct", "page")),
+        "  UNWIND [g IN page WHERE g.id IN vids | g.id] AS sid",
+        "  WITH DISTINCT x, direct, sid",
+        "  MATCH (s:Entity {id: sid})<-[:SOLD_BY]-(o:Order)<-[:PLACED]-(c:Party)",
+        f"  WITH s, o, c, {counted} AS counted",
+        "  WHERE counted",
+        "  WITH DISTINCT s, o, c",
+        "  WITH s.id AS sid, c.id AS cid, sum(o.baseTotal) AS revenue, count(o) AS orders",
+        "  ORDER BY revenue DESC, cid",
+        "  WITH sid, collect({id: cid, revenue: revenue, orders: orders})[0..$perGroup] AS top",
+        "  RETURN collect({id: sid, top: top}) AS chainTops",
+        "}",
+        *dialect.call_open(("extra", "page")),
+        "  UNWIND extra AS row",
+        "  WITH page, row",
+        "  WHERE row.s IN [g IN page | g.id]",
+        "  WITH DISTINCT row.s AS sid, row.o AS oid, row.c AS cid, row.t AS total",
+        "  WITH sid, cid, sum(total) AS revenue, count(oid) AS orders",
+        "  ORDER BY revenue DESC, cid",
+        "  WITH sid, collect({id: cid, revenue: revenue, orders: orders})[0..$perGroup] AS top",
+        "  RETURN collect({id: sid, top: top}) AS extraTops",
+        "}",
+        # A group reached through products names the product whose route is the shortest
+        # (then the least id): the route shown when the intermediary is not on the chain.
+        "WITH x, via, containing, groups, customers, revenue, cur,",
+        "     [g IN page | {id: g.id, customers: g.customers, revenue: g.revenue, orders: g.orders,",
+        "      top: head([t IN chainTops + extraTops WHERE t.id = g.id | t.top]),",
+        "      q: reduce(best = null, c IN [c IN containing WHERE c.id IN [r IN byProduct WHERE r.s = g.id | r.q]] |",
+        "         CASE WHEN best IS NULL OR size(c.path) < size(best.path)",
+        "              OR (size(c.path) = size(best.path) AND c.id < best.id) THEN c ELSE best END).id}] AS page",
         "WITH x, via, containing, groups, customers, revenue, page, cur,",
         "     reduce(ids = [], g IN page | ids + [g.id] + [t IN g.top | t.id]) AS pageIds",
         *dialect.call_open(("pageIds", "via", "containing", "page")),

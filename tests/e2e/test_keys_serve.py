@@ -68,6 +68,7 @@ def test_key_lifecycle_across_two_workers(tmp_path: Path, services: list[Service
 
     revoked = cli(tmp_path, "revoke", key_id)
     assert revoked.returncode == 0, revoked.stderr
+    assert "2 API worker(s) confirmed" in " ".join(revoked.stderr.split()), revoked.stderr  # both workers listen
     refused = [httpx.post(service.url + "/graphql", json=PING, headers={"authorization": f"Bearer {key}"})
                for _ in range(12)]
     assert [r.status_code for r in refused] == [401] * 12

@@ -39,9 +39,7 @@ async def _forget(store: FalkorDBStore) -> None:
 async def keys(request: pytest.FixtureRequest, falkordb: FalkorDBStore, empty_store: Store) -> KeyStore:
     if request.param == "redis":
         return RedisKeyStore(falkordb.redis)
-    store = GraphKeyStore(empty_store)  # Neo4j's adapter, run here on each backend's Cypher
-    store.CACHE_SECONDS = 0.0
-    return store
+    return GraphKeyStore(empty_store)  # Neo4j's adapter, run here on each backend's Cypher
 
 
 def test_each_store_gets_its_own_kind_of_key_store(falkordb: FalkorDBStore) -> None:

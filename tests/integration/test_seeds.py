@@ -47,6 +47,24 @@ def test_other_seed_other_graph() -> None:
     assert rows(1) != rows(2)
 
 
+def test_same_graph_whatever_the_process_count() -> None:
+    """Parts are seeded by (seed, stream, shard): made here or by two worker processes,
+    in whatever order they finish, the GRAPH.BULK bytes and the rows are the same."""
+    spec = SyntheticSpec(people=900, companies=90, products=150, orders=2000, seed=9, shard=128,
+                         currencies=("USD", "EUR"))
+
+    def encoded(workers: int) -> list[tuple[str, bytes, int, bytes, int]]:
+        return [(t.kind, t.head, t.count, t.body, t.first) for part in Generator(spec).bulk_parts(workers)
+                for t in part]
+
+    here = encoded(0)
+    assert len({t[1] for t in here}) > 5 and len(here) > 20  # many parts of many kinds
+    assert encoded(2) == here
+    assert list(Generator(spec).batches()) == list(Generator(spec).batches())
+    batched = [r for _, _, rows in Generator(SyntheticSpec(**{**spec.__dict__, "batch": 7})).batches() for r in rows]
+    assert batched == [r for _, _, rows in Generator(spec).batches() for r in rows]  # the batch size is not the graph
+
+
 async def test_synthetic_shape(empty_store: Store) -> None:
     spec = SyntheticSpec(people=3000, companies=200, products=400, orders=2000, seed=3)
     await generate_into(empty_store, spec)

@@ -11,6 +11,7 @@ from graph.analytics.state import RFM, SnapshotInfo, SnapshotState, utcnow
 from graph.cypher.compiler import Compiler, Limits
 from graph.cypher.cursor import encode_cursor
 from graph.cypher.dialect import DIALECTS, FALKORDB, NEO4J
+from graph.cypher.horizons import Horizons
 from graph.cypher.errors import CursorError, PageSizeError, QueryInputError, QueryTooComplexError
 from graph.cypher.plan import ComputedSelection, Lookup, NodeSelection, Page, RelSelection, RootConnection, SortKey
 from graph.model import rel_field
@@ -73,12 +74,29 @@ def with_rfm_snapshot(compiler: Compiler) -> Compiler:
     return Compiler(compiler.dialect, compiler.limits, compiler.scope, analytics=state)
 
 
+def orders_plan(after: str | None = None) -> RootConnection:
+    return RootConnection("Order", NodeSelection(("Order",), {"placedAt", "status"}),
+                          filter={"status": {"in": ["open", "paid"]}}, page=Page(20, after=after),
+                          argument_path="orders")
+
+
+def with_horizons(compiler: Compiler) -> Compiler:
+    """The compiler as a service worker has it on a big graph: orders read an index window."""
+    horizons = Horizons()
+    horizons.update({("Order", "placedAt"): 1_767_225_600_000})
+    return Compiler(compiler.dialect, compiler.limits, compiler.scope, horizons=horizons)
+
+
 PLANS = {"customer_360": lambda c: c.lookup(customer_360_plan(), ("Party",)),
          "companies_page": lambda c: c.connection(companies_plan()),
          "customers_after": lambda c: c.lookup(customers_after_plan(), ("Company",)),
          # rfm from scratch (no snapshot known) and from the newest snapshot (one lookup)
          "parties_rfm_fresh": lambda c: c.connection(parties_rfm_plan()),
-         "parties_rfm_snapshot": lambda c: with_rfm_snapshot(c).connection(parties_rfm_plan())}
+         "parties_rfm_snapshot": lambda c: with_rfm_snapshot(c).connection(parties_rfm_plan()),
+         # big lists newest first: the index window, then every row if it holds no page
+         "orders_window": lambda c: with_horizons(c).connection(orders_plan()),
+         "orders_window_after": lambda c: with_horizons(c).connection(
+             orders_plan(encode_cursor([SortKey("placedAt", True)], "order:1")))}
 
 
 @pytest.mark.parametrize("dialect", sorted(DIALECTS))
@@ -182,3 +200,14 @@ def test_only_total_count_still_checks_page_arguments() -> None:
 def test_count_only_statement_passes_neo4j_front_end(cypher_linter) -> None:  # type: ignore[no-untyped-def]
     statement = Compiler(NEO4J).lookup(_count_only(rows=False), ("Party",))
     assert cypher_linter.errors(statement.text, statement.params) == []
+
+
+def test_windows_only_where_they_hold() -> None:
+    """Only a descending first key on the indexed timestamp, unmasked, gets the window."""
+    window = with_horizons(Compiler(FALKORDB))
+    assert "w0" in window.connection(orders_plan()).text
+    oldest_first = RootConnection("Order", NodeSelection(("Order",), {"placedAt"}),
+                                  order=[SortKey("placedAt")], page=Page(5), argument_path="orders")
+    assert "w0" not in window.connection(oldest_first).text  # nulls sort first: not in any window
+    assert "w0" not in Compiler(FALKORDB).connection(orders_plan()).text  # no horizon known
+    assert window.cache_key != Compiler(FALKORDB).cache_key
