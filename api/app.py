@@ -23,7 +23,7 @@ from api.fast_lane import FastLane
 from api.gate import Guard
 from api.guarded_view import GuardedGraphQL
 from api.hygiene import security_middleware, strip_suggestions
-from api.logs import RequestIdMiddleware, configure_logging
+from api.logs import configure_logging
 from api.observe import LogPolicy, RequestObserver, count_statement
 from api.http import GraphQLOverHTTP
 from api.limits_http import RequestBounds
@@ -179,18 +179,18 @@ def create_app(settings: Settings | None = None, *, tune_gc: bool = False) -> St
     graphql.hide_suggestions = production  # "Did you mean ...?" would reveal the schema
     app = Starlette(
         routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),  # first: routes are tried in order
             Route("/", root),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
-            Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/metrics", metrics.metrics_endpoint),  # admins or CRMGRAPH_METRICS_TOKEN (api.gate)
             *page_routes(settings, graphiql=not production),  # /explore and the pages' assets
         ],
-        # request ids first (every answer has one), then what the request did (metrics, trace,
-        # log line), then 503 while the store loads, then the body, document and variables
-        # bounds (before anything parses them), then hosts, CORS, credentials and rate limits
-        middleware=[Middleware(RequestIdMiddleware),
-                    Middleware(RequestObserver, policy=LogPolicy(settings.log_requests, settings.log_slow_seconds)),
+        # request ids and what the request did (metrics, trace, log line) in one pass, then 503
+        # while the store loads, then the body, document and variables bounds (before anything
+        # parses them), then hosts, CORS, credentials and rate limits
+        middleware=[Middleware(RequestObserver, policy=LogPolicy(settings.log_requests, settings.log_slow_seconds),
+                               request_ids=True),
                     Middleware(StartupGate), Middleware(RequestBounds), *security_middleware(settings)],
         lifespan=lifespan,
     )

@@ -65,6 +65,7 @@ def serve(
     from api import metrics
     from api.app import STORE_SOCKET_ENV
     from api.logs import configure_logging, uvicorn_log_config
+    from api.ratelimit import WORKERS_ENV
     from graph.supervisor import StoreSupervisor
 
     configure_logging(settings.json_logs)
@@ -99,9 +100,11 @@ def serve(
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, _stop_requested)
         extra: dict[str, Any] = {"log_config": uvicorn_log_config(True)} if settings.json_logs else {}
+        workers = workers or default_workers(settings.mode)
+        os.environ[WORKERS_ENV] = str(workers)  # sizes the workers' rate-limit leases (api.ratelimit)
         try:
             uvicorn.run("api.app:serve_app", factory=True, host=settings.host, port=settings.port,
-                        workers=workers or default_workers(settings.mode), log_level="info",
+                        workers=workers, log_level="info",
                         loop="uvloop", http="httptools",
                         # One line per request costs ~10 % of a small request's time:
                         # prod logs only what the service itself reports.

@@ -110,6 +110,27 @@ class ConcurrencyLimiter:
         if gate.idle and self.clients.get(key) is gate:
             del self.clients[key]
 
+    def try_enter(self, key: str) -> bool:
+        """Take a slot of ``key`` and one of the process at once if both are free without
+        waiting (the common case: no context manager, no timer); ``leave`` gives them back.
+        False: nothing taken, use ``slot``."""
+        client = self.clients.get(key)
+        total = self.total
+        if (total.active >= total.limit or total.waiters
+                or (client is not None and (client.active >= client.limit or client.waiters))):
+            return False
+        if client is None:
+            client = self.clients[key] = Gate(self.caps.per_client, self.caps.per_client_queue)
+        client.active += 1
+        total.active += 1
+        return True
+
+    def leave(self, key: str) -> None:
+        self.total.release()
+        client = self.clients[key]
+        client.release()
+        self._drop_if_idle(key, client)
+
     @asynccontextmanager
     async def slot(self, key: str) -> AsyncIterator[None]:
         """Hold one of ``key``'s slots and one of the process's for the body, or raise

@@ -97,11 +97,19 @@ class FastLane:
             return False
         context = Context(store=store, compiler=compiler, access=access)
         LARGE.set(False)
-        try:
-            async with self.limiter.slot(slot_key(access, scope)):  # type: ignore[attr-defined]
+        limiter = self.limiter  # type: ignore[attr-defined]
+        key = slot_key(access, scope)
+        if limiter.try_enter(key):  # free slots: no wait, no context manager
+            try:
                 result = await schema.fast_path.execute(entry, query, variables, name, context)
-        except Overloaded:
-            return False  # the view answers it, with its 503
+            finally:
+                limiter.leave(key)
+        else:
+            try:
+                async with limiter.slot(key):
+                    result = await schema.fast_path.execute(entry, query, variables, name, context)
+            except Overloaded:
+                return False  # the view answers it, with its 503
         if result is None:
             return False
         # operation, outcome and codes for metrics and logs, as the view notes them

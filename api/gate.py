@@ -64,7 +64,7 @@ class Guard:
         return f"{s.mode.value} mode on {s.host}: every /graphql request needs an API key or a bearer token"
 
     async def __call__(self, app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        headers = _headers(scope)
         if self._metrics_scraper(scope, headers):  # Prometheus with CRMGRAPH_METRICS_TOKEN: /metrics only
             await app(scope, receive, send)
             return
@@ -194,6 +194,15 @@ class Gate:
                                                                "extensions": {"code": "STORE_UNAVAILABLE"}}]}, [])
             return
         await guard(self.app, scope, receive, send)
+
+
+_READ = (b"authorization", b"x-api-key", b"content-type")  # all the gate and api.auth read
+
+
+def _headers(scope: Scope) -> dict[str, str]:
+    """The request headers the gate reads, decoded (the last of repeated ones); ASGI
+    servers give header names in lower case."""
+    return {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"] if name in _READ}
 
 
 def _client(scope: Scope) -> str:

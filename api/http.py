@@ -10,7 +10,7 @@ top of it this view:
 - under that media type, a request that never executed (the document did not parse or
   validate, or the variables could not be coerced) is answered with status 400 and no
   ``data`` key, as the spec requires; a request that executed keeps status 200;
-- (request ids are given by ``api.logs.RequestIdMiddleware``, outside this view).
+- (request ids are given by ``api.observe.RequestObserver``, outside this view).
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ from typing import Any
 
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
+from starlette._utils import parse_host_header
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from api.gate import Gate
@@ -30,15 +31,40 @@ def allowed_hosts(settings: Settings) -> list[str]:
 class HostCheck:
     """Refuse (400) a request whose Host is not allowed: closes DNS rebinding."""
 
+    MEMO = 64  # Host values seen allowed, answered without parsing them again
+
     def __init__(self, app: Any, hosts: list[str]) -> None:
         self.app = app
         self.checked = TrustedHostMiddleware(app, allowed_hosts=hosts, www_redirect=False)
+        self.allowed: set[bytes] = set()
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] in ("http", "websocket") and scope["path"] not in OPEN_PATHS:
-            await self.checked(scope, receive, send)
-        else:
-            await self.app(scope, receive, send)
+            host = _host(scope)
+            if host is None or host not in self.allowed:
+                if host is None or not self._allows(host):
+                    await self.checked(scope, receive, send)  # Starlette's check answers the refusal
+                    return
+                if len(self.allowed) < self.MEMO:
+                    self.allowed.add(host)
+        await self.app(scope, receive, send)
+
+    def _allows(self, raw: bytes) -> bool:
+        """``TrustedHostMiddleware``'s rule for one Host value."""
+        parsed = parse_host_header(raw.decode("latin-1"))
+        if parsed is None:
+            return False
+        if self.checked.allow_any:
+            return True
+        host = parsed.host.lower()
+        return any(host == p or (p.startswith("*") and host.endswith(p[1:])) for p in self.checked.allowed_hosts)
+
+
+def _host(scope: Any) -> bytes | None:
+    for name, value in scope["headers"]:
+        if name == b"host":
+            return value  # type: ignore[no-any-return]  # the first, as Starlette's Headers.get
+    return None
 
 
 def without_suggestions(message: str) -> str:

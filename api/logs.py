@@ -15,8 +15,8 @@ id that the response also carries in its ``X-Request-Id`` header.
 from __future__ import annotations
 
 import logging
+import os
 import re
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -134,6 +134,19 @@ def configure_logging(json_lines: bool | None = None) -> None:
         execution.addHandler(handler)
 
 
+_ID_HEADER = REQUEST_ID_HEADER.encode()
+
+
+def request_id_of(scope: dict[str, Any]) -> str:
+    """The client's ``X-Request-Id`` if sane, else 16 random hex digits."""
+    given = b""
+    for name, value in scope.get("headers") or ():
+        if name == _ID_HEADER:
+            given = value  # the last one, as a dict of the headers would keep
+    text = given.decode("latin-1")
+    return text if _GIVEN_ID.match(text) else os.urandom(8).hex()
+
+
 class RequestIdMiddleware:
     """Give each HTTP request an id (the client's ``X-Request-Id`` if sane) for logs and the reply."""
 
@@ -144,8 +157,7 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        given = dict(scope.get("headers") or ()).get(REQUEST_ID_HEADER.encode(), b"").decode("latin-1")
-        rid = given if _GIVEN_ID.match(given) else uuid.uuid4().hex[:16]
+        rid = request_id_of(scope)
         token = request_id.set(rid)
 
         async def send_with_id(message: dict[str, Any]) -> None:

@@ -28,7 +28,7 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
-from prometheus_client import disable_created_metrics, multiprocess
+from prometheus_client import disable_created_metrics, multiprocess, values
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -41,6 +41,23 @@ _CLEAN = re.compile(r"[^A-Za-z0-9_]")
 disable_created_metrics()  # no *_created series: half the lines, nothing a dashboard reads
 if os.environ.get(MULTIPROC_ENV):  # a command run beside a serve (crmgraph import) before any serve made it
     os.makedirs(os.environ[MULTIPROC_ENV], exist_ok=True)
+_pid = os.getpid()
+
+
+def _process_id() -> int:
+    """prometheus-client asks for the pid at every update (to notice a fork): a system call
+    each, seven per request. The pid is kept here instead, and refreshed after a fork."""
+    return _pid
+
+
+def _forked() -> None:
+    global _pid
+    _pid = os.getpid()
+
+
+os.register_at_fork(after_in_child=_forked)
+if values.ValueClass is not values.MutexValue:  # multiprocess mode: the same files, a cheaper pid
+    values.ValueClass = values.MultiProcessValue(process_identifier=_process_id)
 
 REQUESTS = Counter("crmgraph_requests", "GraphQL requests by operation name, outcome (ok, partial, "
                    "error, refused) and first error code (none when there was none).",

@@ -362,7 +362,9 @@ class FastPath:
             return None
         store = context.store
         try:
-            if len(statements) == 1:
+            if not statements:  # __typename only
+                results = []
+            elif len(statements) == 1:
                 results = [await store.fetch(statements[0])]
             else:
                 results = list(await asyncio.gather(*(store.fetch(s) for s in statements)))

@@ -309,6 +309,12 @@ def main() -> None:
     parser.add_argument("--httpx", action="store_true", help="use the httpx load generator even if wrk exists")
     parser.add_argument("--baseline", action="store_true",
                         help="also run a second service with CRMGRAPH_FAST_PATH=false: before and after side by side")
+    parser.add_argument("--rate-limit", type=int, default=0,
+                        help="the admin rate limit per minute (default 0: off); e.g. 1000000000 measures the "
+                             "limiter's cost (its leases) without ever refusing")
+    parser.add_argument("--code", type=Path, default=ROOT,
+                        help="serve the API from this checkout (e.g. an export of main, for a before/after "
+                             "with this script and the same virtualenv)")
     parser.add_argument("--baseline-env", action="append", default=[], metavar="NAME=VALUE",
                         help="the baseline service's settings instead of CRMGRAPH_FAST_PATH=false (repeatable; "
                              "implies --baseline), e.g. CRMGRAPH_KEY_CACHE_SECONDS=0")
@@ -325,18 +331,20 @@ def main() -> None:
                   f"{args.duration:g} s a line")
     tmp = Path(tempfile.mkdtemp(prefix="crmgraph-bench-"))
     port, bare_port = free_port(), free_port()
-    # One benchmark client is one caller: its rate limit off and its concurrency cap at the
-    # connection count, so the figures measure the service, not the per-caller limits.
+    # One benchmark client is one caller: its rate limit off (unless --rate-limit) and its
+    # concurrency cap at the connection count, so the figures measure the service, not the per-caller limits.
     env = {**os.environ, "CRMGRAPH_PORT": str(port), "CRMGRAPH_DATA_DIR": str(tmp / "data"),
            "CRMGRAPH_MODE": "prod", "CRMGRAPH_STORE_POOL_SIZE": str(max(args.connections, 16)),
-           "CRMGRAPH_RATE_LIMIT_ADMIN": "0", "CRMGRAPH_CONCURRENCY_PER_CLIENT": str(args.connections),
+           "CRMGRAPH_RATE_LIMIT_ADMIN": str(args.rate_limit), "CRMGRAPH_RATE_LIMIT_WINDOW": "60",
+           "CRMGRAPH_CONCURRENCY_PER_CLIENT": str(args.connections),
            "CRMGRAPH_QUEUE_PER_CLIENT": str(args.connections)}
     workers = ["--workers", str(args.workers)] if args.workers else []
     # `python -m api.cli` from this checkout (not the installed entry point), so the script
     # measures the code beside it.
-    env["PYTHONPATH"] = str(ROOT)
+    code = args.code.resolve()
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(code), os.environ.get("PYTHONPATH")]))
     server = subprocess.Popen([str(BIN / "python"), "-m", "api.cli", "serve", "--seed", *workers], env=env,
-                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=(tmp / "serve.log").open("wb"))
+                              cwd=code, stdout=subprocess.DEVNULL, stderr=(tmp / "serve.log").open("wb"))
     bare = subprocess.Popen(
         [str(BIN / "python"), "-m", "uvicorn", "--app-dir", str(ROOT / "scripts"), "bare_starlette:app",
          "--host", "127.0.0.1", "--port", str(bare_port), "--loop", "uvloop", "--http", "httptools",
@@ -349,7 +357,7 @@ def main() -> None:
         base_env = {**env, "CRMGRAPH_PORT": str(base_port), "CRMGRAPH_DATA_DIR": str(tmp / "base"),
                     **baseline_env}
         baseline = subprocess.Popen([str(BIN / "python"), "-m", "api.cli", "serve", "--seed", *workers],
-                                    env=base_env, cwd=ROOT, stdout=subprocess.DEVNULL,
+                                    env=base_env, cwd=code, stdout=subprocess.DEVNULL,
                                     stderr=(tmp / "base.log").open("wb"))
     rows: list[list[str]] = []
     try:
@@ -364,13 +372,13 @@ def main() -> None:
         headers = {"content-type": "application/json"}
         if not args.api_key:  # prod asks for credentials: an admin key of this run's own
             made = subprocess.run([str(BIN / "python"), "-m", "api.cli", "keys", "create", "--role", "admin",
-                                   "--name", "bench"], env=env, cwd=ROOT, capture_output=True, text=True, check=True)
+                                   "--name", "bench"], env=env, cwd=code, capture_output=True, text=True, check=True)
             args.api_key = made.stdout.strip()
         headers["authorization"] = f"Bearer {args.api_key}"
         base_headers = dict(headers)
         if baseline is not None:
             made = subprocess.run([str(BIN / "python"), "-m", "api.cli", "keys", "create", "--role", "admin",
-                                   "--name", "bench"], env=base_env, cwd=ROOT, capture_output=True, text=True,
+                                   "--name", "bench"], env=base_env, cwd=code, capture_output=True, text=True,
                                   check=True)
             base_headers["authorization"] = f"Bearer {made.stdout.strip()}"
             base_rss_start = rss_mb(baseline.pid)
@@ -414,12 +422,14 @@ def main() -> None:
             if before is not None:
                 row += [f"{before.rate:,.0f}", f"{before.p50:.1f}", f"{before.p99:.1f}",
                         f"{100 * before.rate / raw.rate:.0f} %" if raw is not None else "-"]
-            row += [f"{through.rate:,.0f}", f"{through.p50:.1f}", f"{through.p99:.1f}"]
+            row += [f"{through.rate:,.0f}", f"{through.p50:.1f}", f"{through.p99:.1f}",
+                    f"{through.p99 / through.p50:.1f}" if through.p50 else "-"]
             if raw is not None:
                 row += [f"{raw.rate:,.0f}", f"{raw.p50:.1f}", f"{raw.p99:.1f}",
+                        f"{raw.p99 / raw.p50:.1f}" if raw.p50 else "-",
                         f"{100 * through.rate / raw.rate:.0f} %{' of ' + label if label else ''}"]
             else:
-                row += ["-", "-", "-", "-"]
+                row += ["-", "-", "-", "-", "-"]
             if through.errors:
                 row[0] += f" ({through.errors} errors)"
             rows.append(row)
@@ -441,7 +451,8 @@ def main() -> None:
     columns = ["request"]
     if args.baseline:
         columns += ["before req/s", "before p50", "before p99", "before / raw"]
-    columns += ["API req/s", "API p50 ms", "API p99 ms", "raw q/s", "raw p50 ms", "raw p99 ms", "API / raw"]
+    columns += ["API req/s", "API p50 ms", "API p99 ms", "API p99/p50", "raw q/s", "raw p50 ms", "raw p99 ms",
+                "raw p99/p50", "API / raw"]
     for column in columns:
         table.add_column(column, justify="left" if column == "request" else "right")
     for row in rows:

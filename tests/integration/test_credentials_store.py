@@ -98,3 +98,57 @@ async def test_concurrent_takes_never_overdraw_the_shared_bucket(falkordb: Falko
     verdicts = await asyncio.gather(*(limiter.take("key:busy", 25) for _ in range(60)))
     assert sum(v.allowed for v in verdicts if v) == 25
     assert time.monotonic() - start < 30  # does not hang
+
+
+def _counting(limiter: RedisRateLimiter) -> list[int]:
+    """The store calls ``limiter`` makes: the tokens each one asked for."""
+    calls: list[int] = []
+    call = limiter._call
+
+    async def counted(bucket: str, capacity: int, per_ms: float, want: int, back: int) -> tuple[int, int, float, float]:
+        calls.append(want)
+        return await call(bucket, capacity, per_ms, want, back)
+
+    limiter._call = counted  # type: ignore[method-assign]
+    return calls
+
+
+async def test_a_busy_caller_leases_tokens_in_batches(falkordb: FalkorDBStore) -> None:
+    limiter = RedisRateLimiter(falkordb.redis, 3600.0, workers=2)
+    assert limiter.lease_size(800) == 32 and limiter.lease_size(160) == 10 and limiter.lease_size(15) == 1
+    calls = _counting(limiter)
+    verdicts = [await limiter.take("key:lease", 800) for _ in range(40)]
+    assert calls == [32, 32]  # two store round trips for 40 requests
+    assert [v.remaining for v in verdicts if v] == list(range(799, 759, -1))  # still one less per request
+    assert all(v is not None and v.allowed and v.limit == 800 for v in verdicts)
+
+
+async def test_leases_of_two_workers_never_overdraw_and_refuse_only_an_empty_bucket(falkordb: FalkorDBStore) -> None:
+    workers = [RedisRateLimiter(falkordb.redis, 3600.0, workers=2) for _ in range(2)]
+    allowed = [0, 0]
+    refused = [False, False]
+    while not all(refused):
+        for i, limiter in enumerate(workers):
+            verdict = await limiter.take("key:shared", 160)
+            assert verdict is not None
+            if verdict.allowed:
+                assert not refused[i]  # once the shared bucket is empty it stays so (no refill to speak of)
+                allowed[i] += 1
+            else:
+                refused[i] = True
+                assert verdict.remaining == 0 and verdict.retry_after >= 1
+    assert sum(allowed) == 160 and min(allowed) >= 70  # exact here: every leased token was spent
+
+
+async def test_an_expired_lease_goes_back_to_the_bucket(falkordb: FalkorDBStore) -> None:
+    limiter = RedisRateLimiter(falkordb.redis, 3600.0)
+    limiter.lease_seconds = 0.05
+    calls = _counting(limiter)
+    first = await limiter.take("key:idle", 800)
+    assert first is not None and first.remaining == 799
+    await asyncio.sleep(0.1)
+    second = await limiter.take("key:idle", 800)  # the 31 unspent tokens went back first
+    assert second is not None and second.allowed and second.remaining == 798 and calls == [32, 32]
+    other = RedisRateLimiter(falkordb.redis, 3600.0)  # another worker: 3 spent, 31 leased to the first
+    third = await other.take("key:idle", 800)
+    assert third is not None and third.remaining == 800 - 3 - 31

@@ -81,3 +81,25 @@ async def test_a_cancelled_waiter_gives_its_place_back() -> None:
     assert await first == "ran"
     assert await hold(limiter, "a", _set(), log) == "ran"
     assert limiter.snapshot() == {"active": 0, "waiting": 0, "clients": 0}
+
+
+async def test_try_enter_takes_free_slots_at_once_and_never_jumps_the_queue() -> None:
+    limiter = ConcurrencyLimiter(Caps(per_client=2, total=3, per_client_queue=4, queue_wait=5))
+    assert limiter.try_enter("a") and limiter.try_enter("a")
+    assert not limiter.try_enter("a")  # a's cap: nothing taken
+    assert limiter.snapshot() == {"active": 2, "waiting": 0, "clients": 1}
+    release, log = asyncio.Event(), []
+    waiting = asyncio.create_task(hold(limiter, "a", release, log))
+    await asyncio.sleep(0.02)
+    assert log == [] and limiter.snapshot()["waiting"] == 1
+    assert limiter.try_enter("b")  # the process has a slot left for another client
+    assert not limiter.try_enter("c")  # now full
+    limiter.leave("a")  # the waiter gets a's slot, not a newcomer
+    await asyncio.sleep(0.02)
+    assert log == ["in a"]
+    assert not limiter.try_enter("a")
+    release.set()
+    assert await waiting == "ran"
+    limiter.leave("a")
+    limiter.leave("b")
+    assert limiter.snapshot() == {"active": 0, "waiting": 0, "clients": 0}
