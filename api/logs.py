@@ -145,28 +145,3 @@ def request_id_of(scope: dict[str, Any]) -> str:
             given = value  # the last one, as a dict of the headers would keep
     text = given.decode("latin-1")
     return text if _GIVEN_ID.match(text) else os.urandom(8).hex()
-
-
-class RequestIdMiddleware:
-    """Give each HTTP request an id (the client's ``X-Request-Id`` if sane) for logs and the reply."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        rid = request_id_of(scope)
-        token = request_id.set(rid)
-
-        async def send_with_id(message: dict[str, Any]) -> None:
-            if message["type"] == "http.response.start":
-                message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (REQUEST_ID_HEADER.encode(), rid.encode())]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            request_id.reset(token)

@@ -1,7 +1,7 @@
 """What one HTTP request did, gathered while it runs, then counted, traced and logged once.
 
 ``RequestObserver`` (the outermost of our ASGI middleware; in the app it also gives the
-request its id, as ``api.logs.RequestIdMiddleware`` would) opens a
+request its id: ``api.logs.request_id_of``) opens a
 ``RequestRecord`` in a context variable; the GraphQL view notes the operation and its
 error codes (``note_graphql``), the gate notes its refusals (``note_codes``), and the
 store port's observer counts statements and rows (``count_statement``). When the answer
@@ -120,8 +120,9 @@ class LogPolicy:
 
 
 class RequestObserver:
-    """ASGI middleware; see the module's description. With ``request_ids`` it also does
-    ``api.logs.RequestIdMiddleware``'s work in the same pass (one send wrapper, not two)."""
+    """ASGI middleware; see the module's description. With ``request_ids`` it also
+    gives each request its id (``api.logs.request_id_of``) and sends it back, in the same
+    pass (one send wrapper, not two)."""
 
     def __init__(self, app: Any, policy: LogPolicy = LogPolicy(), request_ids: bool = False) -> None:
         self.app = app
