@@ -27,6 +27,7 @@ from graph.cypher.dialect import Dialect
 from graph.io.rows import NodeRow, RelRow, Row, RowError, csv_record, parse
 from graph.cypher.values import epoch_ms
 from graph.model import ALIAS, ALIAS_OF, ENTITY, NODE_KINDS, ONE_ONLY, REL_KINDS, PropType
+from graph.mutations.statements import one_only_taken
 from graph.money import MoneyInputError, base_currency, check_currency, convert, to_minor
 from graph.money_rates import lookup, rate_table, set_rate
 from graph.store import Store
@@ -59,7 +60,7 @@ def rel_batch_statement(dialect: Dialect, type_: str) -> Write:
         f"OPTIONAL MATCH (a:{ENTITY} {{id: row.start}})",
         f"OPTIONAL MATCH (b:{ENTITY} {{id: row.end}})",
         f"WITH row, a, b, a IS NOT NULL AND ({start}) AND b IS NOT NULL AND ({end}) AS fits",
-        *_taken(type_),
+        *one_only_taken(type_, ("row", "a", "b", "fits")),  # rows of one batch: told apart by their line
         "WITH collect(CASE WHEN NOT fits THEN row.line END) AS missing,",
         "     collect(CASE WHEN fits AND taken THEN row.line END) AS taken,",
         "     collect(CASE WHEN fits AND NOT taken THEN {a: a, b: b, props: row.props} END) AS ok",
@@ -67,18 +68,6 @@ def rel_batch_statement(dialect: Dialect, type_: str) -> Write:
                                      f"MERGE (a)-[r:{rel.type}]->(b)", "SET r = props"]),
         "RETURN missing, taken, written",
     ]), "written > 0", REL_MOVES.get(type_))
-
-
-def _taken(type_: str) -> list[str]:
-    """Binds ``taken`` per row: the end that may have one such relationship has another
-    (graph.model.ONE_ONLY). Rows of one batch are told apart by their line."""
-    one = ONE_ONLY.get(type_)
-    if one is None:
-        return ["WITH row, a, b, fits, false AS taken"]
-    pattern = f"(a)-[:{type_}]->(other)" if one.side == "start" else f"(other)-[:{type_}]->(b)"
-    return [f"OPTIONAL MATCH {pattern}",
-            f"WHERE other <> {'b' if one.side == 'start' else 'a'}",
-            "WITH row, a, b, fits, count(other) > 0 AS taken"]
 
 
 def one_only_clashes(rows: list[RelRow]) -> list[RelRow]:

@@ -108,16 +108,17 @@ def delete_node(dialect: Dialect, label: str) -> Write:
     ]), "deleted > 0", Moves(parties=("id",), orders_of=("id",), wide=True))
 
 
-def one_only_taken(type_: str, a: str, b: str) -> list[str]:
-    """Binds ``taken``: whether the end of ``a``-[type_]->``b`` that may have only one such
-    relationship (graph.model.ONE_ONLY: an order's seller) already has it with another node."""
+def one_only_taken(type_: str, carry: tuple[str, ...] = ("a", "b"), a: str = "a", b: str = "b") -> list[str]:
+    """Binds ``taken`` (beside ``carry``): whether the end of ``a``-[type_]->``b`` that may
+    have only one such relationship (graph.model.ONE_ONLY: an order's seller) already has
+    it with another node. Used by links and by the importer's batches."""
     one = ONE_ONLY.get(type_)
     if one is None:
-        return ["WITH *, false AS taken"]
+        return [f"WITH {', '.join(carry)}, false AS taken"]
     pattern = f"({a})-[:{type_}]->(other)" if one.side == "start" else f"(other)-[:{type_}]->({b})"
     return [f"OPTIONAL MATCH {pattern}",
             f"WHERE other <> {b if one.side == 'start' else a}",
-            f"WITH {a}, {b}, count(other) > 0 AS taken"]
+            f"WITH {', '.join(carry)}, count(other) > 0 AS taken"]
 
 
 def set_relationship(dialect: Dialect, type_: str) -> Write:
@@ -125,7 +126,7 @@ def set_relationship(dialect: Dialect, type_: str) -> Write:
     return Write("\n".join([
         *resolve("a", "start"),
         *resolve("b", "end"),
-        *one_only_taken(type_, "a", "b"),
+        *one_only_taken(type_),
         f"WITH a, b, CASE WHEN NOT {is_kind('a', rel.start)} THEN 'start' "
         f"WHEN NOT {is_kind('b', rel.end)} THEN 'end' WHEN taken THEN 'taken' END AS missing",
         *dialect.call_open(("a", "b", "missing")),
