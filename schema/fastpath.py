@@ -310,7 +310,7 @@ class FastPath:
                 continue
             builder = COMPILED_ROOTS.get(name)
             if builder is None:
-                return None  # traversals, analytics, audit, introspection: the normal path
+                return None  # analytics, audit, introspection: the normal path
             field_def = root_type.fields[name]
             sf = field_def.extensions[BACKREF]
             if sf.extensions or sf.permission_classes:
