@@ -63,6 +63,50 @@ def rel_layout(type_: str) -> _Layout:
     return _Layout(rel.type, columns, frozenset(columns), encode.header(rel.type, columns))
 
 
+class CommandPipe:
+    """GRAPH.BULK commands of one graph, one in flight on its own thread while the caller
+    puts the next together; counts what the store made."""
+
+    def __init__(self, client: redis.Redis, graph: str) -> None:
+        self.client = client
+        self.graph = graph
+        self.sent = {"nodes": 0, "relationships": 0}
+        self._begun = False
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulk-send")
+        self._in_flight: Future[tuple[int, int]] | None = None
+
+    def send(self, node_count: int, rel_count: int, node_tokens: list[bytes], rel_tokens: list[bytes]) -> None:
+        """Send one command (the first one begins the graph) once the one before is answered."""
+        args = encode.command(self.graph, not self._begun, node_count, rel_count, node_tokens, rel_tokens)
+        self._begun = True
+        self.wait()
+        self._in_flight = self._thread.submit(self._send, args)
+
+    def _send(self, args: list[Any]) -> tuple[int, int]:
+        answer = self.client.execute_command(*args)
+        text = answer.decode() if isinstance(answer, bytes) else str(answer)
+        nodes, rels = (int(part.split()[0]) for part in text.split(",")[:2])  # "N nodes created, M relations created"
+        return nodes, rels
+
+    def wait(self) -> None:
+        if self._in_flight is not None:
+            nodes, rels = self._in_flight.result()
+            self._in_flight = None
+            self.sent["nodes"] += nodes
+            self.sent["relationships"] += rels
+
+    def finish(self) -> dict[str, int]:
+        """Wait for the last command; the node and relationship counts the store made."""
+        try:
+            self.wait()
+        finally:
+            self._thread.shutdown(wait=True)
+        return dict(self.sent)
+
+    def abandon(self) -> None:
+        self._thread.shutdown(wait=True, cancel_futures=True)
+
+
 class BulkLoader:
     """Feed batches in dependency order (a relationship after both its ends), then ``finish``."""
 
@@ -71,16 +115,12 @@ class BulkLoader:
         self.graph = graph
         self.buffer_bytes = buffer_bytes
         self.ids: dict[str, int] = {}  # external id -> internal node id
-        self.nodes_sent = 0
-        self.relationships_sent = 0
         self._layouts: dict[tuple[str, str], _Layout] = {}
         self._node_tokens: list[_Token] = []  # in creation order: internal ids follow it
         self._rel_tokens: dict[str, _Token] = {}
         self._pairs: dict[str, set[int]] = {}
         self._size = 0
-        self._begun = False
-        self._sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulk-send")
-        self._in_flight: Future[tuple[int, int]] | None = None
+        self._pipe = CommandPipe(client, graph)
 
     def _layout(self, kind: str, name: str) -> _Layout:
         key = (kind, name)
@@ -167,39 +207,22 @@ class BulkLoader:
         if not node_tokens and not rel_tokens:
             return
         heads = {lay.name: lay.head for lay in self._layouts.values()}
-        args = encode.command(
-            self.graph, not self._begun, sum(t.count for t in node_tokens), sum(t.count for t in rel_tokens),
-            [heads[t.name] + b"".join(t.chunks) for t in node_tokens],
-            [heads[t.name] + b"".join(t.chunks) for t in rel_tokens])
-        self._begun = True
+        self._pipe.send(sum(t.count for t in node_tokens), sum(t.count for t in rel_tokens),
+                        [heads[t.name] + b"".join(t.chunks) for t in node_tokens],
+                        [heads[t.name] + b"".join(t.chunks) for t in rel_tokens])
         self._node_tokens, self._rel_tokens, self._size = [], {}, 0
-        self._wait()
-        self._in_flight = self._sender.submit(self._send, args)
-
-    def _send(self, args: list[Any]) -> tuple[int, int]:
-        answer = self.client.execute_command(*args)
-        text = answer.decode() if isinstance(answer, bytes) else str(answer)
-        nodes, rels = (int(part.split()[0]) for part in text.split(",")[:2])  # "N nodes created, M relations created"
-        return nodes, rels
-
-    def _wait(self) -> None:
-        if self._in_flight is not None:
-            nodes, rels = self._in_flight.result()
-            self._in_flight = None
-            self.nodes_sent += nodes
-            self.relationships_sent += rels
 
     def finish(self) -> dict[str, int]:
         """Send the rest and wait for it; the node and relationship counts the store made."""
         try:
             self.flush()
-            self._wait()
-        finally:
-            self._sender.shutdown(wait=True)
-        return {"nodes": self.nodes_sent, "relationships": self.relationships_sent}
+        except BaseException:
+            self._pipe.abandon()
+            raise
+        return self._pipe.finish()
 
     def abandon(self) -> None:
-        self._sender.shutdown(wait=True, cancel_futures=True)
+        self._pipe.abandon()
 
 
 Batch = tuple[str, str, list[dict[str, Any]]]  # ("node" | "rel", label or type, rows)

@@ -3,14 +3,10 @@
 
 from __future__ import annotations
 
-from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
-
 import redis
 
-from graph.bulk import encode
 from graph.bulk.columns import Encoded
-from graph.bulk.load import DEFAULT_BUFFER
+from graph.bulk.load import DEFAULT_BUFFER, CommandPipe
 
 
 class EncodedSender:
@@ -23,13 +19,10 @@ class EncodedSender:
         self.graph = graph
         self.buffer_bytes = buffer_bytes
         self.nodes_added = 0
-        self.sent = {"nodes": 0, "relationships": 0}
         self._nodes: list[tuple[bytes, list[bytes], int]] = []  # (head, bodies, count), in order
         self._rels: dict[bytes, tuple[list[bytes], list[int]]] = {}
         self._size = 0
-        self._begun = False
-        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulk-send")
-        self._in_flight: Future[tuple[int, int]] | None = None
+        self._pipe = CommandPipe(client, graph)
 
     def add(self, table: Encoded) -> None:
         if not table.count:
@@ -57,33 +50,17 @@ class EncodedSender:
             return
         node_tokens = [head + b"".join(bodies) for head, bodies, _ in self._nodes]
         rel_tokens = [head + b"".join(bodies) for head, (bodies, _) in self._rels.items()]
-        args = encode.command(self.graph, not self._begun, sum(c for _, _, c in self._nodes),
-                              sum(sum(c) for _, c in self._rels.values()), node_tokens, rel_tokens)
-        self._begun = True
+        self._pipe.send(sum(c for _, _, c in self._nodes), sum(sum(c) for _, c in self._rels.values()),
+                        node_tokens, rel_tokens)
         self._nodes, self._rels, self._size = [], {}, 0
-        self._wait()
-        self._in_flight = self._thread.submit(self._send, args)
-
-    def _send(self, args: list[Any]) -> tuple[int, int]:
-        answer = self.client.execute_command(*args)
-        text = answer.decode() if isinstance(answer, bytes) else str(answer)
-        nodes, rels = (int(part.split()[0]) for part in text.split(",")[:2])  # "N nodes created, M relations created"
-        return nodes, rels
-
-    def _wait(self) -> None:
-        if self._in_flight is not None:
-            nodes, rels = self._in_flight.result()
-            self._in_flight = None
-            self.sent["nodes"] += nodes
-            self.sent["relationships"] += rels
 
     def finish(self) -> dict[str, int]:
         try:
             self.flush()
-            self._wait()
-        finally:
-            self._thread.shutdown(wait=True)
-        return dict(self.sent)
+        except BaseException:
+            self._pipe.abandon()
+            raise
+        return self._pipe.finish()
 
     def abandon(self) -> None:
-        self._thread.shutdown(wait=True, cancel_futures=True)
+        self._pipe.abandon()
