@@ -66,21 +66,8 @@ class BulkImport:
         self.rates: list[dict[str, Any]] = []
 
     def _read(self, source: Source, phase: str) -> Iterator[tuple[int, Any]]:
-        from graph.io.importer import DONE, _phase_of
-
         self.report.phase = phase
-        for number, data in source.records(phase):
-            self.importer.seen += 1
-            if phase == "nodes":
-                self.report.lines += 1
-            if data is DONE:
-                continue
-            if isinstance(data, RowError):
-                if phase == "nodes":
-                    self.importer.reject(data)
-                continue
-            if _phase_of(data) != phase:
-                continue
+        for number, data in self.importer.records(source, phase):
             self.report.last_line = number
             if number % 50_000 == 0:
                 self.importer.on_progress(self.report)

@@ -271,23 +271,28 @@ class Importer:
             self._inflight.clear()
             raise
 
+    def records(self, source: Source, phase: str) -> Iterator[tuple[int, Any]]:
+        """The lines of ``phase`` to handle, counted; a line that is no row at all is
+        refused once, in the nodes pass. Both import paths read through this."""
+        for number, data in source.records(phase):
+            self.seen += 1
+            if phase == "nodes":
+                self.report.lines += 1
+            if data is DONE:
+                continue
+            if isinstance(data, RowError):
+                if phase == "nodes":
+                    self.reject(data)
+                continue
+            if _phase_of(data) == phase:
+                yield number, data
+
     async def _run(self, source: Source) -> ImportReport:
         self.money.rates = await rate_table(self.store)
         for phase in ("nodes", "relationships"):
             self.report.phase = phase
             pending: dict[str, list[Row]] = {}
-            for number, data in source.records(phase):
-                self.seen += 1
-                if phase == "nodes":
-                    self.report.lines += 1
-                if data is DONE:
-                    continue
-                if isinstance(data, RowError):
-                    if phase == "nodes":
-                        self.reject(data)
-                    continue
-                if _phase_of(data) != phase:
-                    continue
+            for number, data in self.records(source, phase):
                 try:
                     if isinstance(data, dict) and "exchangeRate" in data:
                         # Every order before it written first: they were converted with the
