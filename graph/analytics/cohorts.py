@@ -98,10 +98,6 @@ def month_lines(expr: str, carry: tuple[str, ...]) -> list[str]:
 MONTH = "toInteger((mDays - mDoy + floor((153 * floor((5 * mDoy + 2) / 153.0) + 2) / 5.0)) * 86400000)"
 
 
-def _open(dialect: Dialect, imports: tuple[str, ...]) -> list[str]:
-    return dialect.call_open(imports)
-
-
 def _indent(lines: list[str]) -> list[str]:
     return ["  " + line for line in lines]
 
@@ -112,7 +108,7 @@ def terms_lines(dialect: Dialect, referrals: list[str], referrers: list[str], im
     referral a counted referrer sent.
     Leaves ``cohortD``: a list of per-month delta maps (keys m and ``_TERMS``)."""
     return [
-        *_open(dialect, imports),
+        *dialect.call_open(imports),
         *_indent(referrals),
         "  WITH r, cb",
         "  WHERE r.at IS NOT NULL",
@@ -125,7 +121,7 @@ def terms_lines(dialect: Dialect, referrals: list[str], referrers: list[str], im
         "  WITH m, count(*) AS inv, sum(CASE WHEN conv THEN 1 ELSE 0 END) AS conv, sum(ms) AS ms, count(ms) AS n",
         "  RETURN collect({m: m, inv: inv, conv: conv, refs: 0, ms: ms, n: n}) AS cohortRel",
         "}",
-        *_open(dialect, imports),
+        *dialect.call_open(imports),
         *_indent(referrers),
         "  WITH cq, r",
         "  WHERE r.at IS NOT NULL",
@@ -142,7 +138,7 @@ def apply_lines(dialect: Dialect, deltas: str, create: bool = False) -> list[str
     """A CALL moving the counters by ``deltas`` (per-month maps), added up per month."""
     sets = ", ".join(f"c.{f} = coalesce(c.{f}, 0) + {t}" for f, t in zip(FIGURES, _TERMS, strict=True))
     return [
-        *_open(dialect, (deltas,)),
+        *dialect.call_open((deltas,)),
         f"  UNWIND {deltas} AS d",
         "  WITH d.m AS m, " + ", ".join(f"sum(d.{t}) AS {t}" for t in _TERMS),
         "  WHERE " + " OR ".join(f"{t} <> 0" for t in _TERMS),
@@ -166,23 +162,23 @@ def _parties_lines(dialect: Dialect, moves: Moves) -> list[str]:
     parts = []
     lines: list[str] = []
     if moves.parties:
-        lines += [*_open(dialect, ()), "  UNWIND $cohortParties AS cid", f"  MATCH (cx:{ENTITY} {{id: cid}})",
+        lines += [*dialect.call_open(()), "  UNWIND $cohortParties AS cid", f"  MATCH (cx:{ENTITY} {{id: cid}})",
                   f"  OPTIONAL MATCH (cx)-[:{ALIAS_OF}]->(ct)", "  WITH coalesce(ct, cx) AS cp", "  WHERE cp:Party",
                   "  RETURN collect(DISTINCT cp) AS cohortP1", "}"]
         parts.append("cohortP1")
     if moves.orders:
-        lines += [*_open(dialect, ()), "  UNWIND $cohortOrders AS cid",
+        lines += [*dialect.call_open(()), "  UNWIND $cohortOrders AS cid",
                   f"  MATCH (:{ENTITY} {{id: cid}})<-[:PLACED]-(cp:Party)",
                   "  RETURN collect(DISTINCT cp) AS cohortP2", "}"]
         parts.append("cohortP2")
     if moves.orders_of:
-        lines += [*_open(dialect, ()), "  UNWIND $cohortOrdersOf AS cid",
+        lines += [*dialect.call_open(()), "  UNWIND $cohortOrdersOf AS cid",
                   f"  MATCH (:{ENTITY} {{id: cid}})-[:PLACED|SOLD_BY|CONTAINS]-(:Order)<-[:PLACED]-(cp:Party)",
                   "  RETURN collect(DISTINCT cp) AS cohortP3", "}"]
         parts.append("cohortP3")
     lines.append(f"WITH {' + '.join(parts) or '[]'} AS cohortP")
     if moves.wide:
-        lines += [*_open(dialect, ("cohortP",)), "  UNWIND cohortP AS cp", "  MATCH (cq:Party)-[:REFERRED]->(cp)",
+        lines += [*dialect.call_open(("cohortP",)), "  UNWIND cohortP AS cp", "  MATCH (cq:Party)-[:REFERRED]->(cp)",
                   "  RETURN collect(DISTINCT cq) AS cohortR", "}", "WITH cohortP, cohortP + cohortR AS cohortQ"]
     else:
         lines.append("WITH cohortP, cohortP AS cohortQ")
@@ -216,11 +212,11 @@ def wrap(text: str, moves: Moves, dialect: Dialect) -> str:
         f"WITH {projection}",
         # one row whatever the body returned, so the counters move exactly once
         f"WITH collect({{{keep}}}) AS cohortRows",
-        *_open(dialect, ("cohortRows",)),
+        *dialect.call_open(("cohortRows",)),
         f"  MATCH (w:{WORK_LABEL} {{token: $cohortToken}})",
-        *_indent([*_open(dialect, ("w",)), "  UNWIND w.p AS cid", f"  MATCH (cp:{ENTITY} {{id: cid}})",
+        *_indent([*dialect.call_open(("w",)), "  UNWIND w.p AS cid", f"  MATCH (cp:{ENTITY} {{id: cid}})",
                   "  WHERE cp:Party", "  RETURN collect(DISTINCT cp) AS cohortP", "}"]),
-        *_indent([*_open(dialect, ("w",)), "  UNWIND w.q AS cid", f"  MATCH (cq:{ENTITY} {{id: cid}})",
+        *_indent([*dialect.call_open(("w",)), "  UNWIND w.q AS cid", f"  MATCH (cq:{ENTITY} {{id: cid}})",
                   "  WHERE cq:Party", "  RETURN collect(DISTINCT cq) AS cohortQ", "}"]),
         *_indent(terms_lines(dialect, _touched_referrals("cohortP"), _touched_referrers("cohortQ"),
                              ("w", "cohortP", "cohortQ"))),
