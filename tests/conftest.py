@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,6 +60,22 @@ async def seeded_store(request: pytest.FixtureRequest, falkordb_server: Embedded
         yield store
     finally:
         await store.close()
+
+
+@asynccontextmanager
+async def graph_pair(server: EmbeddedFalkorDB, names: tuple[str, str]) -> AsyncIterator[tuple[FalkorDBStore, FalkorDBStore]]:
+    """Two empty FalkorDB graphs on the session's server (bulk paths against upserts),
+    deleted afterwards."""
+    stores = [FalkorDBStore(str(server.socket_path), name) for name in names]
+    for store in stores:
+        await store.ensure_schema()
+        await store.clear()
+    try:
+        yield stores[0], stores[1]
+    finally:
+        for store in stores:
+            await store.redis.execute_command("GRAPH.DELETE", store.graph_name)
+            await store.close()
 
 
 @pytest.fixture(params=BACKENDS)

@@ -19,6 +19,7 @@ from graph.io.importer import Importer, Source
 from graph.io.rows import RowError
 from graph.model import INDEXES
 from seeds.synthetic import SyntheticSpec, import_lines
+from tests.conftest import graph_pair
 from tests.integration.test_import_export import canonical, exported, write_lines
 from tests.integration.test_seeds import fingerprint
 
@@ -54,16 +55,8 @@ AWKWARD: list[Any] = [
 
 @pytest.fixture
 async def two_stores(falkordb_server: EmbeddedFalkorDB) -> AsyncIterator[tuple[FalkorDBStore, FalkorDBStore]]:
-    stores = [FalkorDBStore(str(falkordb_server.socket_path), name) for name in ("import_bulk", "import_upsert")]
-    for store in stores:
-        await store.ensure_schema()
-        await store.clear()
-    try:
-        yield stores[0], stores[1]
-    finally:
-        for store in stores:
-            await store.redis.execute_command("GRAPH.DELETE", store.graph_name)
-            await store.close()
+    async with graph_pair(falkordb_server, ("import_bulk", "import_upsert")) as pair:
+        yield pair
 
 
 async def _import(store: FalkorDBStore, file: Path, bulk: bool | None) -> tuple[Any, list[tuple[int, str]]]:

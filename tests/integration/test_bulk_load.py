@@ -15,22 +15,15 @@ from graph.embedded import EmbeddedFalkorDB
 from graph.falkordb_store import FalkorDBStore
 from graph.model import INDEXES
 from seeds.synthetic import Generator, SyntheticSpec, generate_into
+from tests.conftest import graph_pair
 
 SPEC = SyntheticSpec(people=300, companies=40, products=60, orders=900, batch=128, seed=7)
 
 
 @pytest.fixture
 async def two_graphs(falkordb_server: EmbeddedFalkorDB) -> AsyncIterator[tuple[FalkorDBStore, FalkorDBStore]]:
-    stores = [FalkorDBStore(str(falkordb_server.socket_path), name) for name in ("bulk_a", "upsert_b")]
-    for store in stores:
-        await store.ensure_schema()
-        await store.clear()
-    try:
-        yield stores[0], stores[1]
-    finally:
-        for store in stores:
-            await store.redis.execute_command("GRAPH.DELETE", store.graph_name)
-            await store.close()
+    async with graph_pair(falkordb_server, ("bulk_a", "upsert_b")) as pair:
+        yield pair
 
 
 async def _dump(store: FalkorDBStore) -> tuple[list[Any], list[Any]]:
