@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -44,9 +43,9 @@ from graph.falkordb_store import FalkorDBStore  # noqa: E402
 from graph.traversals.bounds import Bounds  # noqa: E402
 from graph.traversals.disruption import disruption_impact  # noqa: E402
 from graph.traversals.indirect import indirect_customers  # noqa: E402
+from scripts.bench_traversals import ensure_graph, percentile  # noqa: E402
 
 console = Console(width=150)
-CRMGRAPH = str(Path(sys.executable).with_name("crmgraph"))
 WINDOW = (datetime(2025, 11, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC))
 
 # -- the statements as they were before the rewrite (main at 8e9edae) ---------------------
@@ -218,20 +217,6 @@ def old_disruption_text(dialect: Dialect, d: int, scope: Scope = UNSCOPED) -> st
 # -- the run ------------------------------------------------------------------------------
 
 
-def ensure_graph(args: argparse.Namespace) -> None:
-    marker = args.data_dir / "bench-spec.json"
-    spec = {k: getattr(args, k) for k in ("people", "companies", "products", "orders", "interactions")}
-    if marker.exists() and json.loads(marker.read_text()) == spec:
-        console.print(f"reusing the graph in {args.data_dir}")
-        return
-    subprocess.run(["rm", "-rf", str(args.data_dir)], check=True)
-    started = time.perf_counter()
-    subprocess.run([CRMGRAPH, "seed", "--synthetic", "--data-dir", str(args.data_dir),
-                    *sum(([f"--{k}", str(v)] for k, v in spec.items()), [])], check=True)
-    console.print(f"generated in {time.perf_counter() - started:.1f} s")
-    marker.write_text(json.dumps(spec))
-
-
 def roots(companies: int, count: int) -> list[str]:
     """Raw-material companies (the synthetic generator's first tier, the first twelfth of
     the companies), spread over it: the roots with the longest chains below them,
@@ -248,11 +233,6 @@ CASES: list[Case] = [
     ("disruptionImpact", lambda root, d: disruption_impact(FALKORDB, root, *WINDOW, Bounds(d, 200), "b"),
      lambda d: old_disruption_text(FALKORDB, d)),
 ]
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def plain(value: Any) -> Any:
