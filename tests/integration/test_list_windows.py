@@ -15,9 +15,10 @@ from typing import Any
 import pytest
 import strawberry
 
-from graph.access import ANONYMOUS_ADMIN
+from graph.access import ANONYMOUS_ADMIN, Access, Role
 from graph.cypher.compiler import Compiler
 from graph.cypher.horizons import WINDOWED, Horizons
+from graph.cypher.scope import Scope
 from graph.store import Store
 from schema.context import Context
 from seeds.loader import load
@@ -83,6 +84,37 @@ async def test_pages_equal_the_plain_sort_for_every_horizon(schema: strawberry.S
                 assert await walk(schema, windowed, first, filter_) == expected, (first, filter_, value)
                 assert sent and all("AS w0" in query for query in sent)  # every page read the window
     stop()
+
+
+async def test_a_partner_gets_the_same_pages_with_or_without_a_window(schema: strawberry.Schema,
+                                                                       empty_store: Store) -> None:
+    """The partner's visibility predicate is inside the window's read too: what it pages
+    through is its own scope's orders, the same as the plain sort's, never more."""
+    graph = orders_graph(4, 60)
+    graph.nodes["Company"].append({"id": "t:company:2", "name": "Other"})
+    graph.rels["SOLD_BY"] = [(o["id"], "t:company:1" if i % 3 else "t:company:2", {})
+                             for i, o in enumerate(graph.nodes["Order"])]
+    await load(empty_store, graph)
+    access = Access(Role.PARTNER, company_id="t:company:2", scope_depth=2)
+    scope = Scope(access)
+    plain = Context(empty_store, Compiler(empty_store.dialect).scoped(scope), access=access)
+    admin = Context(empty_store, Compiler(empty_store.dialect), access=ANONYMOUS_ADMIN)
+    keys = sorted({int(t.timestamp() * 1000) for t in TIMES if t is not None})
+    for first in (3, 25):
+        expected = await walk(schema, plain, first, None)
+        seen = {e["node"]["id"] for page in expected for e in page["edges"]}
+        everyone = {e["node"]["id"] for page in await walk(schema, admin, 100, None) for e in page["edges"]}
+        assert seen and seen < everyone  # the partner sees some orders, not all
+        for value in (keys[0] - 1, keys[3], keys[-1] + 1):
+            compiler = Compiler(empty_store.dialect, horizons=horizons_at(value)).scoped(scope)
+            windowed = Context(empty_store, compiler, access=access)
+            sent: list[str] = []
+            stop = empty_store.add_listener(lambda query, _params: sent.append(query))
+            try:
+                assert await walk(schema, windowed, first, None) == expected, (first, value)
+            finally:
+                stop()
+            assert sent and all("AS w0" in query for query in sent)  # the partner's pages read the window
 
 
 async def test_refresh_finds_the_horizon_or_none(empty_store: Store) -> None:
