@@ -240,7 +240,7 @@ class Importer:
         self.on_progress = on_progress
         self.report = ImportReport()
         self.seen = 0  # records read, both passes together
-        self._inflight: list[asyncio.Future[None]] = []
+        self._inflight: list[tuple[str, asyncio.Future[None]]] = []  # (batch key, its write)
         self.money = MoneyRows()
 
     def reject(self, error: RowError) -> None:
@@ -265,9 +265,9 @@ class Importer:
         except BaseException:
             # Interrupted or failed: settle the batches in flight (each is written whole or
             # not at all) before the store may be stopped under them.
-            for task in self._inflight:
+            for _, task in self._inflight:
                 task.cancel()
-            await asyncio.gather(*self._inflight, return_exceptions=True)
+            await asyncio.gather(*(task for _, task in self._inflight), return_exceptions=True)
             self._inflight.clear()
             raise
 
@@ -326,15 +326,22 @@ class Importer:
 
     async def _submit(self, key: str, rows: list[Row]) -> None:
         """Write batches while the next ones are parsed, at most ``IN_FLIGHT`` at a time
-        (neither this process nor the store is busy all the time with one)."""
+        (neither this process nor the store is busy all the time with one).
+
+        Node batches of different kinds are written one kind after another, in the order
+        they are submitted: an id given to two kinds goes to the kind whose batch is
+        submitted first, the same on every run (concurrent batches raced for it)."""
+        if key in NODE_KINDS:
+            while any(other != key and other in NODE_KINDS for other, _ in self._inflight):
+                await self._inflight.pop(0)[1]
         while len(self._inflight) >= IN_FLIGHT:
-            await self._inflight.pop(0)
-        self._inflight.append(asyncio.ensure_future(self.flush(key, rows)))
+            await self._inflight.pop(0)[1]
+        self._inflight.append((key, asyncio.ensure_future(self.flush(key, rows))))
         await asyncio.sleep(0)  # let it send, then parse on while the store works
 
     async def _drain(self) -> None:
         while self._inflight:
-            await self._inflight.pop(0)
+            await self._inflight.pop(0)[1]
 
     async def flush(self, key: str, rows: list[Row]) -> None:
         if key in NODE_KINDS:
