@@ -386,6 +386,12 @@ ONE_ONLY = _one_only()
 """Relationship type -> the end that has one (Order SOLD_BY, PLACED an Order, ...)."""
 
 
+NAME_KEY = "nameKey"
+NAME_KEYED = ("Person", "Company", "Product")
+"""Kinds whose lists sort by name and hold, beside it, its numeric key (``graph.sort_keys``):
+stored only, never in the schema, set by every write that sets a name."""
+
+
 @dataclass(frozen=True)
 class IndexSpec:
     label: str
@@ -399,6 +405,7 @@ INDEXES: tuple[IndexSpec, ...] = (
     IndexSpec("Person", "name"),
     IndexSpec("Company", "name"),
     IndexSpec("Product", "name"),
+    *(IndexSpec(label, NAME_KEY) for label in (*NAME_KEYED, "Party")),
     IndexSpec("Product", "sku"),
     IndexSpec("Order", "placedAt"),
     IndexSpec("Interaction", "at"),

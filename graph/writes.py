@@ -13,6 +13,7 @@ from typing import Any
 
 from graph.cypher.values import to_store
 from graph.model import ENTITY, NODE_KINDS, REL_KINDS
+from graph.sort_keys import keyed
 from graph.store import Store
 
 # All labels in the MERGE pattern: an id taken by another kind then fails the unique
@@ -50,7 +51,7 @@ def node_row(label: str, data: Mapping[str, Any]) -> dict[str, Any]:
             raise KeyError(f"{label} has no property {key!r}")
         if value is not None and key != "id":
             props[key] = to_store(prop.type, value)
-    return {"id": data["id"], "props": props}
+    return {"id": data["id"], "props": keyed(label, props, whole=True)}
 
 
 def relationship_row(type_: str, start: str, end: str, data: Mapping[str, Any]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Optional
 import strawberry
 from strawberry.types import Info
 
+from graph.cypher.horizons import cost_note
 from graph.cypher.plan import Lookup, Page, RootConnection
 from graph.model import NODE_KINDS
 from schema.inputs import input_to_dict
@@ -83,7 +84,7 @@ def _list_field(label: str, targets: tuple[str, ...], doc: str) -> Any:
 
     # Nullable, so one root field's error leaves its siblings' data in place.
     list_arguments(resolve, Optional[conn[0]], filter_cls, order_cls)  # noqa: UP045
-    return strawberry.field(resolve, description=doc)
+    return strawberry.field(resolve, description=doc + cost_note(label))
 
 
 def _lookup_from_args(raw: Any, key: str, args: dict[str, Any], *, labels: tuple[str, ...]) -> RootPlan:

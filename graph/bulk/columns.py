@@ -21,6 +21,8 @@ import numpy as np
 
 from graph.bulk import encode
 from graph.bulk.load import node_layout, rel_layout
+from graph.model import NAME_KEY, NAME_KEYED
+from graph.sort_keys import name_keys
 
 
 @dataclass(frozen=True)
@@ -86,10 +88,18 @@ def _objects(items: Any) -> np.ndarray:
     return out
 
 
+def stored(table: Table) -> dict[str, Column]:
+    """The table's columns as the store holds them: a name with its key (graph.sort_keys)."""
+    if table.kind != "node" or table.name not in NAME_KEYED or "name" not in table.props:
+        return table.props
+    return {**table.props, NAME_KEY: name_keys(values(table.props["name"], table.count))}
+
+
 def rows(table: Table) -> list[dict[str, Any]]:
     """The upsert format: ``{"id", "props"}`` or ``{"start", "end", "props"}``."""
-    names = list(table.props)
-    props = [dict(zip(names, vals)) for vals in zip(*(values(c, table.count) for c in table.props.values()))] \
+    columns = stored(table)
+    names = list(columns)
+    props = [dict(zip(names, vals)) for vals in zip(*(values(c, table.count) for c in columns.values()))] \
         if names else [{} for _ in range(table.count)]
     if table.kind == "node":
         assert table.id is not None
@@ -160,7 +170,8 @@ class Encoded:
 def encode_table(table: Table, offsets: Mapping[str, int]) -> Encoded:
     """``offsets``: the first internal id of each id prefix (nodes are created in order)."""
     layout = node_layout(table.name) if table.kind == "node" else rel_layout(table.name)
-    unknown = table.props.keys() - layout.allowed
+    columns = stored(table)
+    unknown = columns.keys() - layout.allowed
     if unknown:
         raise encode.BulkValueError(f"{table.name}: unknown properties {sorted(unknown)}")
     pieces: list[_Piece] = []
@@ -178,6 +189,6 @@ def encode_table(table: Table, offsets: Mapping[str, int]) -> Encoded:
         pieces.append(ends.view(np.uint8).reshape(table.count, 16))
         names = layout.columns
     null = Const(None)
-    pieces += [_piece(table.props.get(name, null), table.count) for name in names]
+    pieces += [_piece(columns.get(name, null), table.count) for name in names]
     return Encoded(table.kind, layout.head, table.count, _interleave(table.count, pieces) if table.count else b"",
                    first)

@@ -26,7 +26,7 @@ from typing import Any
 import redis
 
 from graph.bulk import encode
-from graph.model import NODE_KINDS, REL_KINDS
+from graph.model import NAME_KEY, NAME_KEYED, NODE_KINDS, REL_KINDS
 
 DEFAULT_BUFFER = 64 * 1024 * 1024  # bytes per command (the bulk loader's default too)
 
@@ -52,7 +52,8 @@ class _Layout:
 
 def node_layout(label: str) -> _Layout:
     kind = NODE_KINDS[label]  # KeyError for anything outside the model
-    columns = ("id", *(p.name for p in kind.props if p.name != "id"))
+    keys = (NAME_KEY,) if label in NAME_KEYED else ()  # graph.sort_keys: stored beside the name
+    columns = ("id", *(p.name for p in kind.props if p.name != "id"), *keys)
     name = ":".join(kind.labels)
     return _Layout(name, columns, frozenset(columns[1:]), encode.header(name, columns))
 

@@ -22,7 +22,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import IO, Any
 
-from graph.model import ALIAS, ALIAS_OF, ENTITY, NODE_KINDS, REL_KINDS, Prop, PropType
+from graph.model import ALIAS, ALIAS_OF, ENTITY, NAME_KEY, NAME_KEYED, NODE_KINDS, REL_KINDS, Prop, PropType
+from graph.sort_keys import keyed
 
 ARRAY_DELIMITER = ";"
 _TYPES = {PropType.INT: "long", PropType.FLOAT: "double", PropType.BOOL: "boolean",
@@ -40,7 +41,8 @@ def column(prop: Prop) -> str:
 
 def node_header(label: str) -> list[str]:
     props = [p for p in NODE_KINDS[label].props if p.name != "id"]
-    return ["id:ID", ":LABEL", *(column(p) for p in props)]
+    keys = [f"{NAME_KEY}:long"] if label in NAME_KEYED else []  # graph.sort_keys: stored beside the name
+    return ["id:ID", ":LABEL", *(column(p) for p in props), *keys]
 
 
 def rel_header(type_: str) -> list[str]:
@@ -85,7 +87,8 @@ class CsvSet:
             label = line["node"]
             writer, header = self._writer(f"nodes_{label}", node_header(label))
             keys = [h.split(":")[0] for h in header[2:]]
-            writer.writerow([line["id"], ";".join(NODE_KINDS[label].labels), *(_cell(line.get(k)) for k in keys)])
+            values = keyed(label, line)
+            writer.writerow([line["id"], ";".join(NODE_KINDS[label].labels), *(_cell(values.get(k)) for k in keys)])
             self.counts[f"nodes_{label}"] += 1
         elif "rel" in line:
             type_ = line["rel"]

@@ -17,7 +17,7 @@ from graph.cypher.cursor import MISSING_ROW, decode_cursor, encode_cursor
 from graph.cypher.dialect import Dialect
 from graph.cypher.errors import CursorError, InvalidIdError, PageSizeError, QueryInputError, QueryTooComplexError
 from graph.cypher.filters import compile_filter
-from graph.cypher.horizons import Horizons
+from graph.cypher.horizons import Horizons, Window, window_for
 from graph.cypher.params import Params
 from graph.cypher.scope import UNSCOPED, Scope
 from graph.cypher.plan import (
@@ -445,16 +445,17 @@ class Compiler:
         """What a statement compiled by this compiler depends on besides its plan."""
         return self.scope, self.horizons.version if self.horizons is not None else 0
 
-    def _window(self, plan: RootConnection, order: list[SortKey]) -> tuple[str, int] | None:
-        """(property, horizon) when this page may read an index window first."""
-        if self.horizons is None or not order or order[0].on_edge or not order[0].descending:
+    def _window(self, plan: RootConnection, order: list[SortKey]) -> tuple[Window, int] | None:
+        """(window, horizon) when this page may read an index window first."""
+        if self.horizons is None or not order or order[0].on_edge:
             return None
         prop = order[0].prop
-        horizon = self.horizons.get(plan.label, prop)
-        if horizon is None:
+        window = window_for(plan.label, prop, order[0].descending)
+        horizon = self.horizons.get(window) if window is not None else None
+        if window is None or horizon is None:
             return None
         shown = self.scope.masked("n0", plan.node.targets, prop, f"n0.{prop}")
-        return (prop, horizon) if shown == f"n0.{prop}" else None  # a masked key is not the index's
+        return (window, horizon) if shown == f"n0.{prop}" else None  # a masked key is not the index's
 
     def lookup(self, plan: Lookup, labels: tuple[str, ...] = ()) -> Statement:
         """One node by external id (``labels`` restricts its kind), or None."""
@@ -486,17 +487,17 @@ class Compiler:
         return Statement(self.dialect.statement(lines), b.params.values, decode)
 
     def _windowed_page(self, b: _Builder, label: str, preds: list[str], order_by: str, limit: str,
-                       imports: tuple[str, ...], window: tuple[str, int]) -> list[str]:
+                       imports: tuple[str, ...], window: tuple[Window, int]) -> list[str]:
         """The page's rows: from the index window when it holds a page, else from every
         row (graph.cypher.horizons); ends like the plain page, at ``WITH n0 ... LIMIT``."""
-        prop, horizon = window
-        in_window = [f"n0.{prop} >= {b.params.add(horizon)}", *preds]
+        near, horizon = window
+        in_window = [f"n0.{near.key} {near.near} {b.params.add(horizon)}", *preds]
         sort = [f"  WITH n0", f"  ORDER BY {order_by}", f"  LIMIT {limit}"]
-        lines = [*self.dialect.call_open(imports), f"  MATCH (n0:{label})", "  WHERE " + " AND ".join(in_window),
+        lines = [*b.call(*imports), f"  MATCH (n0:{label})", "  WHERE " + " AND ".join(in_window),
                  *sort, "  RETURN collect(n0) AS w0", "}"]
-        both = ", ".join(("w0", *imports))
+        both = b.carry("w0", *imports)  # the caller's scope too: its visibility reads them
         again = [] if self.dialect.scope_clause else [f"  WITH {both}"]  # FalkorDB: each branch imports
-        lines += [*self.dialect.call_open(("w0", *imports)), f"  WITH {both} WHERE size(w0) >= {limit}",
+        lines += [*b.call("w0", *imports), f"  WITH {both} WHERE size(w0) >= {limit}",
                   "  RETURN w0 AS p0", "  UNION", *again, f"  WITH {both} WHERE size(w0) < {limit}",
                   f"  MATCH (n0:{label})", *(["  WHERE " + " AND ".join(preds)] if preds else []),
                   *sort, "  RETURN collect(n0) AS p0", "}"]

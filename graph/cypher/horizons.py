@@ -1,19 +1,23 @@
-"""Index windows for the first pages of big lists ordered newest first.
+"""Index windows for the first pages of big lists.
 
 FalkorDB never walks an index in order: ``orders(first: 50)`` sorts every order (1 s at
-3M orders). It does answer a range predicate on an indexed number from the index, in
-milliseconds. So for a root list whose first sort key is an indexed timestamp, descending
-(``Order.placedAt``, ``Interaction.at``), the statement first reads only the rows at or
-after a *horizon*: the key of about the ``WINDOW_ROWS``-th newest row. If at least a
-page (plus the one extra row) of them passes the filter, visibility and cursor, that page
-is the answer: every row outside the window sorts after every row inside it (a smaller
-key, or a null key, which sorts lowest). Otherwise the same statement sorts the whole
-list, as it would without a window. The answer never depends on the horizon; only its
-cost does. A stale horizon only widens the window (new rows are newer), and rows deleted
-from it make the statement fall back.
+3M orders), ``people(first: 50)`` every person. It does answer a range predicate on an
+indexed number from the index, in milliseconds. So for a root list whose first sort key
+has a window — an indexed timestamp, newest first (``Order.placedAt``,
+``Interaction.at``), or a name, A to Z, through its numeric key (``graph.sort_keys``) —
+the statement first reads only the rows on the near side of a *horizon*: the key of about
+the ``WINDOW_ROWS``-th row in that order. If at least a page (plus the one extra row) of
+them passes the filter, visibility and cursor, that page is the answer: every row outside
+the window sorts after every row inside it (a timestamp older than the horizon, or null,
+which sorts lowest; a name whose key is above the horizon's). Otherwise the same
+statement sorts the whole list, as it would without a window. The answer never depends on
+the horizon; only its cost does. A stale horizon only widens the window for rows added
+since, and rows deleted from it make the statement fall back.
 
 The horizons are whole-list statistics each process reads from the store at start and
-refreshes every ``REFRESH_SECONDS`` (one sort of the label; off the request path).
+refreshes every ``REFRESH_SECONDS`` (one sort of each list's keys; off the request path).
+Each refresh first gives a key to any named node without one (a graph written by an
+older version), so that every node is in the index the window reads.
 A list with fewer than ``WINDOW_ROWS`` rows has no horizon: its sort is cheap.
 """
 
@@ -24,45 +28,127 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from graph.model import INDEXES, NODE_KINDS, PropType
+from graph.model import ENTITY, INDEXES, NAME_KEY, NAME_KEYED, NODE_KINDS, PropType
+from graph.sort_keys import name_keys
 
 if TYPE_CHECKING:
     from graph.store import Store
 
 WINDOW_ROWS = 2000  # well over the largest page (1,000), so deep first pages stay in it
 REFRESH_SECONDS = 300.0
+BACKFILL_ROWS = 5000
 log = logging.getLogger("crmgraph.horizons")
 
 
-def _windowed() -> tuple[tuple[str, str], ...]:
-    """(label, property) pairs: a kind whose default order is an indexed timestamp or
-    number, descending."""
+@dataclass(frozen=True)
+class Window:
+    """A root list of ``label`` whose order starts with ``sort`` in this direction reads
+    the rows whose indexed ``key`` is on the near side of the horizon first."""
+
+    label: str
+    sort: str
+    key: str
+    descending: bool
+
+    @property
+    def near(self) -> str:
+        """How a row's key compares to the horizon when the row is in the window."""
+        return ">=" if self.descending else "<="
+
+
+def _windows() -> tuple[Window, ...]:
     indexed = {(spec.label, spec.prop) for spec in INDEXES}
     out = []
     for kind in NODE_KINDS.values():
         prop, desc = kind.default_sort
         types = {p.name: p.type for p in kind.props}
         if desc and (kind.label, prop) in indexed and types.get(prop) in (PropType.DATETIME, PropType.INT):
-            out.append((kind.label, prop))
+            out.append(Window(kind.label, prop, prop, True))
+        if not desc and prop == "name" and kind.label in NAME_KEYED and (kind.label, NAME_KEY) in indexed:
+            out.append(Window(kind.label, prop, NAME_KEY, False))
+    if ("Party", NAME_KEY) in indexed:  # ``parties``: people and companies, by name
+        out.append(Window("Party", "name", NAME_KEY, False))
     return tuple(out)
 
 
-WINDOWED = _windowed()
+WINDOWS = _windows()
+WINDOWED = tuple((w.label, w.sort) for w in WINDOWS)
 
 
-def horizon_statement(label: str, prop: str) -> str:
-    """The key of the ``$skip``-th newest row (no row: the list is smaller than that)."""
-    if (label, prop) not in WINDOWED:
-        raise ValueError(f"no window for {label}.{prop}")
+def window_for(label: str, sort: str, descending: bool) -> Window | None:
+    return next((w for w in WINDOWS if (w.label, w.sort, w.descending) == (label, sort, descending)), None)
+
+
+def cost_note(label: str) -> str:
+    """What a root list's description says about the cost of its orders."""
+    windows = [w for w in WINDOWS if w.label == label]
+    if not windows:
+        return " Every page sorts the rows the filter lets through."
+    orders = " or ".join(f"by {w.sort} {'newest first' if w.descending else 'A to Z'}" for w in windows)
+    return (f" Ordered {orders} (the default), the first pages read an index; other orders, deep pages "
+            "and filters few rows pass sort every row the filter lets through.")
+
+
+def horizon_statement(window: Window) -> str:
+    """The key of the ``$skip``-th row in the window's order (no row: the list is smaller)."""
+    if window not in WINDOWS:
+        raise ValueError(f"no window for {window}")
     return "\n".join([
-        f"MATCH (n:{label})",
-        f"WHERE n.{prop} IS NOT NULL",
-        f"WITH n.{prop} AS k",
-        "ORDER BY k DESC",
+        f"MATCH (n:{window.label})",
+        f"WHERE n.{window.key} IS NOT NULL",
+        f"WITH n.{window.key} AS k",
+        f"ORDER BY k {'DESC' if window.descending else 'ASC'}",
         "SKIP $skip",
         "LIMIT 1",
         "RETURN k",
     ])
+
+
+def unkeyed_statement(label: str) -> str:
+    """Up to ``$limit`` nodes of a named kind that have no name key yet."""
+    if label not in NAME_KEYED:
+        raise ValueError(f"{label} has no name key")
+    return "\n".join([
+        f"MATCH (n:{label})",
+        f"WHERE n.{NAME_KEY} IS NULL",
+        "RETURN n.id AS id, n.name AS name",
+        "LIMIT $limit",
+    ])
+
+
+def set_keys_statement(label: str) -> str:
+    """Keys for ``$rows`` read by ``unkeyed_statement``; a node renamed meanwhile was given
+    its key by that write and is left alone."""
+    if label not in NAME_KEYED:
+        raise ValueError(f"{label} has no name key")
+    return "\n".join([
+        "UNWIND $rows AS row",
+        f"MATCH (n:{ENTITY} {{id: row.id}})",
+        f"WHERE n:{label} AND n.{NAME_KEY} IS NULL AND coalesce(n.name, '') = row.name",
+        f"SET n.{NAME_KEY} = row.key",
+        "RETURN count(n) AS keyed",
+    ])
+
+
+async def backfill_name_keys(store: Store, batch: int = BACKFILL_ROWS) -> int:
+    """Give every named node without a key its key; how many were given one."""
+    done = 0
+    for label in NAME_KEYED:
+        while True:
+            rows = await store.read(unkeyed_statement(label), {"limit": batch})
+            if not rows:
+                break
+            names = [row["name"] or "" for row in rows]
+            keys = name_keys(names).tolist()
+            written = await store.write(set_keys_statement(label), {
+                "rows": [{"id": row["id"], "name": name, "key": key} for row, name, key in zip(rows, names, keys)]})
+            keyed = written[0]["keyed"] if written else 0
+            done += keyed
+            if keyed == 0:  # every one was keyed by a concurrent write
+                break
+    if done:
+        log.info("gave %d named nodes their sort key", done)
+    return done
 
 
 @dataclass
@@ -70,23 +156,24 @@ class Horizons:
     """This process's horizons; ``version`` moves when they change, so a compiled
     statement cached under the old ones is compiled again."""
 
-    values: dict[tuple[str, str], int] = field(default_factory=dict)
+    values: dict[Window, int] = field(default_factory=dict)
     version: int = 0
 
-    def get(self, label: str, prop: str) -> int | None:
-        return self.values.get((label, prop))
+    def get(self, window: Window) -> int | None:
+        return self.values.get(window)
 
-    def update(self, found: dict[tuple[str, str], int]) -> None:
+    def update(self, found: dict[Window, int]) -> None:
         if found != self.values:
             self.values = found
             self.version += 1
 
     async def refresh(self, store: Store, rows_in_window: int = WINDOW_ROWS) -> None:
-        found: dict[tuple[str, str], int] = {}
-        for label, prop in WINDOWED:
-            rows: list[dict[str, Any]] = await store.read(horizon_statement(label, prop), {"skip": rows_in_window})
+        await backfill_name_keys(store)
+        found: dict[Window, int] = {}
+        for window in WINDOWS:
+            rows: list[dict[str, Any]] = await store.read(horizon_statement(window), {"skip": rows_in_window})
             if rows and isinstance(rows[0]["k"], int):
-                found[(label, prop)] = rows[0]["k"]
+                found[window] = rows[0]["k"]
         self.update(found)
 
     async def run(self, store: Store, every: float = REFRESH_SECONDS) -> None:

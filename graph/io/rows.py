@@ -20,6 +20,7 @@ from graph.ids import ID_RULE, valid_id
 from graph.model import NODE_KINDS, REL_KINDS, PropType
 from graph.mutations.errors import MutationError
 from graph.mutations.rules import node_model, rel_model, validate
+from graph.sort_keys import keyed
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ def parse(line: int, data: Any) -> Row:
         moments = _datetimes(label)
         props = {k: to_store(PropType.DATETIME, v) if k in moments else v for k, v in values.items()
                  if k != "id" and v is not None}
-        return NodeRow(line, label, values["id"], props)
+        return NodeRow(line, label, values["id"], keyed(label, props))
     if "rel" in data:
         type_ = data["rel"]
         if type_ not in REL_KINDS:

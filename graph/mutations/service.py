@@ -12,6 +12,7 @@ from graph.money_rates import applicable
 from graph.mutations import statements as st
 from graph.mutations.errors import MutationError, Problem
 from graph.mutations.rules import node_model, rel_model, validate
+from graph.sort_keys import keyed
 from graph.store import Store
 from graph.traversals.bounds import node_data
 
@@ -31,7 +32,8 @@ NO_SELF_LINK = {"SUPPLIES", "RESELLS_FOR", "COMPONENT_OF", "SUBSIDIARY_OF"}
 
 def _stored(label: str, values: dict[str, Any]) -> dict[str, Any]:
     kind = NODE_KINDS[label]
-    return {k: to_store(kind.prop(k).type, v) for k, v in values.items() if k != "id"}  # type: ignore[union-attr]
+    return keyed(label, {k: to_store(kind.prop(k).type, v)  # type: ignore[union-attr]
+                         for k, v in values.items() if k != "id"})
 
 
 def _stored_rel(type_: str, values: dict[str, Any]) -> dict[str, Any]:

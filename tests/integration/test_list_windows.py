@@ -1,14 +1,18 @@
-"""Big lists newest first read an index window: the same pages as a sort of every row.
+"""Big lists read an index window: the same pages as a sort of every row.
 
-``graph.cypher.horizons``: the statement reads the rows at or after a horizon first and
-falls back to every row when they do not hold a page. The answer must not depend on the
-horizon: for every horizon (below every key, on a tie, above every key), filter, page
-size and cursor, the pages equal the plain sort's, on the real store.
+``graph.cypher.horizons``: the statement reads the rows on the near side of a horizon
+first (orders newest first: at or after it; people, companies, products and parties A to
+Z: a name key at or below it) and falls back to every row when they do not hold a page.
+The answer must not depend on the horizon: for every horizon (below every key, on a tie,
+above every key), filter, page size and cursor, the pages equal the plain sort's, on the
+real store.
 """
 
 from __future__ import annotations
 
+import json
 import random
+from pathlib import Path
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,12 +21,19 @@ import strawberry
 
 from graph.access import ANONYMOUS_ADMIN, Access, Role
 from graph.cypher.compiler import Compiler
-from graph.cypher.horizons import WINDOWED, Horizons
+from graph.cypher.horizons import WINDOWED, Horizons, backfill_name_keys, window_for
+from graph.embedded import EmbeddedFalkorDB
+from graph.io.importer import Importer, Source
+from graph.model import NAME_KEY
+from graph.mutations import service
+from graph.sort_keys import name_key
 from graph.cypher.scope import Scope
 from graph.store import Store
 from schema.context import Context
 from seeds.loader import load
 from seeds.stories import Dataset
+from seeds.synthetic import SyntheticSpec, generate_into
+from tests.conftest import graph_pair
 
 BASE = datetime(2026, 1, 1, tzinfo=UTC)
 TIMES = [BASE + timedelta(days=d) for d in (0, 0, 1, 2, 2, 2, 5, 9)] + [None]  # ties and nulls
@@ -59,9 +70,11 @@ async def walk(schema: strawberry.Schema, context: Context, first: int, filter_:
         after = page["pageInfo"]["endCursor"]
 
 
-def horizons_at(value: int) -> Horizons:
+def horizons_at(value: int, label: str = "Order", sort: str = "placedAt", descending: bool = True) -> Horizons:
+    window = window_for(label, sort, descending)
+    assert window is not None
     horizons = Horizons()
-    horizons.update({("Order", "placedAt"): value})
+    horizons.update({window: value})
     return horizons
 
 
@@ -123,15 +136,155 @@ async def test_refresh_finds_the_horizon_or_none(empty_store: Store) -> None:
                                   "RETURN o.placedAt AS k ORDER BY k DESC")
     keys = [row["k"] for row in rows]
     horizons = Horizons()
+    orders = window_for("Order", "placedAt", True)
+    assert orders is not None
     await horizons.refresh(empty_store, rows_in_window=10)
-    assert horizons.get("Order", "placedAt") == keys[10]
+    assert horizons.get(orders) == keys[10]
     assert horizons.version == 1
     await horizons.refresh(empty_store, rows_in_window=10)
     assert horizons.version == 1  # unchanged: cached statements stay
     await horizons.refresh(empty_store, rows_in_window=len(keys))
-    assert horizons.get("Order", "placedAt") is None  # a list this small sorts cheaply
+    assert horizons.get(orders) is None  # a list this small sorts cheaply
 
 
-def test_windowed_lists_are_the_indexed_timestamps() -> None:
+def test_windowed_lists_are_the_indexed_timestamps_and_names() -> None:
     assert ("Order", "placedAt") in WINDOWED
-    assert all(label not in ("Person", "Company", "Party") for label, _ in WINDOWED)
+    assert {("Person", "name"), ("Company", "name"), ("Product", "name"), ("Party", "name")} <= set(WINDOWED)
+    assert window_for("Person", "name", True) is None  # Z to A sorts every row
+
+
+# Names that share key prefixes, tie, differ past the key's characters, or leave ASCII
+# (where the key stops), as well as a missing name (it sorts as the empty string).
+NAMES = ["Ann", "Ann", "ann", "Anna Smithson", "Anna Smithsonian", "Anna Smith", "Bo", "Émile", "Éva", "Zoë",
+         "Zoe", "中村", "", "O'Neil", "Person 1", "Person 10", "Person 100", "Person 2", "😀 Smile", None]
+CITIES = ["Boston", "Austin", None]
+PEOPLE = "edges { cursor node { id name } } pageInfo { hasNextPage endCursor }"
+NAME_FILTERS = [None, '{city: {eq: "Boston"}}', '{name: {startsWith: "Ann"}}', '{city: {eq: "Nowhere"}}']
+
+
+def people_graph(seed: int, count: int) -> Dataset:
+    r = random.Random(seed)
+    d = Dataset()
+    d.nodes["Person"] = [{"id": f"t:person:{i:03d}", "name": r.choice(NAMES), "city": r.choice(CITIES)}
+                         for i in range(count)]
+    d.nodes["Company"] = [{"id": f"t:company:{i:03d}", "name": r.choice(NAMES), "city": r.choice(CITIES)}
+                          for i in range(count // 3)]
+    return d
+
+
+async def walk_list(schema: strawberry.Schema, context: Context, field: str, first: int,
+                    filter_: str | None, page: str = PEOPLE) -> list[Any]:
+    pages: list[Any] = []
+    after = None
+    while True:
+        args = [f"first: {first}"] + ([f'after: "{after}"'] if after else []) + \
+            ([f"filter: {filter_}"] if filter_ else [])
+        result = await schema.execute(f"{{ {field}({', '.join(args)}) {{ {page} }} }}", context_value=context)
+        assert result.errors is None, result.errors
+        got = result.data[field]
+        pages.append(got)
+        if not got["pageInfo"]["hasNextPage"]:
+            return pages
+        after = got["pageInfo"]["endCursor"]
+
+
+@pytest.mark.parametrize(("field", "label"), [("people", "Person"), ("parties", "Party")])
+async def test_name_pages_equal_the_plain_sort_for_every_horizon(schema: strawberry.Schema, empty_store: Store,
+                                                                 field: str, label: str) -> None:
+    await load(empty_store, people_graph(7, 60))
+    plain = Context(empty_store, Compiler(empty_store.dialect), access=ANONYMOUS_ADMIN)
+    keys = sorted({name_key(n) for n in NAMES})
+    horizons = [keys[0] - 1, *keys, keys[-1] + 1]  # below all, on each (tied) key, above all
+    sent: list[str] = []
+    stop = empty_store.add_listener(lambda query, _params: sent.append(query))
+    try:
+        for first in (1, 7, 50):
+            for filter_ in NAME_FILTERS:
+                expected = await walk_list(schema, plain, field, first, filter_)
+                for value in horizons:
+                    compiler = Compiler(empty_store.dialect, horizons=horizons_at(value, label, "name", False))
+                    windowed = Context(empty_store, compiler, access=ANONYMOUS_ADMIN)
+                    sent.clear()
+                    got = await walk_list(schema, windowed, field, first, filter_)
+                    assert got == expected, (first, filter_, value)
+                    assert sent and all("AS w0" in query for query in sent)
+    finally:
+        stop()
+
+
+async def test_a_partner_gets_the_same_parties_with_or_without_a_window(schema: strawberry.Schema,
+                                                                        empty_store: Store) -> None:
+    graph = people_graph(8, 45)
+    graph.nodes["Company"].append({"id": "t:company:seller", "name": "Seller"})
+    graph.nodes["Order"] = [{"id": f"t:order:{i}", "placedAt": BASE, "channel": "web"} for i in range(10)]
+    graph.rels["PLACED"] = [(f"t:person:{i * 3:03d}", f"t:order:{i}", {}) for i in range(10)]
+    graph.rels["SOLD_BY"] = [(f"t:order:{i}", "t:company:seller", {}) for i in range(10)]
+    await load(empty_store, graph)
+    access = Access(Role.PARTNER, company_id="t:company:seller", scope_depth=2)
+    scope = Scope(access)
+    plain = Context(empty_store, Compiler(empty_store.dialect).scoped(scope), access=access)
+    expected = await walk_list(schema, plain, "parties", 4, None)
+    seen = {e["node"]["id"] for page in expected for e in page["edges"]}
+    assert seen and len(seen) < 45  # the partner sees its customers (and itself), not everyone
+    for value in (0, name_key("Ann"), name_key("Zoe"), 2**62):
+        compiler = Compiler(empty_store.dialect, horizons=horizons_at(value, "Party", "name", False)).scoped(scope)
+        windowed = Context(empty_store, compiler, access=access)
+        assert await walk_list(schema, windowed, "parties", 4, None) == expected, value
+
+
+async def keys_and_names(store: Store) -> tuple[dict[str, int | None], dict[str, int]]:
+    """Each named node's stored key, and the key of its stored name."""
+    rows = await store.read("MATCH (n) WHERE n:Person OR n:Company OR n:Product "
+                            f"RETURN n.id AS id, n.name AS name, n.{NAME_KEY} AS key")
+    return {row["id"]: row["key"] for row in rows}, {row["id"]: name_key(row["name"]) for row in rows}
+
+
+IMPORT_LINES = [{"node": "Person", "id": "t:person:003", "name": "Imported"},
+                {"node": "Company", "id": "t:company:imp", "name": "Über GmbH"},
+                {"node": "Product", "id": "t:product:imp", "name": "Gadget"}]
+
+
+async def test_every_write_path_keeps_each_name_key(empty_store: Store, tmp_path: Path) -> None:
+    """The window is only as right as the keys: each way a name is written sets its key."""
+    await load(empty_store, people_graph(9, 12))  # the seed loader
+    await service.create_node(empty_store, "Person", {"id": "t:person:new", "name": "Zed"})
+    await service.create_node(empty_store, "Company", {"id": "t:company:new", "name": "Acme"}, upsert=True)
+    await service.update_node(empty_store, "Person", "t:person:001", {"name": "Renamed"})
+    await service.update_node(empty_store, "Person", "t:person:002", {"city": "Austin"})  # name untouched
+    await service.create_node(empty_store, "Product", {"id": "t:product:1", "name": "Widget", "price": "1.50"})
+    path = tmp_path / "lines.jsonl"
+    path.write_text("\n".join(json.dumps(line) for line in IMPORT_LINES))
+    report = await Importer(empty_store).run(Source(path))
+    assert report.rejected == 0
+    stored, expected = await keys_and_names(empty_store)
+    assert len(stored) > 15 and stored == expected
+    assert expected["t:person:001"] == name_key("Renamed") != name_key("Person 1")
+
+
+async def test_bulk_paths_store_each_name_key(falkordb_server: EmbeddedFalkorDB, tmp_path: Path) -> None:
+    """GRAPH.BULK (a first import into an empty store, the synthetic generator) and the
+    synthetic generator's upserts."""
+    path = tmp_path / "lines.jsonl"
+    path.write_text("\n".join(json.dumps(line) for line in IMPORT_LINES))
+    async with graph_pair(falkordb_server, ("keys-import", "keys-synthetic")) as (imported, synthetic):
+        report = await Importer(imported, bulk=True).run(Source(path))
+        assert report.rejected == 0
+        stored, expected = await keys_and_names(imported)
+        assert len(stored) == 3 and stored == expected
+        spec = SyntheticSpec(people=40, companies=8, products=10, orders=30, seed=3)
+        await generate_into(synthetic, spec, bulk=True)
+        stored, expected = await keys_and_names(synthetic)
+        assert len(stored) == 58 and stored == expected
+        await imported.clear()
+        await generate_into(imported, spec, bulk=False)
+        assert await keys_and_names(imported) == (stored, expected)
+
+
+async def test_backfill_keys_nodes_written_without_one(empty_store: Store) -> None:
+    """A graph written before name keys existed gets them on the first refresh."""
+    await load(empty_store, people_graph(10, 30))
+    await empty_store.write(f"MATCH (n:Person) WHERE toString(n.id) < 't:person:020' REMOVE n.{NAME_KEY}")
+    assert await backfill_name_keys(empty_store, batch=7) == 20
+    rows = await empty_store.read(f"MATCH (n:Person) RETURN n.name AS name, n.{NAME_KEY} AS key")
+    assert all(row["key"] == name_key(row["name"]) for row in rows)
+    assert await backfill_name_keys(empty_store) == 0

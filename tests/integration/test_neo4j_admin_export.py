@@ -10,7 +10,8 @@ import pytest
 
 from graph.bulk.neo4j_admin import ExportValueError, _cell, write_csv_set
 from graph.io.exporter import export_lines
-from graph.model import NODE_KINDS, REL_KINDS, PropType
+from graph.model import NAME_KEY, NAME_KEYED, NODE_KINDS, REL_KINDS, PropType
+from graph.sort_keys import name_key
 from graph.store import Store
 
 TYPED = {PropType.INT: "long", PropType.FLOAT: "double", PropType.BOOL: "boolean",
@@ -39,9 +40,12 @@ async def test_the_csv_set_has_neo4j_admin_headers_and_every_row(seeded_store: S
         assert header[:2] == ["id:ID", ":LABEL"]
         kind = NODE_KINDS[label]
         expected = [p.name + (f":{TYPED[p.type]}" if p.type in TYPED else "") for p in kind.props if p.name != "id"]
-        assert header[2:] == expected
+        keyed = label in NAME_KEYED  # the name's sort key goes with it (graph.sort_keys)
+        assert header[2:] == expected + ([f"{NAME_KEY}:long"] if keyed else [])
         for row in rows:
             assert len(row) == len(header)
+            if keyed:
+                assert int(row[-1]) == name_key(row[header.index("name")])
             assert row[1].split(";") == list(kind.labels)
             ids.add(row[0])
             for name, cell in zip(header, row, strict=True):

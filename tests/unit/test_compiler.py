@@ -11,10 +11,11 @@ from graph.analytics.state import RFM, SnapshotInfo, SnapshotState, utcnow
 from graph.cypher.compiler import Compiler, Limits
 from graph.cypher.cursor import encode_cursor
 from graph.cypher.dialect import DIALECTS, FALKORDB, NEO4J
-from graph.cypher.horizons import Horizons
+from graph.cypher.horizons import Horizons, window_for
 from graph.cypher.errors import CursorError, PageSizeError, QueryInputError, QueryTooComplexError
 from graph.cypher.plan import ComputedSelection, Lookup, NodeSelection, Page, RelSelection, RootConnection, SortKey
 from graph.model import rel_field
+from graph.sort_keys import name_key
 
 SNAPSHOTS = Path(__file__).with_name("snapshots")
 UPDATE = os.environ.get("UPDATE_SNAPSHOTS") == "1"
@@ -80,10 +81,17 @@ def orders_plan(after: str | None = None) -> RootConnection:
                           argument_path="orders")
 
 
+def people_plan() -> RootConnection:
+    return RootConnection("Person", NodeSelection(("Person",), {"name", "city"}),
+                          filter={"city": {"eq": "Boston"}}, page=Page(50), argument_path="people")
+
+
 def with_horizons(compiler: Compiler) -> Compiler:
-    """The compiler as a service worker has it on a big graph: orders read an index window."""
+    """The compiler as a service worker has it on a big graph: orders and people read an
+    index window."""
     horizons = Horizons()
-    horizons.update({("Order", "placedAt"): 1_767_225_600_000})
+    horizons.update({window_for("Order", "placedAt", True): 1_767_225_600_000,  # type: ignore[dict-item]
+                     window_for("Person", "name", False): name_key("Person 1")})  # type: ignore[dict-item]
     return Compiler(compiler.dialect, compiler.limits, compiler.scope, horizons=horizons)
 
 
@@ -96,7 +104,9 @@ PLANS = {"customer_360": lambda c: c.lookup(customer_360_plan(), ("Party",)),
          # big lists newest first: the index window, then every row if it holds no page
          "orders_window": lambda c: with_horizons(c).connection(orders_plan()),
          "orders_window_after": lambda c: with_horizons(c).connection(
-             orders_plan(encode_cursor([SortKey("placedAt", True)], "order:1")))}
+             orders_plan(encode_cursor([SortKey("placedAt", True)], "order:1"))),
+         # big lists by name: the window on the name's numeric key (graph.sort_keys)
+         "people_window": lambda c: with_horizons(c).connection(people_plan())}
 
 
 @pytest.mark.parametrize("dialect", sorted(DIALECTS))
