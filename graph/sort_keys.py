@@ -2,12 +2,15 @@
 integer, so that a list sorted by name can read its first page through a range on an
 indexed number (``graph.cypher.horizons``). FalkorDB indexes strings for equality only.
 
-A key holds up to ``CHARS`` characters of 7 bits each (63 bits: a positive int64). An
-ASCII character below DEL is its own code; any other character is 127 and ends the key,
-because characters from DEL upward share that one digit and what follows them must not
-reorder two names the digit cannot tell apart. Missing characters are 0, and so is a
-missing name (it sorts as the empty string). Hence, for the order both stores give
-strings (FalkorDB by code point, Neo4j by UTF-16 unit, which agree below U+D800):
+A key is ``CHARS`` base-98 digits, below 2**53 so that it is exact as a double: the
+store's numeric index holds doubles, and distinct integers that round to one double made
+FalkorDB build that index hundreds of times slower. A printable ASCII character is a
+digit of its own (2 to 96), in code point order. Characters that share a digit end the
+key, because what follows them must not reorder two names the digit cannot tell apart:
+the control characters below space (1) and every character from DEL up (97). Missing
+characters are 0, and so is a missing name (it sorts as the empty string). Hence, for the
+order both stores give strings (FalkorDB by code point, Neo4j by UTF-16 unit, which agree
+below U+D800):
 
     a < b  implies  key(a) <= key(b)
 
@@ -24,21 +27,24 @@ import numpy as np
 
 from graph.model import NAME_KEY, NAME_KEYED
 
-CHARS = 9
-_LAST = 127
-_SHIFTS = np.array([7 * (CHARS - 1 - i) for i in range(CHARS)], dtype=np.int64)
+CHARS = 8
+_BASE = 98
+_SPACE, _TILDE = 0x20, 0x7E
+_WEIGHTS = np.array([_BASE ** (CHARS - 1 - i) for i in range(CHARS)], dtype=np.int64)
 
 
 def name_keys(names: Sequence[str | None]) -> np.ndarray:
     """The key of each name (int64), in one pass over all of them."""
     # UTF-8 keeps ASCII as is and makes every other character start with a byte >= 0x80.
     raw = np.array([(n or "").encode()[:CHARS] for n in names], dtype=f"S{CHARS}")
-    digits = raw.view(np.uint8).reshape(len(names), CHARS).astype(np.int64)
-    last = digits >= _LAST
-    ended = (np.cumsum(last, axis=1) - last) > 0  # after the first character >= DEL
-    digits = np.where(last, _LAST, digits)
-    digits[ended] = 0
-    return (digits << _SHIFTS).sum(axis=1)  # type: ignore[no-any-return]
+    b = raw.view(np.uint8).reshape(len(names), CHARS).astype(np.int64)
+    length = np.array([min(len((n or "").encode()), CHARS) for n in names], dtype=np.int64)
+    present = np.arange(CHARS) < length[:, None]  # a NUL in the name is a character, not padding
+    shared = present & ((b < _SPACE) | (b > _TILDE))
+    digits = np.where(b < _SPACE, 1, np.where(b > _TILDE, _BASE - 1, b - _SPACE + 2))
+    ended = (np.cumsum(shared, axis=1) - shared) > 0  # after the first shared digit
+    digits = np.where(present & ~ended, digits, 0)
+    return digits @ _WEIGHTS  # type: ignore[no-any-return]
 
 
 def name_key(name: str | None) -> int:

@@ -168,9 +168,16 @@ class Horizons:
             self.version += 1
 
     async def refresh(self, store: Store, rows_in_window: int = WINDOW_ROWS) -> None:
-        await backfill_name_keys(store)
+        try:
+            await backfill_name_keys(store)
+            keyed = True
+        except Exception as exc:  # a name without its key would be outside the window: no name windows
+            log.warning("name keys not checked, lists by name sort every row: %s", exc)
+            keyed = False
         found: dict[Window, int] = {}
         for window in WINDOWS:
+            if window.key == NAME_KEY and not keyed:
+                continue
             rows: list[dict[str, Any]] = await store.read(horizon_statement(window), {"skip": rows_in_window})
             if rows and isinstance(rows[0]["k"], int):
                 found[window] = rows[0]["k"]

@@ -91,7 +91,7 @@ def with_horizons(compiler: Compiler) -> Compiler:
     index window."""
     horizons = Horizons()
     horizons.update({window_for("Order", "placedAt", True): 1_767_225_600_000,  # type: ignore[dict-item]
-                     window_for("Person", "name", False): name_key("Person 1")})  # type: ignore[dict-item]
+                     window_for("Person", "name", False): name_key("John Smi")})  # type: ignore[dict-item]
     return Compiler(compiler.dialect, compiler.limits, compiler.scope, horizons=horizons)
 
 

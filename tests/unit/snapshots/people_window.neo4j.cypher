@@ -26,4 +26,4 @@ LIMIT $p1
 WITH collect({node: n0 {.id, .city, .name, _labels: labels(n0)}}) AS rows
 RETURN rows
 
-// params: [('p0', 'Boston'), ('p1', 51), ('p2', 5821970827029518464)]
+// params: [('p0', 'Boston'), ('p1', 51), ('p2', 3892181861869677)]
