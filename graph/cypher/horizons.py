@@ -18,7 +18,10 @@ The horizons are whole-list statistics each process reads from the store at star
 refreshes every ``REFRESH_SECONDS`` (one sort of each list's keys; off the request path).
 Each refresh first gives a key to any named node without one (a graph written by an
 older version), so that every node is in the index the window reads.
-A list with fewer than ``WINDOW_ROWS`` rows has no horizon: its sort is cheap.
+A list with fewer than ``WINDOW_ROWS`` rows has no horizon: its sort is cheap. Nor has
+one whose horizon key is shared by so many rows that the window would hold more than
+``MAX_WINDOW_ROWS`` (names alike in their first characters, orders bulk-loaded with one
+timestamp): reading that many through the index costs more than the sort it saves.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ if TYPE_CHECKING:
     from graph.store import Store
 
 WINDOW_ROWS = 2000  # well over the largest page (1,000), so deep first pages stay in it
+MAX_WINDOW_ROWS = 10 * WINDOW_ROWS
 REFRESH_SECONDS = 300.0
 BACKFILL_ROWS = 5000
 log = logging.getLogger("crmgraph.horizons")
@@ -104,6 +108,17 @@ def horizon_statement(window: Window) -> str:
     ])
 
 
+def window_size_statement(window: Window) -> str:
+    """How many rows a window at ``$horizon`` holds, counted from the index."""
+    if window not in WINDOWS:
+        raise ValueError(f"no window for {window}")
+    return "\n".join([
+        f"MATCH (n:{window.label})",
+        f"WHERE n.{window.key} {window.near} $horizon",
+        "RETURN count(n) AS rows",
+    ])
+
+
 def unkeyed_statement(label: str) -> str:
     """Up to ``$limit`` nodes of a named kind that have no name key yet."""
     if label not in NAME_KEYED:
@@ -167,7 +182,8 @@ class Horizons:
             self.values = found
             self.version += 1
 
-    async def refresh(self, store: Store, rows_in_window: int = WINDOW_ROWS) -> None:
+    async def refresh(self, store: Store, rows_in_window: int = WINDOW_ROWS,
+                      max_rows: int = MAX_WINDOW_ROWS) -> None:
         try:
             await backfill_name_keys(store)
             keyed = True
@@ -179,7 +195,10 @@ class Horizons:
             if window.key == NAME_KEY and not keyed:
                 continue
             rows: list[dict[str, Any]] = await store.read(horizon_statement(window), {"skip": rows_in_window})
-            if rows and isinstance(rows[0]["k"], int):
+            if not rows or not isinstance(rows[0]["k"], int):
+                continue
+            size = await store.read(window_size_statement(window), {"horizon": rows[0]["k"]})
+            if size and size[0]["rows"] <= max_rows:
                 found[window] = rows[0]["k"]
         self.update(found)
 

@@ -288,3 +288,20 @@ async def test_backfill_keys_nodes_written_without_one(empty_store: Store) -> No
     rows = await empty_store.read(f"MATCH (n:Person) RETURN n.name AS name, n.{NAME_KEY} AS key")
     assert all(row["key"] == name_key(row["name"]) for row in rows)
     assert await backfill_name_keys(empty_store) == 0
+
+
+async def test_no_window_where_the_horizon_key_is_shared_by_too_many_rows(empty_store: Store) -> None:
+    """Names alike in their first characters share a key: a window on it would hold them
+    all, which costs more than the sort it saves, so that list keeps sorting."""
+    graph = Dataset()
+    graph.nodes["Person"] = [{"id": f"t:person:{i:03d}", "name": f"Customer {i:03d}"} for i in range(40)]
+    graph.nodes["Company"] = [{"id": f"t:company:{i:03d}", "name": f"{chr(65 + i % 26)}{i:02d} Ltd"}
+                              for i in range(40)]
+    await load(empty_store, graph)
+    horizons = Horizons()
+    await horizons.refresh(empty_store, rows_in_window=10, max_rows=20)
+    people, companies = window_for("Person", "name", False), window_for("Company", "name", False)
+    assert people is not None and companies is not None
+    assert horizons.get(people) is None  # every "Customer ..." has one key: 40 rows > 20
+    eleventh = sorted(c["name"] for c in graph.nodes["Company"])[10]
+    assert horizons.get(companies) == name_key(eleventh)  # the window holds 11 companies

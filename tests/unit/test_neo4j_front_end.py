@@ -110,11 +110,13 @@ def test_import_and_export_statements(cypher_linter: CypherLinter) -> None:
 
 
 def test_horizon_and_name_key_statements(cypher_linter: CypherLinter) -> None:
-    from graph.cypher.horizons import WINDOWS, horizon_statement, set_keys_statement, unkeyed_statement
+    from graph.cypher.horizons import (WINDOWS, horizon_statement, set_keys_statement, unkeyed_statement,
+                                       window_size_statement)
     from graph.model import NAME_KEYED
 
     for window in WINDOWS:
         cypher_linter.assert_valid("CYPHER 5 " + horizon_statement(window), {"skip": 2000})
+        cypher_linter.assert_valid("CYPHER 5 " + window_size_statement(window), {"horizon": 0})
     for label in NAME_KEYED:
         cypher_linter.assert_valid("CYPHER 5 " + unkeyed_statement(label), {"limit": 10})
         cypher_linter.assert_valid("CYPHER 5 " + set_keys_statement(label), {"rows": []})
