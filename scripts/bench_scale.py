@@ -56,6 +56,7 @@ from graph.embedded import EmbeddedFalkorDB  # noqa: E402
 from graph.falkordb_store import FalkorDBStore  # noqa: E402
 from schema import build_schema  # noqa: E402
 from schema.context import Context  # noqa: E402
+from seeds.names import PEOPLE  # noqa: E402
 from seeds.synthetic import SyntheticSpec, generate_into  # noqa: E402
 from tests.documents import CUSTOMER_360  # noqa: E402
 
@@ -109,7 +110,7 @@ def cases(spec: SyntheticSpec, rng: random.Random) -> dict[str, Callable[[], Doc
         "segments(first: 50)": lambda: ("{ segments(first: 50) " + lists + " }", {}),
         "people(filter: name startsWith)": lambda: (
             "query($p: String!) { people(first: 50, filter: {name: {startsWith: $p}}) " + lists + " }",
-            {"p": f"Person {rng.randrange(1, 10)}{rng.randrange(10)}{rng.randrange(10)}"}),
+            {"p": rng.choice(PEOPLE)[:7]}),
         "supplyChain d3": lambda: ("query($id: ID!) { supplyChain(companyId: $id, maxDepth: 3) "
                                    "{ truncated nodes { tier node { id } } } }", {"id": raw()}),
         "indirectCustomers d3": lambda: ("query($id: ID!) { indirectCustomers(companyId: $id) "

@@ -18,6 +18,7 @@ import numpy as np
 from graph.bulk.columns import Codes, Const, Ends, Formatted, Table
 from graph.money import base_currency, convert, exponent
 from graph.money_rates import lookup
+from seeds import names
 
 if TYPE_CHECKING:
     from seeds.synthetic import SyntheticSpec
@@ -149,7 +150,7 @@ def _companies(spec: SyntheticSpec, w: World, r: np.random.Generator, shard: int
     i = _range(spec, shard, spec.companies)
     n = len(i)
     return [Table("node", "Company", n, Formatted(COMPANY + "%d", i), props={
-        "name": Formatted("Company %d", i), "industry": Codes(TIERS, w.tier_of(i)),
+        "name": Codes(names.COMPANIES, names.pick(i, len(names.COMPANIES))), "industry": Codes(TIERS, w.tier_of(i)),
         "city": Codes(CITIES, r.integers(0, len(CITIES), n)), "country": Const("US"),
         "employeeCount": ((r.pareto(1.2, n) + 1) * 20).astype(np.int64), "createdAt": w.when(r, n)})]
 
@@ -157,8 +158,10 @@ def _companies(spec: SyntheticSpec, w: World, r: np.random.Generator, shard: int
 def _people(spec: SyntheticSpec, w: World, r: np.random.Generator, shard: int) -> Part:
     i = _range(spec, shard, spec.people)
     n = len(i)
+    who = names.pick(i, len(names.PEOPLE))  # PEOPLE is every first name with every last name
     return [Table("node", "Person", n, Formatted(PERSON + "%d", i), props={
-        "name": Formatted("Person %d", i), "firstName": Const("Person"), "lastName": Formatted("%d", i),
+        "name": Codes(names.PEOPLE, who), "firstName": Codes(names.FIRST, who // len(names.LAST)),
+        "lastName": Codes(names.LAST, who % len(names.LAST)),
         "age": r.integers(18, 86, n), "city": Codes(CITIES, r.integers(0, len(CITIES), n)), "country": Const("US"),
         "createdAt": w.when(r, n)})]
 
@@ -171,7 +174,7 @@ def _products(spec: SyntheticSpec, w: World, r: np.random.Generator, shard: int)
     cost = np.round(price * r.uniform(0.4, 0.9, n), 2)
     here = np.zeros(n, np.int64)
     return [Table("node", "Product", n, Formatted(PRODUCT + "%d", i), props={
-        "sku": Formatted("SKU-%07d", i), "name": Formatted("Product %d", i),
+        "sku": Formatted("SKU-%07d", i), "name": Codes(names.PRODUCTS, names.pick(i, len(names.PRODUCTS))),
         "category": Codes(TIERS, w.tier_of(w.maker[i])), "price": minor(price, here, (base,)),
         "cost": minor(cost, here, (base,)), "currency": Const(base)})]
 

@@ -92,7 +92,9 @@ def stored(table: Table) -> dict[str, Column]:
     """The table's columns as the store holds them: a name with its key (graph.sort_keys)."""
     if table.kind != "node" or table.name not in NAME_KEYED or "name" not in table.props:
         return table.props
-    return {**table.props, NAME_KEY: name_keys(values(table.props["name"], table.count))}
+    name = table.props["name"]
+    keys = name_keys(name.vocab)[name.index] if isinstance(name, Codes) else name_keys(values(name, table.count))
+    return {**table.props, NAME_KEY: keys}
 
 
 def rows(table: Table) -> list[dict[str, Any]]:
