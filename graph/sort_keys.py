@@ -48,7 +48,19 @@ def name_keys(names: Sequence[str | None]) -> np.ndarray:
 
 
 def name_key(name: str | None) -> int:
-    return int(name_keys([name])[0])
+    """One name's key (as ``name_keys``, without numpy's per-call cost: every write of a
+    name computes one)."""
+    key = 0
+    ended = False
+    for i in range(CHARS):
+        digit = 0
+        if not ended and name and i < len(name):
+            code = ord(name[i])
+            shared = code < _SPACE or code > _TILDE
+            digit = 1 if code < _SPACE else _BASE - 1 if code > _TILDE else code - _SPACE + 2
+            ended = shared
+        key = key * _BASE + digit
+    return key
 
 
 def keyed(label: str, props: Mapping[str, Any], *, whole: bool = False) -> dict[str, Any]:
