@@ -133,17 +133,21 @@ class RequestObserver:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        await self.observe(self.app, scope, receive, send)
+
+    async def observe(self, app: Any, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        """Run ``app`` as this middleware runs the next one (``api.front_door`` calls it too)."""
         if not self.request_ids:
-            await self._observe(scope, receive, send, None)
+            await self._observe(app, scope, receive, send, None)
             return
         rid = request_id_of(scope)
         token = request_id.set(rid)
         try:
-            await self._observe(scope, receive, send, (REQUEST_ID_HEADER.encode(), rid.encode()))
+            await self._observe(app, scope, receive, send, (REQUEST_ID_HEADER.encode(), rid.encode()))
         finally:
             request_id.reset(token)
 
-    async def _observe(self, scope: dict[str, Any], receive: Any, send: Any,
+    async def _observe(self, app: Any, scope: dict[str, Any], receive: Any, send: Any,
                        id_header: tuple[bytes, bytes] | None) -> None:
         path = scope["path"].rstrip("/") or "/"
         record = RequestRecord(scope["method"], path)
@@ -162,7 +166,7 @@ class RequestObserver:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_noting_status)
+            await app(scope, receive, send_noting_status)
         except BaseException:
             record.status = record.status or 500
             raise
