@@ -33,6 +33,8 @@ from api.startup import StartupGate
 class FrontDoor:
     """Starlette's only user middleware; ``app`` is what Starlette puts below it (the routes)."""
 
+    one_pass = True  # off: every request takes the chain (tests/e2e/test_front_door.py compares the two)
+
     def __init__(self, app: ASGIApp, settings: Settings, view: FastLane) -> None:
         self.app = app
         self.view = view
@@ -44,7 +46,8 @@ class FrontDoor:
                                         request_ids=True)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        accept = lane_accept(scope) if scope["type"] == "http" and scope["path"] == GRAPHQL_PATH else None
+        accept = (lane_accept(scope) if scope["type"] == "http" and scope["path"] == GRAPHQL_PATH and self.one_pass
+                  else None)
         if accept is None:
             await self.observer(scope, receive, send)
         else:
