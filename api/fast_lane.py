@@ -34,6 +34,7 @@ from graph.access import Access
 from schema.context import Context
 
 _SKIP = (b"multipart", b"event-stream")  # streaming transports: the view's business
+_DICT_OR_NONE, _STR_OR_NONE = (dict, type(None)), (str, type(None))  # tuples: a union is built per call
 TRIED = "crmgraph.fast_lane_tried"  # in the scope: the front door tried the lane, the view answers
 
 
@@ -99,8 +100,8 @@ class FastLane:
         if not isinstance(payload, dict):
             return False
         query, variables, name = payload.get("query"), payload.get("variables"), payload.get("operationName")
-        if (not isinstance(query, str) or not isinstance(variables, dict | None) or not isinstance(name, str | None)
-                or not isinstance(payload.get("extensions"), dict | None)):
+        if (not isinstance(query, str) or not isinstance(variables, _DICT_OR_NONE) or not isinstance(name, _STR_OR_NONE)
+                or not isinstance(payload.get("extensions"), _DICT_OR_NONE)):
             return False
         schema: Any = self.schema  # type: ignore[attr-defined]
         entry = schema.documents.fast_entry(query)

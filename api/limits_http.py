@@ -28,6 +28,8 @@ from graph.input_limits import (
     MAX_VARIABLES_VALUES,
 )
 
+_CONTAINERS = (dict, list)  # a tuple: ``dict | list`` would build a union for every value
+
 
 class RequestRefused(Exception):
     def __init__(self, status: int, code: str, message: str, argument: str | None = None,
@@ -58,7 +60,7 @@ def check_variables(variables: Any, argument: str = "variables") -> None:
         seen += 1
         if seen > MAX_VARIABLES_VALUES:
             raise _too_large(argument, f"holds more than {MAX_VARIABLES_VALUES} values", MAX_VARIABLES_VALUES)
-        if isinstance(value, dict | list) and depth >= MAX_VARIABLES_DEPTH:
+        if isinstance(value, _CONTAINERS) and depth >= MAX_VARIABLES_DEPTH:
             raise _too_large(where, f"nests objects and lists more than {MAX_VARIABLES_DEPTH} levels deep",
                              MAX_VARIABLES_DEPTH)
         if isinstance(value, dict):

@@ -96,7 +96,7 @@ async def main_async(args: argparse.Namespace) -> None:
 
             profiler = cProfile.Profile()
             profiler.enable()
-            await loop(app, CASES["typename"], key, args.n, 1)
+            await loop(app, CASES[args.profile_case], key, args.n, 1)
             profiler.disable()
             profiler.dump_stats(args.profile)
         for name, document in CASES.items():
@@ -111,7 +111,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--only", default=None)
     parser.add_argument("--code", type=Path, default=ROOT, help="the checkout whose app is measured")
-    parser.add_argument("--profile", default=None, help="write a cProfile of one typename loop here")
+    parser.add_argument("--profile", default=None, help="write a cProfile of one loop of --profile-case here")
+    parser.add_argument("--profile-case", default="typename", choices=list(CASES))
     args = parser.parse_args()
     tmp = tempfile.mkdtemp(prefix="crmgraph-front-door-")
     os.environ.update({"CRMGRAPH_MODE": "prod", "CRMGRAPH_DATA_DIR": f"{tmp}/data", "CRMGRAPH_RATE_LIMIT_ADMIN": "0",
