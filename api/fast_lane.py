@@ -2,7 +2,10 @@
 answered without Strawberry's HTTP view (no ``Request``, sub-response, ``Response`` objects).
 
 Everything in front of the view has already run (request id, body bounds, hosts, CORS,
-credentials, rate limit, trusted documents); the lane keeps what the view adds:
+credentials, rate limit, trusted documents): usually in the front door's one pass
+(``api.front_door``), which calls ``answer`` with the body it parsed and marks the scope
+``TRIED`` when it goes on to the view; else through the chain. The lane keeps what the
+view adds:
 
 - the caller's slot (``api.concurrency``, keyed like ``api.guarded_view.client_key``);
 - the body cap (``encode_json``, i.e. ``api.result_size.encode_bounded``) and the memory

@@ -23,7 +23,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from api.fast_lane import TRIED, FastLane, lane_accept, strict_json
 from api.gate import Gate, guard_of, replay_body, request_headers, with_headers
 from api.hygiene import HostCheck, allowed_hosts, cors
-from api.limits_http import RequestBounds, RequestRefused, read_bounded
+from api.limits_http import RequestBounds, read_bounded
 from api.observe import GRAPHQL_PATH, LogPolicy, RequestObserver
 from api.persisted import DocumentRefused
 from api.settings import Settings
@@ -56,13 +56,9 @@ class FrontDoor:
     async def _one_pass(self, accept: bytes, scope: Scope, receive: Receive, send: Send) -> None:
         if await StartupGate.refused(scope, send):
             return
-        try:
-            bounded = await read_bounded(scope, receive)
-        except RequestRefused as refused:
-            await refused.response()(scope, receive, send)
-            return
+        bounded = await read_bounded(scope, receive, send)
         if bounded is None:
-            return  # the client went away
+            return  # refused, or the client went away
         body, payload = bounded
         if not self.hosts.passes(scope):
             await self.hosts.checked(scope, replay_body(body, receive), send)

@@ -106,9 +106,17 @@ class Bounded(NamedTuple):
     payload: Any  # the JSON body as orjson read it; None when it was not read (or only leniently)
 
 
-async def read_bounded(scope: Scope, receive: Receive) -> Bounded | None:
-    """The body of a request for the GraphQL path, checked against the bounds (raises
-    ``RequestRefused``); None when the client went away."""
+async def read_bounded(scope: Scope, receive: Receive, send: Send) -> Bounded | None:
+    """The body of a request for the GraphQL path within the bounds; None when it was not
+    (the refusal is answered) or the client went away."""
+    try:
+        return await _read_checked(scope, receive)
+    except RequestRefused as refused:
+        await refused.response()(scope, receive, send)
+        return None
+
+
+async def _read_checked(scope: Scope, receive: Receive) -> Bounded | None:
     headers = dict(scope["headers"])
     declared = headers.get(b"content-length", b"")
     if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
@@ -153,11 +161,6 @@ class RequestBounds:
         if scope["type"] != "http" or scope["path"] != self.path:
             await self.app(scope, receive, send)
             return
-        try:
-            bounded = await read_bounded(scope, receive)
-        except RequestRefused as refused:
-            await refused.response()(scope, receive, send)
-            return
-        if bounded is None:
-            return  # the client went away
-        await self.app(scope, replay_body(bounded.body, receive), send)
+        bounded = await read_bounded(scope, receive, send)
+        if bounded is not None:
+            await self.app(scope, replay_body(bounded.body, receive), send)
