@@ -57,6 +57,7 @@ def _process_id() -> int:
 def _forked() -> None:
     global _pid
     _pid = os.getpid()
+    _batch.added, _batch.observed, _batch.due = {}, {}, None  # the parent's samples are the parent's to write
 
 
 os.register_at_fork(after_in_child=_forked)
@@ -123,7 +124,7 @@ class _Batch(threading.local):
     def __init__(self) -> None:
         self.added: dict[Any, float] = {}
         self.observed: dict[Any, list[float]] = {}
-        self.due = False
+        self.due: Any = None  # the loop a flush is scheduled on
 
 
 _batch = _Batch()
@@ -133,8 +134,7 @@ def add(metric_child: Any, amount: float = 1.0) -> None:
     """``metric_child.inc(amount)`` (a counter's, or a gauge's with any sign), batched."""
     batch = _batch
     batch.added[metric_child] = batch.added.get(metric_child, 0.0) + amount
-    if not batch.due:
-        _flush_soon(batch)
+    _flush_soon(batch)
 
 
 def observe(metric_child: Any, value: float) -> None:
@@ -145,8 +145,7 @@ def observe(metric_child: Any, value: float) -> None:
         batch.observed[metric_child] = [value]
     else:
         found.append(value)
-    if not batch.due:
-        _flush_soon(batch)
+    _flush_soon(batch)
 
 
 def _flush_soon(batch: _Batch) -> None:
@@ -154,19 +153,18 @@ def _flush_soon(batch: _Batch) -> None:
     the multiprocess mode of ``crmgraph serve`` each update is a lock, a pid check and a
     write into the samples file, about 10 us of the 60 a small request costs. A response is
     counted by the time the loop next waits; a scrape and the process's exit write first."""
-    try:
-        loop = asyncio.get_running_loop()
-    except RuntimeError:  # no event loop in this thread: at once
+    loop = asyncio._get_running_loop()
+    if loop is None:  # no event loop in this thread: at once
         flush()
-        return
-    batch.due = True
-    loop.call_soon(flush)
+    elif batch.due is not loop:  # (a loop closed before its flush ran leaves its samples to the next)
+        batch.due = loop
+        loop.call_soon(flush)
 
 
 def flush() -> None:
     """Write this thread's batched samples."""
     batch = _batch
-    batch.due = False
+    batch.due = None
     added, batch.added = batch.added, {}
     observed, batch.observed = batch.observed, {}
     for metric_child, amount in added.items():
@@ -177,8 +175,9 @@ def flush() -> None:
 
 
 def _observe_all(histogram: Any, values: list[float]) -> None:
-    """What ``observe`` does for each value (the sum, and the first bucket whose bound is
-    not below it), as one update of the sum and one of each bucket hit."""
+    """What ``Histogram.observe`` does for each value (the sum, and the first bucket whose
+    bound is not below it), with the same prometheus-client attributes it uses, as one
+    update of the sum and one of each bucket hit."""
     bounds = histogram._upper_bounds
     hits: dict[int, int] = {}
     for value in values:
