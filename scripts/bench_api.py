@@ -407,24 +407,28 @@ def main() -> None:
                 statements = asyncio.run(compiled_statements(socket_path, case.document))
                 raw = asyncio.run(run_raw(socket_path, statements, args.connections, args.duration))
             before: Figures | None = None
+            bare_line = raw is None and case.name == "{ __typename }"
+            label = "bare Starlette" if bare_line else ""
             if baseline is None:
                 through = api(case.document)
+                if bare_line:
+                    raw = api("{ __typename }", f"http://127.0.0.1:{bare_port}/graphql")
             else:  # rounds alternate which service goes first (ABBA...): drifts in the
-                # machine's load fall on both sides alike
+                # machine's load fall on both sides alike (and on bare Starlette, in the rounds too)
                 befores: list[Figures] = []
                 throughs: list[Figures] = []
+                bares: list[Figures] = []
                 for round_ in range(args.rounds):
                     pair = [lambda: befores.append(api(case.document, f"http://127.0.0.1:{base_port}/graphql",
                                                        base_headers)),
                             lambda: throughs.append(api(case.document))]
+                    if bare_line:
+                        pair.append(lambda: bares.append(api("{ __typename }",
+                                                             f"http://127.0.0.1:{bare_port}/graphql")))
                     for measure in pair if round_ % 2 == 0 else pair[::-1]:
                         measure()
                 before, through = median_figures(befores), median_figures(throughs)
-            if raw is None and case.name == "{ __typename }":
-                raw = api("{ __typename }", f"http://127.0.0.1:{bare_port}/graphql")
-                label = "bare Starlette"
-            else:
-                label = ""
+                raw = median_figures(bares) if bare_line else raw
             row = [case.name]
             if before is not None:
                 row += [f"{before.rate:,.0f}", f"{before.p50:.1f}", f"{before.p99:.1f}",
