@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -121,7 +122,10 @@ def main() -> None:
                        "PROMETHEUS_MULTIPROC_DIR": f"{tmp}/metrics"})
     os.makedirs(f"{tmp}/metrics")
     sys.path[:0] = [str(args.code.resolve()), str(ROOT)]
-    asyncio.run(main_async(args))
+    try:
+        asyncio.run(main_async(args))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
