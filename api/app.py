@@ -22,16 +22,16 @@ from api import metrics, tracing
 from api.fast_lane import FastLane
 from api.gate import Guard
 from api.guarded_view import GuardedGraphQL
-from api.hygiene import security_middleware, strip_suggestions
+from api.hygiene import strip_suggestions
 from api.logs import configure_logging
-from api.observe import LogPolicy, RequestObserver, count_statement
+from api.observe import count_statement
 from api.http import GraphQLOverHTTP
-from api.limits_http import RequestBounds
+from api.front_door import FrontDoor
 from graph.money import set_base_currency
 from api.pages import graphiql_response
 from api.pages import routes as page_routes
 from api.settings import Mode, Settings, load_settings
-from api.startup import Startup, StartupGate
+from api.startup import Startup
 from graph.analytics.refresher import Refresher
 from graph.analytics.state import SnapshotState
 from graph.connect import open_store
@@ -186,12 +186,7 @@ def create_app(settings: Settings | None = None, *, tune_gc: bool = False) -> St
             Route("/metrics", metrics.metrics_endpoint),  # admins or CRMGRAPH_METRICS_TOKEN (api.gate)
             *page_routes(settings, graphiql=not production),  # /explore and the pages' assets
         ],
-        # request ids and what the request did (metrics, trace, log line) in one pass, then 503
-        # while the store loads, then the body, document and variables bounds (before anything
-        # parses them), then hosts, CORS, credentials and rate limits
-        middleware=[Middleware(RequestObserver, policy=LogPolicy(settings.log_requests, settings.log_slow_seconds),
-                               request_ids=True),
-                    Middleware(StartupGate), Middleware(RequestBounds), *security_middleware(settings)],
+        middleware=[Middleware(FrontDoor, settings=settings, view=graphql)],  # every check before the routes
         lifespan=lifespan,
     )
     app.state.settings = settings

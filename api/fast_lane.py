@@ -2,7 +2,10 @@
 answered without Strawberry's HTTP view (no ``Request``, sub-response, ``Response`` objects).
 
 Everything in front of the view has already run (request id, body bounds, hosts, CORS,
-credentials, rate limit, trusted documents); the lane keeps what the view adds:
+credentials, rate limit, trusted documents): usually in the front door's one pass
+(``api.front_door``), which calls ``answer`` with the body it parsed and marks the scope
+``TRIED`` when it goes on to the view; else through the chain. The lane keeps what the
+view adds:
 
 - the caller's slot (``api.concurrency``, keyed like ``api.guarded_view.client_key``);
 - the body cap (``encode_json``, i.e. ``api.result_size.encode_bounded``) and the memory
@@ -34,6 +37,8 @@ from graph.access import Access
 from schema.context import Context
 
 _SKIP = (b"multipart", b"event-stream")  # streaming transports: the view's business
+_DICT_OR_NONE, _STR_OR_NONE = (dict, type(None)), (str, type(None))  # tuples: a union is built per call
+TRIED = "crmgraph.fast_lane_tried"  # in the scope: the front door tried the lane, the view answers
 
 
 def slot_key(access: Any, scope: Scope) -> str:
@@ -57,34 +62,49 @@ async def _read(receive: Receive) -> tuple[bytes, bool]:
             return b"".join(chunks), True
 
 
+def lane_accept(scope: Scope) -> bytes | None:
+    """The ``Accept`` header of a request the lane may answer (a POST with a JSON body, not
+    for a streaming transport); None for any other."""
+    if scope["type"] != "http" or scope["method"] != "POST":
+        return None
+    headers = dict(scope["headers"])
+    accept: bytes = headers.get(b"accept", b"")
+    if b"application/json" not in headers.get(b"content-type", b"") or any(s in accept for s in _SKIP):
+        return None
+    return accept
+
+
+def strict_json(body: bytes) -> Any:
+    """The body as orjson reads it, or None (the view answers what orjson refuses)."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+
+
 class FastLane:
     """Mixed into the GraphQL view (before Strawberry's ASGI class)."""
 
     fast_path_enabled: bool
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "POST" and self.fast_path_enabled:
-            headers = dict(scope["headers"])
-            accept = headers.get(b"accept", b"")
-            if b"application/json" in headers.get(b"content-type", b"") and not any(s in accept for s in _SKIP):
-                body, connected = await _read(receive)
-                if not connected:
-                    return
-                if await self._answer(scope, body, accept.decode("latin-1"), send):
-                    return
-                receive = replay_body(body, receive)
+        accept = lane_accept(scope) if self.fast_path_enabled and not scope.get(TRIED) else None
+        if accept is not None:
+            body, connected = await _read(receive)
+            if not connected:
+                return
+            if await self.answer(scope, strict_json(body), accept, send):
+                return
+            receive = replay_body(body, receive)
         await super().__call__(scope, receive, send)  # type: ignore[misc]
 
-    async def _answer(self, scope: Scope, body: bytes, accept: str, send: Send) -> bool:
-        try:
-            payload = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            return False
+    async def answer(self, scope: Scope, payload: Any, accept: bytes, send: Send) -> bool:
+        """Answer the request whose JSON body is ``payload`` if it has a plan; whether it did."""
         if not isinstance(payload, dict):
             return False
         query, variables, name = payload.get("query"), payload.get("variables"), payload.get("operationName")
-        if (not isinstance(query, str) or not isinstance(variables, dict | None) or not isinstance(name, str | None)
-                or not isinstance(payload.get("extensions"), dict | None)):
+        if (not isinstance(query, str) or not isinstance(variables, _DICT_OR_NONE) or not isinstance(name, _STR_OR_NONE)
+                or not isinstance(payload.get("extensions"), _DICT_OR_NONE)):
             return False
         schema: Any = self.schema  # type: ignore[attr-defined]
         entry = schema.documents.fast_entry(query)
@@ -116,7 +136,7 @@ class FastLane:
         observe.note_graphql(SimpleNamespace(operation_name=name, query=query), result)
         data = await self.process_result(None, result)  # type: ignore[attr-defined]
         encoded = self.encode_json(data)  # type: ignore[attr-defined]
-        media = (f"{GRAPHQL_RESPONSE_JSON}; charset=utf-8" if prefers_graphql_response(accept)
+        media = (f"{GRAPHQL_RESPONSE_JSON}; charset=utf-8" if prefers_graphql_response(accept.decode("latin-1"))
                  else "application/json")
         await send({"type": "http.response.start", "status": 200,
                     "headers": [(b"content-length", str(len(encoded)).encode()), (b"content-type", media.encode())]})

@@ -64,32 +64,14 @@ class Guard:
         return f"{s.mode.value} mode on {s.host}: every /graphql request needs an API key or a bearer token"
 
     async def __call__(self, app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
-        headers = _headers(scope)
+        headers = request_headers(scope)
         if self._metrics_scraper(scope, headers):  # Prometheus with CRMGRAPH_METRICS_TOKEN: /metrics only
             await app(scope, receive, send)
             return
-        try:
-            access = await self.authenticator.resolve(headers)
-            verdict = await self._take(access, scope)
-        except AuthError as exc:
-            log.info("refused credentials: %s", exc.reason)
-            await self._refuse(exc, scope, send)
+        admitted = await self.admit(scope, headers, send)
+        if admitted is None:
             return
-        except Exception:  # the store holding keys and counters did not answer: closed, never a 500
-            log.exception("credential check failed")
-            await _json(send, 503, {"data": None, "errors": [{
-                "message": "the graph store is unavailable; try again shortly",
-                "extensions": {"code": "STORE_UNAVAILABLE"}}]}, [(b"retry-after", b"1")])
-            return
-        limit_headers = verdict.headers() if verdict else []
-        if verdict is not None and not verdict.allowed:
-            body = {"data": None, "errors": [{"message": f"rate limit reached: {verdict.limit} requests per "
-                                              f"{self.settings.rate_limit_window:g} s; retry in "
-                                              f"{verdict.retry_after} s",
-                                              "extensions": {"code": "RATE_LIMITED"}}]}
-            await _json(send, 429, body, limit_headers)
-            return
-        effective = access or ANONYMOUS_ADMIN
+        effective, limit_headers = admitted
         if scope["path"].rstrip("/") in ADMIN_ONLY and effective.role is not Role.ADMIN:
             await _json(send, 403, {"data": None, "errors": [{"message": "admins only",
                                                                "extensions": {"code": "FORBIDDEN"}}]},
@@ -98,16 +80,41 @@ class Guard:
         try:
             receive = await self._documents(effective, scope, receive, headers)
         except DocumentRefused as exc:
-            await _json(send, 400 if exc.code == "BAD_REQUEST" else 200, exc.body(), limit_headers)
+            await self.refuse_document(exc, send, limit_headers)
             return
         scope.setdefault("state", {})["access"] = effective
+        await app(scope, receive, with_headers(send, limit_headers))
 
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start" and limit_headers:
-                message["headers"] = [*message.get("headers", []), *limit_headers]
-            await send(message)
+    async def admit(self, scope: Scope, headers: dict[str, str],
+                    send: Send) -> tuple[Access, list[tuple[bytes, bytes]]] | None:
+        """Credentials and rate limit: the caller's access and the ``RateLimit-*`` headers,
+        or None when it answered the refusal (401, 429, 503)."""
+        try:
+            access = await self.authenticator.resolve(headers)
+            verdict = await self._take(access, scope)
+        except AuthError as exc:
+            log.info("refused credentials: %s", exc.reason)
+            await self._refuse(exc, scope, send)
+            return None
+        except Exception:  # the store holding keys and counters did not answer: closed, never a 500
+            log.exception("credential check failed")
+            await _json(send, 503, {"data": None, "errors": [{
+                "message": "the graph store is unavailable; try again shortly",
+                "extensions": {"code": "STORE_UNAVAILABLE"}}]}, [(b"retry-after", b"1")])
+            return None
+        limit_headers = verdict.headers() if verdict else []
+        if verdict is not None and not verdict.allowed:
+            body = {"data": None, "errors": [{"message": f"rate limit reached: {verdict.limit} requests per "
+                                              f"{self.settings.rate_limit_window:g} s; retry in "
+                                              f"{verdict.retry_after} s",
+                                              "extensions": {"code": "RATE_LIMITED"}}]}
+            await _json(send, 429, body, limit_headers)
+            return None
+        return access or ANONYMOUS_ADMIN, limit_headers
 
-        await app(scope, receive, send_with_headers)
+    @staticmethod
+    async def refuse_document(exc: DocumentRefused, send: Send, limit_headers: list[tuple[bytes, bytes]]) -> None:
+        await _json(send, 400 if exc.code == "BAD_REQUEST" else 200, exc.body(), limit_headers)
 
     def _metrics_scraper(self, scope: Scope, headers: dict[str, str]) -> bool:
         token = self.settings.metrics_token.get_secret_value()
@@ -155,19 +162,24 @@ class Guard:
                 params["query"] = request["query"]
                 scope["query_string"] = urlencode(params).encode()
             return receive
-        restricted = docs.restricted(access.role)
-        if not restricted and "application/json" not in headers.get("content-type", "").lower():
+        if not docs.restricted(access.role) and "application/json" not in headers.get("content-type", "").lower():
             return receive  # the view refuses other content types
         body = await _read_body(receive)
-        replay = replay_body(body, receive)
+        return replay_body(self.posted_documents(access, body), receive)
+
+    def posted_documents(self, access: Access, body: bytes) -> bytes:
+        """A POSTed body with trusted documents / persisted queries applied: ``body`` itself,
+        or the body with the documents resolved; raises ``DocumentRefused``."""
+        docs = self.documents
+        restricted = docs.restricted(access.role)
         if not (restricted or b"persistedQuery" in body):
-            return replay
+            return body
         try:
             data = orjson.loads(body)
         except orjson.JSONDecodeError:
             if restricted:  # whatever the content type claims: no document we can check runs
                 raise DocumentRefused("BAD_REQUEST", "the body must be a JSON GraphQL request") from None
-            return replay
+            return body
         items = data if isinstance(data, list) else [data]
         changed = False
         for item in items:
@@ -175,7 +187,7 @@ class Guard:
                 changed = docs.resolve(access.role, item) or changed
             elif restricted:
                 raise DocumentRefused("BAD_REQUEST", "each request must be a JSON object")
-        return replay_body(orjson.dumps(data), receive) if changed else replay
+        return orjson.dumps(data) if changed else body
 
 
 class Gate:
@@ -188,18 +200,25 @@ class Gate:
         if scope["type"] != "http" or scope["path"].rstrip("/") not in GUARDED:
             await self.app(scope, receive, send)
             return
-        guard: Guard | None = getattr(scope["app"].state, "guard", None)
-        if guard is None:  # not started (or started without the store): closed, not open
-            await _json(send, 503, {"data": None, "errors": [{"message": "starting up",
-                                                               "extensions": {"code": "STORE_UNAVAILABLE"}}]}, [])
-            return
-        await guard(self.app, scope, receive, send)
+        guard = await guard_of(scope, send)
+        if guard is not None:
+            await guard(self.app, scope, receive, send)
+
+
+async def guard_of(scope: Scope, send: Send) -> Guard | None:
+    """The app's ``Guard``; None when it answered 503 because there is none yet (not started,
+    or started without the store): closed, not open."""
+    guard: Guard | None = getattr(scope["app"].state, "guard", None)
+    if guard is None:
+        await _json(send, 503, {"data": None, "errors": [{"message": "starting up",
+                                                           "extensions": {"code": "STORE_UNAVAILABLE"}}]}, [])
+    return guard
 
 
 _READ = (b"authorization", b"x-api-key", b"content-type")  # all the gate and api.auth read
 
 
-def _headers(scope: Scope) -> dict[str, str]:
+def request_headers(scope: Scope) -> dict[str, str]:
     """The request headers the gate reads, decoded (the last of repeated ones); ASGI
     servers give header names in lower case."""
     return {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"] if name in _READ}
@@ -220,6 +239,19 @@ async def _read_body(receive: Receive) -> bytes:
         if not message.get("more_body", False):
             break
     return b"".join(chunks)
+
+
+def with_headers(send: Send, extra: list[tuple[bytes, bytes]]) -> Send:
+    """``send`` adding ``extra`` to the response's headers (the ``RateLimit-*`` ones)."""
+    if not extra:
+        return send
+
+    async def send_with_headers(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message["headers"] = [*message.get("headers", []), *extra]
+        await send(message)
+
+    return send_with_headers
 
 
 def replay_body(body: bytes, then: Receive) -> Receive:

@@ -15,6 +15,7 @@ top of it this view:
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from starlette.requests import Request
@@ -50,6 +51,7 @@ def accept_qualities(accept: str) -> dict[str, float]:
     return out
 
 
+@lru_cache(maxsize=64)  # clients send the same few Accept values over and over
 def prefers_graphql_response(accept: str | None) -> bool:
     """Whether to answer ``application/graphql-response+json``: the client names it, and
     does not rank ``application/json`` above it."""

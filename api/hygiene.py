@@ -6,12 +6,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette._utils import parse_host_header
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
-from api.gate import Gate
 from api.settings import LOOPBACK_HOSTS, Settings
 
 OPEN_PATHS = ("/healthz", "/readyz")  # probes use whatever Host they like; nothing to leak there
@@ -39,15 +37,20 @@ class HostCheck:
         self.allowed: set[bytes] = set()
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] in ("http", "websocket") and scope["path"] not in OPEN_PATHS:
-            host = _host(scope)
-            if host is None or host not in self.allowed:
-                if host is None or not self._allows(host):
-                    await self.checked(scope, receive, send)  # Starlette's check answers the refusal
-                    return
-                if len(self.allowed) < self.MEMO:
-                    self.allowed.add(host)
+        if scope["type"] in ("http", "websocket") and scope["path"] not in OPEN_PATHS and not self.passes(scope):
+            await self.checked(scope, receive, send)  # Starlette's check answers the refusal
+            return
         await self.app(scope, receive, send)
+
+    def passes(self, scope: Any) -> bool:
+        """Whether the request's Host is allowed (else ``checked`` answers the refusal)."""
+        host = _host(scope)
+        if host is None or host not in self.allowed:
+            if host is None or not self._allows(host):
+                return False
+            if len(self.allowed) < self.MEMO:
+                self.allowed.add(host)
+        return True
 
     def _allows(self, raw: bytes) -> bool:
         """``TrustedHostMiddleware``'s rule for one Host value."""
@@ -79,13 +82,11 @@ def strip_suggestions(result: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def security_middleware(settings: Settings) -> list[Middleware]:
-    """Outermost first: Host check, CORS (only for configured origins), then the gate."""
-    middleware = [Middleware(HostCheck, hosts=allowed_hosts(settings))]
-    if settings.cors_origins:
-        middleware.append(Middleware(
-            CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
-            allow_headers=["authorization", "content-type", "x-api-key"],
-            expose_headers=["ratelimit-limit", "ratelimit-remaining", "ratelimit-reset", "retry-after"]))
-    middleware.append(Middleware(Gate))  # credentials, rate limit, trusted documents
-    return middleware
+def cors(app: Any, settings: Settings) -> CORSMiddleware | None:
+    """CORS only for configured origins."""
+    if not settings.cors_origins:
+        return None
+    return CORSMiddleware(
+        app, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
+        allow_headers=["authorization", "content-type", "x-api-key"],
+        expose_headers=["ratelimit-limit", "ratelimit-remaining", "ratelimit-reset", "retry-after"])

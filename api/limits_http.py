@@ -10,15 +10,16 @@ figures are in ``graph.input_limits``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qs
 
 import json
 
 import orjson
 from starlette.responses import JSONResponse
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from api.gate import replay_body
 from graph.input_limits import (
     MAX_BODY_BYTES,
     MAX_DOCUMENT_CHARS,
@@ -26,6 +27,8 @@ from graph.input_limits import (
     MAX_VARIABLES_LIST,
     MAX_VARIABLES_VALUES,
 )
+
+_CONTAINERS = (dict, list)  # a tuple: ``dict | list`` would build a union for every value
 
 
 class RequestRefused(Exception):
@@ -57,7 +60,7 @@ def check_variables(variables: Any, argument: str = "variables") -> None:
         seen += 1
         if seen > MAX_VARIABLES_VALUES:
             raise _too_large(argument, f"holds more than {MAX_VARIABLES_VALUES} values", MAX_VARIABLES_VALUES)
-        if isinstance(value, dict | list) and depth >= MAX_VARIABLES_DEPTH:
+        if isinstance(value, _CONTAINERS) and depth >= MAX_VARIABLES_DEPTH:
             raise _too_large(where, f"nests objects and lists more than {MAX_VARIABLES_DEPTH} levels deep",
                              MAX_VARIABLES_DEPTH)
         if isinstance(value, dict):
@@ -81,20 +84,70 @@ def check_request(payload: Any) -> None:
     check_variables(payload.get("extensions"), "extensions")
 
 
-def _parse(body: bytes | str, what: str) -> Any:
-    """orjson first (fast, depth-limited); what it refuses, the standard library tries the
-    way the GraphQL view will (it takes lone surrogate escapes, which validation then
-    refuses naming the field), with its recursion caught."""
+def _parse(body: bytes | str, what: str) -> tuple[Any, bool]:
+    """The value, and whether orjson read it. orjson first (fast, depth-limited); what it
+    refuses, the standard library tries the way the GraphQL view will (it takes lone
+    surrogate escapes, which validation then refuses naming the field), with its recursion
+    caught."""
     try:
-        return orjson.loads(body)
+        return orjson.loads(body), True
     except orjson.JSONDecodeError:
         pass
     try:
-        return json.loads(body)
+        return json.loads(body), False
     except RecursionError:
         raise _too_large(what, f"nests more than {MAX_VARIABLES_DEPTH} levels deep", MAX_VARIABLES_DEPTH) from None
     except ValueError as exc:
         raise RequestRefused(400, "BAD_REQUEST", f"{what} is not valid JSON: {exc}") from None
+
+
+class Bounded(NamedTuple):
+    body: bytes
+    payload: Any  # the JSON body as orjson read it; None when it was not read (or only leniently)
+
+
+async def read_bounded(scope: Scope, receive: Receive, send: Send) -> Bounded | None:
+    """The body of a request for the GraphQL path within the bounds; None when it was not
+    (the refusal is answered) or the client went away."""
+    try:
+        return await _read_checked(scope, receive)
+    except RequestRefused as refused:
+        await refused.response()(scope, receive, send)
+        return None
+
+
+async def _read_checked(scope: Scope, receive: Receive) -> Bounded | None:
+    headers = dict(scope["headers"])
+    declared = headers.get(b"content-length", b"")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise _body_too_large()
+    if scope["method"] == "GET":
+        params = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        variables = params.get("variables", [None])[0]
+        check_request({"query": params.get("query", [None])[0],
+                       "variables": _parse(variables, "variables")[0] if variables else None})
+    body = bytearray()
+    more = True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        body += message.get("body", b"")
+        more = message.get("more_body", False)
+        if len(body) > MAX_BODY_BYTES:
+            raise _body_too_large()
+    payload = None
+    if body and b"json" in headers.get(b"content-type", b""):
+        payload, strict = _parse(bytes(body), "the request body")
+        for request in payload if isinstance(payload, list) else [payload]:
+            check_request(request)
+        payload = payload if strict else None
+    return Bounded(bytes(body), payload)
+
+
+def _body_too_large() -> RequestRefused:
+    return RequestRefused(413, "REQUEST_TOO_LARGE",
+                          f"the request body is larger than {MAX_BODY_BYTES} bytes", "body", MAX_BODY_BYTES)
 
 
 class RequestBounds:
@@ -108,51 +161,6 @@ class RequestBounds:
         if scope["type"] != "http" or scope["path"] != self.path:
             await self.app(scope, receive, send)
             return
-        try:
-            body = await self._checked(scope, receive)
-        except RequestRefused as refused:
-            await refused.response()(scope, receive, send)
-            return
-        if body is None:
-            return  # the client went away
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
-
-    async def _checked(self, scope: Scope, receive: Receive) -> bytes | None:
-        headers = dict(scope["headers"])
-        declared = headers.get(b"content-length", b"")
-        if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-            raise self._body_too_large()
-        if scope["method"] == "GET":
-            params = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-            variables = params.get("variables", [None])[0]
-            check_request({"query": params.get("query", [None])[0],
-                           "variables": _parse(variables, "variables") if variables else None})
-        body = bytearray()
-        more = True
-        while more:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return None
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
-            if len(body) > MAX_BODY_BYTES:
-                raise self._body_too_large()
-        if body and b"json" in headers.get(b"content-type", b""):
-            payload = _parse(bytes(body), "the request body")
-            for request in payload if isinstance(payload, list) else [payload]:
-                check_request(request)
-        return bytes(body)
-
-    @staticmethod
-    def _body_too_large() -> RequestRefused:
-        return RequestRefused(413, "REQUEST_TOO_LARGE",
-                              f"the request body is larger than {MAX_BODY_BYTES} bytes", "body", MAX_BODY_BYTES)
+        bounded = await read_bounded(scope, receive, send)
+        if bounded is not None:
+            await self.app(scope, replay_body(bounded.body, receive), send)

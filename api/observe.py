@@ -133,17 +133,21 @@ class RequestObserver:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        await self.observe(self.app, scope, receive, send)
+
+    async def observe(self, app: Any, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        """Run ``app`` as this middleware runs the next one (``api.front_door`` calls it too)."""
         if not self.request_ids:
-            await self._observe(scope, receive, send, None)
+            await self._observe(app, scope, receive, send, None)
             return
         rid = request_id_of(scope)
         token = request_id.set(rid)
         try:
-            await self._observe(scope, receive, send, (REQUEST_ID_HEADER.encode(), rid.encode()))
+            await self._observe(app, scope, receive, send, (REQUEST_ID_HEADER.encode(), rid.encode()))
         finally:
             request_id.reset(token)
 
-    async def _observe(self, scope: dict[str, Any], receive: Any, send: Any,
+    async def _observe(self, app: Any, scope: dict[str, Any], receive: Any, send: Any,
                        id_header: tuple[bytes, bytes] | None) -> None:
         path = scope["path"].rstrip("/") or "/"
         record = RequestRecord(scope["method"], path)
@@ -152,7 +156,7 @@ class RequestObserver:
         span = tracing.start_request_span(record.method, path, _headers(scope)) if tracing.enabled() else None
         span_token = tracing.activate(span) if span is not None else None
         if graphql:
-            metrics.IN_FLIGHT.inc()
+            metrics.add(metrics.IN_FLIGHT)
 
         async def send_noting_status(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
@@ -162,7 +166,7 @@ class RequestObserver:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_noting_status)
+            await app(scope, receive, send_noting_status)
         except BaseException:
             record.status = record.status or 500
             raise
@@ -170,7 +174,7 @@ class RequestObserver:
             seconds = time.perf_counter() - record.started
             caller = _caller(scope)
             if graphql:
-                metrics.IN_FLIGHT.dec()
+                metrics.add(metrics.IN_FLIGHT, -1)
                 self._count(record, seconds)
             if self._worth_a_line(record, seconds):
                 log.log(logging.WARNING if record.status >= 500 or "INTERNAL" in record.codes else logging.INFO,
@@ -188,11 +192,11 @@ class RequestObserver:
         if not record.executed and record.status < 400:
             return  # no operation ran nor was refused: the GraphiQL page, a CORS preflight
         operation = metrics.operation_label(record.operation)
-        metrics.child(metrics.REQUESTS, operation, record.outcome, record.codes[0] if record.codes else "none").inc()
+        metrics.add(metrics.child(metrics.REQUESTS, operation, record.outcome, record.codes[0] if record.codes else "none"))
         for code in record.codes:
-            metrics.child(metrics.ERRORS, operation, code).inc()
-        metrics.child(metrics.LATENCY, operation).observe(seconds)
-        metrics.REQUEST_STATEMENTS.observe(record.statements)
+            metrics.add(metrics.child(metrics.ERRORS, operation, code))
+        metrics.observe(metrics.child(metrics.LATENCY, operation), seconds)
+        metrics.observe(metrics.REQUEST_STATEMENTS, record.statements)
 
     def _worth_a_line(self, record: RequestRecord, seconds: float) -> bool:
         if record.path in ("/healthz", "/readyz", "/metrics") and record.status < 500:

@@ -18,6 +18,7 @@ from typing import Any
 import orjson
 
 RELEASE_AFTER = 4 * 1024 * 1024  # bytes of a body after which freed memory is handed back
+_SEQUENCES = (list, tuple)  # a tuple: ``list | tuple`` would build a union for every value
 LARGE: ContextVar[bool] = ContextVar("crmgraph_large_result", default=False)
 
 
@@ -35,7 +36,7 @@ def over(data: Any, max_bytes: int) -> bool:
             for key, item in value.items():
                 left -= len(key) + 4
                 stack.append(item)
-        elif isinstance(value, list | tuple):
+        elif isinstance(value, _SEQUENCES):
             left -= 2 + len(value)
             stack.extend(value)
         else:

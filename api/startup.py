@@ -82,11 +82,16 @@ class StartupGate:
         self.app = app
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        startup: Startup | None = getattr(scope["app"].state, "startup", None) if "app" in scope else None
-        if (scope["type"] != "http" or startup is None or startup.ready.is_set()
-                or scope["path"].rstrip("/") in OPEN_WHILE_STARTING):
-            await self.app(scope, receive, send)
+        if scope["type"] == "http" and await self.refused(scope, send):
             return
+        await self.app(scope, receive, send)
+
+    @staticmethod
+    async def refused(scope: dict[str, Any], send: Any) -> bool:
+        """Answer 503 if this worker is not ready and the path is not a probe; whether it did."""
+        startup: Startup | None = getattr(scope["app"].state, "startup", None) if "app" in scope else None
+        if startup is None or startup.ready.is_set() or scope["path"].rstrip("/") in OPEN_WHILE_STARTING:
+            return False
         body = await startup.not_ready_body(getattr(scope["app"].state, "store", None))
         message = ("the graph store is loading its data; try again shortly" if body["store"] == "loading"
                    else "the service is starting; try again shortly")
@@ -98,3 +103,4 @@ class StartupGate:
                                 (b"retry-after", str(RETRY_SECONDS).encode()),
                                 (b"cache-control", b"no-store")]})
         await send({"type": "http.response.body", "body": payload})
+        return True

@@ -4,6 +4,7 @@
     .venv/bin/python scripts/bench_api.py                  # 16 connections, 5 s a line
     .venv/bin/python scripts/bench_api.py --duration 10 --connections 32 --workers 2
     .venv/bin/python scripts/bench_api.py --baseline-env CRMGRAPH_KEY_CACHE_SECONDS=0   # cache off vs on
+    git archive main | tar -x -C /tmp/main && .venv/bin/python scripts/bench_api.py --baseline-code /tmp/main
 
 Starts ``crmgraph serve --seed`` (prod mode) on a free loopback port with a temporary data
 folder, and a bare Starlette JSON endpoint run by uvicorn the same way (uvloop, httptools,
@@ -315,6 +316,9 @@ def main() -> None:
     parser.add_argument("--code", type=Path, default=ROOT,
                         help="serve the API from this checkout (e.g. an export of main, for a before/after "
                              "with this script and the same virtualenv)")
+    parser.add_argument("--baseline-code", type=Path, default=None,
+                        help="serve the baseline from this checkout (e.g. an export of main; implies --baseline, "
+                             "and no CRMGRAPH_FAST_PATH=false unless --baseline-env says so)")
     parser.add_argument("--baseline-env", action="append", default=[], metavar="NAME=VALUE",
                         help="the baseline service's settings instead of CRMGRAPH_FAST_PATH=false (repeatable; "
                              "implies --baseline), e.g. CRMGRAPH_KEY_CACHE_SECONDS=0")
@@ -323,8 +327,9 @@ def main() -> None:
     parser.add_argument("--api-key", default=os.environ.get("CRMGRAPH_BENCH_KEY"),
                         help="sent as 'Authorization: Bearer KEY' (where prod requires credentials)")
     args = parser.parse_args()
-    baseline_env = dict(item.split("=", 1) for item in args.baseline_env) or {"CRMGRAPH_FAST_PATH": "false"}
-    args.baseline = args.baseline or bool(args.baseline_env)
+    baseline_env = dict(item.split("=", 1) for item in args.baseline_env) or (
+        {} if args.baseline_code else {"CRMGRAPH_FAST_PATH": "false"})
+    args.baseline = args.baseline or bool(args.baseline_env) or args.baseline_code is not None
 
     wrk = None if args.httpx else ensure_wrk()
     console.print(f"load generator: {'wrk' if wrk else 'httpx (asyncio)'}, {args.connections} connections, "
@@ -353,11 +358,13 @@ def main() -> None:
     base_port = free_port()
     baseline = None
     if args.baseline:  # the same service with the baseline's settings, its own store and folder
-        console.print("baseline: " + " ".join(f"{k}={v}" for k, v in baseline_env.items()))
+        base_code = args.baseline_code.resolve() if args.baseline_code else code
+        console.print(f"baseline: {base_code} " + " ".join(f"{k}={v}" for k, v in baseline_env.items()))
         base_env = {**env, "CRMGRAPH_PORT": str(base_port), "CRMGRAPH_DATA_DIR": str(tmp / "base"),
+                    "PYTHONPATH": os.pathsep.join(filter(None, [str(base_code), os.environ.get("PYTHONPATH")])),
                     **baseline_env}
         baseline = subprocess.Popen([str(BIN / "python"), "-m", "api.cli", "serve", "--seed", *workers],
-                                    env=base_env, cwd=code, stdout=subprocess.DEVNULL,
+                                    env=base_env, cwd=base_code, stdout=subprocess.DEVNULL,
                                     stderr=(tmp / "base.log").open("wb"))
     rows: list[list[str]] = []
     try:
@@ -378,7 +385,7 @@ def main() -> None:
         base_headers = dict(headers)
         if baseline is not None:
             made = subprocess.run([str(BIN / "python"), "-m", "api.cli", "keys", "create", "--role", "admin",
-                                   "--name", "bench"], env=base_env, cwd=code, capture_output=True, text=True,
+                                   "--name", "bench"], env=base_env, cwd=base_code, capture_output=True, text=True,
                                   check=True)
             base_headers["authorization"] = f"Bearer {made.stdout.strip()}"
             base_rss_start = rss_mb(baseline.pid)
@@ -400,24 +407,28 @@ def main() -> None:
                 statements = asyncio.run(compiled_statements(socket_path, case.document))
                 raw = asyncio.run(run_raw(socket_path, statements, args.connections, args.duration))
             before: Figures | None = None
+            bare_line = raw is None and case.name == "{ __typename }"
+            label = "bare Starlette" if bare_line else ""
             if baseline is None:
                 through = api(case.document)
+                if bare_line:
+                    raw = api("{ __typename }", f"http://127.0.0.1:{bare_port}/graphql")
             else:  # rounds alternate which service goes first (ABBA...): drifts in the
-                # machine's load fall on both sides alike
+                # machine's load fall on both sides alike (and on bare Starlette, in the rounds too)
                 befores: list[Figures] = []
                 throughs: list[Figures] = []
+                bares: list[Figures] = []
                 for round_ in range(args.rounds):
                     pair = [lambda: befores.append(api(case.document, f"http://127.0.0.1:{base_port}/graphql",
                                                        base_headers)),
                             lambda: throughs.append(api(case.document))]
+                    if bare_line:
+                        pair.append(lambda: bares.append(api("{ __typename }",
+                                                             f"http://127.0.0.1:{bare_port}/graphql")))
                     for measure in pair if round_ % 2 == 0 else pair[::-1]:
                         measure()
                 before, through = median_figures(befores), median_figures(throughs)
-            if raw is None and case.name == "{ __typename }":
-                raw = api("{ __typename }", f"http://127.0.0.1:{bare_port}/graphql")
-                label = "bare Starlette"
-            else:
-                label = ""
+                raw = median_figures(bares) if bare_line else raw
             row = [case.name]
             if before is not None:
                 row += [f"{before.rate:,.0f}", f"{before.p50:.1f}", f"{before.p99:.1f}",
