@@ -13,6 +13,7 @@ from typing import Any, Generic, TypeVar
 
 from graphql import ExecutionResult, GraphQLError
 from strawberry.asgi import GraphQL
+from strawberry.http.base import HTTPException  # the class its views answer as a 400
 
 from api import observe
 from api.concurrency import Caps, ConcurrencyLimiter, Overloaded
@@ -75,6 +76,13 @@ class GuardedGraphQL(GraphQL[C, R], Generic[C, R]):
                 return result
         return await super().execute_single(request, request_adapter, sub_response, context, root_value,
                                             request_data)
+
+    def parse_json(self, data: str | bytes) -> Any:
+        # Strawberry reads fields of whatever the body holds: `null` or `"text"` were a 500.
+        parsed = super().parse_json(data)
+        if not isinstance(parsed, dict | list):
+            raise HTTPException(400, "The request body must be a JSON object (or a list of them, batched).")
+        return parsed
 
     def encode_json(self, data: object) -> bytes:
         return encode_bounded(data, self.max_bytes)

@@ -136,6 +136,13 @@ def test_deep_variables_are_a_typed_error_not_a_500(client: TestClient) -> None:
     assert response.status_code == 400 and response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
 
 
+@pytest.mark.parametrize("body", [b"null", b'"text"', b"12", b"true"])
+def test_a_body_that_is_no_json_object_is_a_400_not_a_500(client: TestClient, body: bytes) -> None:
+    response = client.post("/graphql", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 400, response.text
+    assert "must be a JSON object" in response.text
+
+
 @pytest.mark.parametrize("bad", ["a\x00b", "a\x01b", "\x7f", "a\ud800b", "\udc00"])
 def test_control_characters_and_lone_surrogates_are_refused_naming_the_field(client: TestClient, bad: str) -> None:
     body = json.dumps({"query": PEOPLE, "variables": {"f": {"OR": [{"city": {"eq": "Oslo"}},
