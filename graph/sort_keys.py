@@ -63,6 +63,12 @@ def name_key(name: str | None) -> int:
     return key
 
 
+def prefix_range(prefix: str) -> tuple[int, int]:
+    """The keys of every name that starts with ``prefix``: at least the prefix's own, at
+    most that of the prefix followed by the highest character (which ends a key)."""
+    return name_key(prefix), name_key(prefix + "\U0010ffff")
+
+
 def keyed(label: str, props: Mapping[str, Any], *, whole: bool = False) -> dict[str, Any]:
     """``props`` (stored form) with the name's key beside the name, for a kind whose lists
     sort by name: a write that sets a name sets its key in the same statement. ``whole``:

