@@ -595,9 +595,9 @@ app.add_typer(analytics_app, name="analytics")
 @analytics_app.command("refresh")
 def analytics_refresh(
     data_dir: Annotated[Path | None, typer.Option(help="Embedded store folder.")] = None,
-    recount: Annotated[bool, typer.Option(help="Count the referral cohort counters from scratch again (every "
-                                               "write keeps them exact; this repairs them after writes made "
-                                               "around the service).")] = False,
+    recount: Annotated[bool, typer.Option(help="Count the referral cohort counters from scratch again and "
+                                               "check every name's sort key (every write keeps both exact; "
+                                               "this repairs them after writes made around the service).")] = False,
 ) -> None:
     """Recompute every analytics snapshot now (RFM boundaries and segments, referral cohorts)."""
     from graph.analytics.refresher import force_refresh

@@ -69,10 +69,10 @@ def prefix_range(prefix: str) -> tuple[int, int]:
     return name_key(prefix), name_key(prefix + "\U0010ffff")
 
 
-def keyed(label: str, props: Mapping[str, Any], *, whole: bool = False) -> dict[str, Any]:
+def keyed(label: str, props: Mapping[str, Any]) -> dict[str, Any]:
     """``props`` (stored form) with the name's key beside the name, for a kind whose lists
-    sort by name: a write that sets a name sets its key in the same statement. ``whole``:
-    ``props`` are all the node has, so no name is the key of no name."""
-    if label not in NAME_KEYED or ("name" not in props and not whole):
+    sort by name: a write that sets a name sets its key in the same statement. (A node
+    written with no name has no key until the next horizon refresh gives it one.)"""
+    if label not in NAME_KEYED or "name" not in props:
         return dict(props)
     return {**props, NAME_KEY: name_key(props.get("name"))}

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from graph.cypher.values import to_store
-from graph.model import ENTITY, NODE_KINDS, REL_KINDS
+from graph.model import ENTITY, NAME_KEY, NAME_KEYED, NODE_KINDS, REL_KINDS
 from graph.sort_keys import keyed
 from graph.store import Store
 
@@ -34,7 +34,10 @@ SET r = row.props"""
 
 def upsert_nodes_query(label: str) -> str:
     kind = NODE_KINDS[label]  # KeyError for anything not in the model
-    return UPSERT_NODES.format(labels=":".join(kind.labels))
+    query = UPSERT_NODES.format(labels=":".join(kind.labels))
+    if label in NAME_KEYED:  # a row without a name keeps the node's key, or gives a new one no name's
+        query += f"\nSET n.{NAME_KEY} = coalesce(n.{NAME_KEY}, 0)"
+    return query
 
 
 def upsert_relationships_query(type_: str) -> str:
@@ -51,7 +54,7 @@ def node_row(label: str, data: Mapping[str, Any]) -> dict[str, Any]:
             raise KeyError(f"{label} has no property {key!r}")
         if value is not None and key != "id":
             props[key] = to_store(prop.type, value)
-    return {"id": data["id"], "props": keyed(label, props, whole=True)}
+    return {"id": data["id"], "props": keyed(label, props)}
 
 
 def relationship_row(type_: str, start: str, end: str, data: Mapping[str, Any]) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from datetime import timedelta
 from graph.analytics import cohorts
 from graph.analytics.snapshots import latest, refresh_kind
 from graph.analytics.state import KINDS, LOCK_LABEL, REFERRALS, SnapshotState, utcnow
+from graph.cypher.name_keys import recheck_name_keys
 from graph.cypher.values import epoch_ms
 from graph.store import QueryTimeoutError, Store
 
@@ -135,7 +136,8 @@ class Refresher:
 async def force_refresh(store: Store, holder: str = "cli", recount: bool = False) -> dict[str, float]:
     """Recompute every kind now (``crmgraph analytics refresh``), waiting for the lock up
     to a minute; returns each kind's compute seconds. The referral cohort counters are
-    counted from scratch when they are not built, or with ``recount``."""
+    counted from scratch when they are not built, or with ``recount``, which also checks
+    every name's sort key (``graph.cypher.name_keys``)."""
     deadline = utcnow() + timedelta(seconds=60)
     while not await acquire(store, holder):
         if utcnow() > deadline:
@@ -147,6 +149,10 @@ async def force_refresh(store: Store, holder: str = "cli", recount: bool = False
             began = utcnow()
             await cohorts.build(store, cohorts.LONG_BUILD)
             out["cohort-counters"] = (utcnow() - began).total_seconds()
+        if recount:  # derived data kept by every write, like the counters: checked the same way
+            began = utcnow()
+            await recheck_name_keys(store)
+            out["name-keys"] = (utcnow() - began).total_seconds()
         for kind in KINDS:
             info = await refresh_kind(store, kind)
             out[kind] = (info.computed_at - info.as_of).total_seconds()

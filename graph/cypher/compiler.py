@@ -93,8 +93,9 @@ class _Scope:
 
 class _Builder:
     def __init__(self, dialect: Dialect, limits: Limits, scope: Scope = UNSCOPED,
-                 analytics: SnapshotState | None = None) -> None:
+                 analytics: SnapshotState | None = None, name_keys: bool = False) -> None:
         self.dialect = dialect
+        self.name_keys = name_keys  # name prefixes may read the name key's range (graph.cypher.horizons)
         self.limits = limits
         self.scope = scope
         self.analytics = analytics  # the snapshots a prelude may read instead of scanning
@@ -258,7 +259,7 @@ class _Builder:
         node_filter, edge_filter = (sel.filter or {}).get("node"), (sel.filter or {}).get("edge")
         preds = scoped + [p for p in (
             compile_filter(node_filter, self.node_resolver(node, sel.node.targets), self.params,
-                           f"{sel.argument_path}.filter.node", self.dialect),
+                           f"{sel.argument_path}.filter.node", self.dialect, self.name_keys),
             compile_filter(edge_filter, self.edge_resolver(rel, scope), self.params,
                            f"{sel.argument_path}.filter.edge", self.dialect),
         ) if p]
@@ -445,6 +446,10 @@ class Compiler:
         """What a statement compiled by this compiler depends on besides its plan."""
         return self.scope, self.horizons.version if self.horizons is not None else 0
 
+    def _builder(self) -> _Builder:
+        keyed = self.horizons is not None and self.horizons.names_keyed
+        return _Builder(self.dialect, self.limits, self.scope, self.analytics, keyed)
+
     def _window(self, plan: RootConnection, order: list[SortKey]) -> tuple[Window, int] | None:
         """(window, horizon) when this page may read an index window first."""
         if self.horizons is None or not order or order[0].on_edge:
@@ -461,7 +466,7 @@ class Compiler:
         """One node by external id (``labels`` restricts its kind), or None."""
         if not valid_id(plan.id):
             raise InvalidIdError(plan.argument_path, "malformed id")
-        b = _Builder(self.dialect, self.limits, self.scope, self.analytics)
+        b = self._builder()
         b.use_globals(plan.node)
         lines = [
             *b.prelude,
@@ -505,13 +510,13 @@ class Compiler:
 
     def connection(self, plan: RootConnection) -> Statement:
         """A page of nodes of one kind, with nested selections, as one statement."""
-        b = _Builder(self.dialect, self.limits, self.scope, self.analytics)
+        b = self._builder()
         b.use_globals(plan.node)
         label = plan.label
         scope = _Scope("n0", None)
         path = plan.argument_path
         where = compile_filter(plan.filter, b.node_resolver("n0", plan.node.targets), b.params,
-                               f"{path}.filter", self.dialect)
+                               f"{path}.filter", self.dialect, b.name_keys)
         visible = self.scope.visible("n0", plan.node.targets)
         where = " AND ".join(p for p in (visible, where) if p) or None
         count_where = where

@@ -31,8 +31,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from graph.model import ENTITY, INDEXES, NAME_KEY, NAME_KEYED, NODE_KINDS, PropType
-from graph.sort_keys import name_keys
+from graph.cypher.name_keys import backfill_name_keys
+from graph.model import INDEXES, NAME_KEY, NAME_KEYED, NODE_KINDS, PropType
 
 if TYPE_CHECKING:
     from graph.store import Store
@@ -40,7 +40,6 @@ if TYPE_CHECKING:
 WINDOW_ROWS = 2000  # well over the largest page (1,000), so deep first pages stay in it
 MAX_WINDOW_ROWS = 10 * WINDOW_ROWS
 REFRESH_SECONDS = 300.0
-BACKFILL_ROWS = 5000
 log = logging.getLogger("crmgraph.horizons")
 
 
@@ -119,67 +118,23 @@ def window_size_statement(window: Window) -> str:
     ])
 
 
-def unkeyed_statement(label: str) -> str:
-    """Up to ``$limit`` nodes of a named kind that have no name key yet."""
-    if label not in NAME_KEYED:
-        raise ValueError(f"{label} has no name key")
-    return "\n".join([
-        f"MATCH (n:{label})",
-        f"WHERE n.{NAME_KEY} IS NULL",
-        "RETURN n.id AS id, n.name AS name",
-        "LIMIT $limit",
-    ])
-
-
-def set_keys_statement(label: str) -> str:
-    """Keys for ``$rows`` read by ``unkeyed_statement``; a node renamed meanwhile was given
-    its key by that write and is left alone."""
-    if label not in NAME_KEYED:
-        raise ValueError(f"{label} has no name key")
-    return "\n".join([
-        "UNWIND $rows AS row",
-        f"MATCH (n:{ENTITY} {{id: row.id}})",
-        f"WHERE n:{label} AND n.{NAME_KEY} IS NULL AND coalesce(n.name, '') = row.name",
-        f"SET n.{NAME_KEY} = row.key",
-        "RETURN count(n) AS keyed",
-    ])
-
-
-async def backfill_name_keys(store: Store, batch: int = BACKFILL_ROWS) -> int:
-    """Give every named node without a key its key; how many were given one."""
-    done = 0
-    for label in NAME_KEYED:
-        while True:
-            rows = await store.read(unkeyed_statement(label), {"limit": batch})
-            if not rows:
-                break
-            names = [row["name"] or "" for row in rows]
-            keys = name_keys(names).tolist()
-            written = await store.write(set_keys_statement(label), {
-                "rows": [{"id": row["id"], "name": name, "key": key} for row, name, key in zip(rows, names, keys)]})
-            keyed = written[0]["keyed"] if written else 0
-            done += keyed
-            if keyed == 0:  # every one was keyed by a concurrent write
-                break
-    if done:
-        log.info("gave %d named nodes their sort key", done)
-    return done
-
-
 @dataclass
 class Horizons:
     """This process's horizons; ``version`` moves when they change, so a compiled
     statement cached under the old ones is compiled again."""
 
     values: dict[Window, int] = field(default_factory=dict)
+    names_keyed: bool = False  # every named node had its key at the last refresh
     version: int = 0
 
     def get(self, window: Window) -> int | None:
         return self.values.get(window)
 
-    def update(self, found: dict[Window, int]) -> None:
-        if found != self.values:
+    def update(self, found: dict[Window, int], names_keyed: bool | None = None) -> None:
+        keyed = self.names_keyed if names_keyed is None else names_keyed
+        if found != self.values or keyed != self.names_keyed:
             self.values = found
+            self.names_keyed = keyed
             self.version += 1
 
     async def refresh(self, store: Store, rows_in_window: int = WINDOW_ROWS,
@@ -200,7 +155,7 @@ class Horizons:
             size = await store.read(window_size_statement(window), {"horizon": rows[0]["k"]})
             if size and size[0]["rows"] <= max_rows:
                 found[window] = rows[0]["k"]
-        self.update(found)
+        self.update(found, keyed)
 
     async def run(self, store: Store, every: float = REFRESH_SECONDS) -> None:
         """Refresh now, then every ``every`` seconds; a failure leaves the old ones."""

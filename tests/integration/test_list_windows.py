@@ -10,6 +10,7 @@ real store.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 from pathlib import Path
@@ -21,8 +22,11 @@ import strawberry
 
 from graph.access import ANONYMOUS_ADMIN, Access, Role
 from graph.cypher.compiler import Compiler
-from graph.cypher.horizons import WINDOWED, Horizons, backfill_name_keys, window_for
+from graph.cypher.horizons import WINDOWED, Horizons, window_for
+from graph.cypher.name_keys import backfill_name_keys, recheck_name_keys
+from graph.cypher.plan import NodeSelection, Page, RootConnection
 from graph.embedded import EmbeddedFalkorDB
+from graph.falkordb_store import FalkorDBStore
 from graph.io.importer import Importer, Source
 from graph.model import NAME_KEY
 from graph.mutations import service
@@ -314,7 +318,10 @@ async def test_name_prefix_filters_read_the_key_range_and_answer_as_starts_with(
     negated or not, for prefixes shorter and longer than the key and outside ASCII."""
     graph = people_graph(11, 60)
     await load(empty_store, graph)
-    context = Context(empty_store, Compiler(empty_store.dialect), access=ANONYMOUS_ADMIN)
+    horizons = Horizons()
+    await horizons.refresh(empty_store)  # every name has its key: prefixes may read ranges
+    assert horizons.names_keyed
+    context = Context(empty_store, Compiler(empty_store.dialect, horizons=horizons), access=ANONYMOUS_ADMIN)
     people = {p["id"]: p["name"] for p in graph.nodes["Person"]}
     prefixes = {"", "A", "Ann", "ann", "Anna Smith", "Anna Smithso", "Anna Smithsonia", "É", "Ém", "中", "😀",
                 "Person 1", "Person 10", "Zo", "Zz", "O'"}
@@ -334,3 +341,62 @@ async def test_name_prefix_filters_read_the_key_range_and_answer_as_starts_with(
     finally:
         stop()
     assert any(f"{NAME_KEY} >=" in query for query in sent)
+
+
+async def test_the_seed_loader_keeps_or_gives_keys_whatever_a_row_leaves_out(empty_store: Store) -> None:
+    first, again = Dataset(), Dataset()
+    first.nodes["Person"] = [{"id": "t:person:1", "name": "Zed"}, {"id": "t:person:2", "city": "Oslo"}]
+    again.nodes["Person"] = [{"id": "t:person:1", "city": "Oslo"}]  # a re-load without the name
+    await load(empty_store, first)
+    await load(empty_store, again)
+    stored, expected = await keys_and_names(empty_store)
+    assert stored == expected == {"t:person:1": name_key("Zed"), "t:person:2": 0}
+
+
+async def test_workers_backfilling_together_all_finish_with_every_key(empty_store: Store,
+                                                                       falkordb_server: EmbeddedFalkorDB) -> None:
+    """Two workers start on a graph without keys: each reads on until no node is left
+    unkeyed (a batch the other took is read no more), so neither turns windows on early."""
+    await load(empty_store, people_graph(12, 300))
+    await empty_store.write(f"MATCH (n:Person) REMOVE n.{NAME_KEY}")
+    if empty_store.dialect.name != "falkordb":
+        pytest.skip("two connections to one FalkorDB graph")
+    other = FalkorDBStore(str(falkordb_server.socket_path), empty_store.graph_name)  # type: ignore[attr-defined]
+    try:
+        first, second = Horizons(), Horizons()
+        await asyncio.gather(first.refresh(empty_store, rows_in_window=5), second.refresh(other, rows_in_window=5))
+        for horizons in (first, second):
+            assert horizons.names_keyed
+            unkeyed = await empty_store.read(f"MATCH (n:Person) WHERE n.{NAME_KEY} IS NULL RETURN count(n) AS n")
+            assert unkeyed == [{"n": 0}]
+        assert first.values == second.values
+    finally:
+        await other.close()
+
+
+async def test_name_prefixes_read_no_key_range_until_every_key_is_known(empty_store: Store) -> None:
+    """A graph from an older version has names without keys: a key range would drop them."""
+    await load(empty_store, people_graph(13, 30))
+    await empty_store.write(f"MATCH (n:Person) REMOVE n.{NAME_KEY}")
+    plan_text = lambda compiler: compiler.connection(RootConnection(  # noqa: E731
+        "Person", NodeSelection(("Person",), {"name"}), filter={"name": {"startsWith": "Ann"}},
+        page=Page(10), argument_path="people")).text
+    fresh = Horizons()
+    assert NAME_KEY not in plan_text(Compiler(empty_store.dialect, horizons=fresh))
+    await fresh.refresh(empty_store, rows_in_window=5)
+    assert fresh.names_keyed
+    assert f"n0.{NAME_KEY} >=" in plan_text(Compiler(empty_store.dialect, horizons=fresh))
+
+
+async def test_a_recheck_corrects_keys_left_by_a_writer_that_knows_none(schema: strawberry.Schema,
+                                                                         empty_store: Store) -> None:
+    """A rename made around the service (an older version, Cypher by hand) leaves the old
+    key; ``crmgraph analytics refresh --recount`` finds and corrects it."""
+    graph = people_graph(14, 300)
+    await load(empty_store, graph)
+    await empty_store.write("MATCH (n:Person {id: 't:person:150'}) SET n.name = 'Aardvark'")
+    await empty_store.write("MATCH (n:Person {id: 't:person:151'}) SET n.name = 'Zz Top'")
+    assert await recheck_name_keys(empty_store, batch=16) == 2
+    stored, expected = await keys_and_names(empty_store)
+    assert stored == expected
+    assert await recheck_name_keys(empty_store, batch=16) == 0

@@ -83,7 +83,8 @@ def orders_plan(after: str | None = None) -> RootConnection:
 
 def people_plan() -> RootConnection:
     return RootConnection("Person", NodeSelection(("Person",), {"name", "city"}),
-                          filter={"city": {"eq": "Boston"}}, page=Page(50), argument_path="people")
+                          filter={"city": {"eq": "Boston"}, "name": {"startsWith": "Jo"}}, page=Page(50),
+                          argument_path="people")
 
 
 def with_horizons(compiler: Compiler) -> Compiler:
@@ -91,7 +92,8 @@ def with_horizons(compiler: Compiler) -> Compiler:
     index window."""
     horizons = Horizons()
     horizons.update({window_for("Order", "placedAt", True): 1_767_225_600_000,  # type: ignore[dict-item]
-                     window_for("Person", "name", False): name_key("John Smi")})  # type: ignore[dict-item]
+                     window_for("Person", "name", False): name_key("John Smi")},  # type: ignore[dict-item]
+                    names_keyed=True)
     return Compiler(compiler.dialect, compiler.limits, compiler.scope, horizons=horizons)
 
 

@@ -110,8 +110,9 @@ def test_import_and_export_statements(cypher_linter: CypherLinter) -> None:
 
 
 def test_horizon_and_name_key_statements(cypher_linter: CypherLinter) -> None:
-    from graph.cypher.horizons import (WINDOWS, horizon_statement, set_keys_statement, unkeyed_statement,
-                                       window_size_statement)
+    from graph.cypher.horizons import WINDOWS, horizon_statement, window_size_statement
+    from graph.cypher.name_keys import (fix_keys_statement, key_range_statement, set_keys_statement,
+                                        unkeyed_statement)
     from graph.model import NAME_KEYED
 
     for window in WINDOWS:
@@ -120,3 +121,5 @@ def test_horizon_and_name_key_statements(cypher_linter: CypherLinter) -> None:
     for label in NAME_KEYED:
         cypher_linter.assert_valid("CYPHER 5 " + unkeyed_statement(label), {"limit": 10})
         cypher_linter.assert_valid("CYPHER 5 " + set_keys_statement(label), {"rows": []})
+        cypher_linter.assert_valid("CYPHER 5 " + key_range_statement(label), {"low": 0, "high": 10})
+        cypher_linter.assert_valid("CYPHER 5 " + fix_keys_statement(label), {"rows": []})

@@ -51,5 +51,4 @@ def test_a_write_of_a_name_carries_its_key() -> None:
     assert keyed("Person", {"name": "Ann", "city": "Oslo"}) == {"name": "Ann", "city": "Oslo",
                                                                 "nameKey": name_key("Ann")}
     assert keyed("Person", {"city": "Oslo"}) == {"city": "Oslo"}  # the name is not touched
-    assert keyed("Person", {"city": "Oslo"}, whole=True)["nameKey"] == 0  # the whole node: no name
     assert keyed("Order", {"status": "open"}) == {"status": "open"}

@@ -1,15 +1,15 @@
 CYPHER 5
 CALL () {
   MATCH (n0:Company)
-  WHERE n0.id = $p6 AND (n0.nameKey >= $p0 AND n0.nameKey <= $p1 AND n0.name STARTS WITH $p2 OR n0.employeeCount >= $p3) AND NOT n0.industry IN $p4 AND n0.name < $p5
+  WHERE n0.id = $p4 AND (n0.name STARTS WITH $p0 OR n0.employeeCount >= $p1) AND NOT n0.industry IN $p2 AND n0.name < $p3
   RETURN collect([coalesce(n0.name, ''), n0.id]) AS u0
 }
 CALL (u0) {
   MATCH (n0:Company)
-  WHERE (n0.nameKey >= $p0 AND n0.nameKey <= $p1 AND n0.name STARTS WITH $p2 OR n0.employeeCount >= $p3) AND NOT n0.industry IN $p4 AND n0.name < $p5 AND size(u0) > 0 AND ((coalesce(n0.name, '') > u0[0][0]) OR (coalesce(n0.name, '') = u0[0][0] AND n0.id > u0[0][1]))
+  WHERE (n0.name STARTS WITH $p0 OR n0.employeeCount >= $p1) AND NOT n0.industry IN $p2 AND n0.name < $p3 AND size(u0) > 0 AND ((coalesce(n0.name, '') > u0[0][0]) OR (coalesce(n0.name, '') = u0[0][0] AND n0.id > u0[0][1]))
   WITH n0
   ORDER BY coalesce(n0.name, '') ASC, n0.id ASC
-  LIMIT $p7
+  LIMIT $p5
   CALL (n0) {
     MATCH (n0)<-[:SOLD_BY]-(v1_0:Order)<-[:PLACED]-(n1:Party)
     WITH n1, count(v1_0) AS a1_orderCount, sum(v1_0.baseTotal) AS a1_revenue, max(v1_0.placedAt) AS a1_lastOrderAt
@@ -20,7 +20,7 @@ CALL (u0) {
     WITH n1, count(v1_0) AS a1_orderCount, sum(v1_0.baseTotal) AS a1_revenue, max(v1_0.placedAt) AS a1_lastOrderAt
     WITH n1, a1_orderCount, a1_revenue, a1_lastOrderAt
     ORDER BY coalesce(a1_revenue, -1.0e300) DESC, n1.id ASC
-    LIMIT $p8
+    LIMIT $p6
     RETURN collect({node: n1 {.id, .name, _labels: labels(n1)}, edge: {orderCount: a1_orderCount, revenue: a1_revenue}}) AS c1
   }
   WITH n0, c1, t1
@@ -29,9 +29,9 @@ CALL (u0) {
 }
 CALL () {
   MATCH (n0:Company)
-  WHERE (n0.nameKey >= $p0 AND n0.nameKey <= $p1 AND n0.name STARTS WITH $p2 OR n0.employeeCount >= $p3) AND NOT n0.industry IN $p4 AND n0.name < $p5
+  WHERE (n0.name STARTS WITH $p0 OR n0.employeeCount >= $p1) AND NOT n0.industry IN $p2 AND n0.name < $p3
   RETURN count(n0) AS total
 }
 RETURN rows, size(u0) = 0 AS missing, total
 
-// params: [('p0', 3038439366363520), ('p1', 3124366077307328), ('p2', 'A'), ('p3', 1000), ('p4', ['mining']), ('p5', 'X'), ('p6', 'company:abc'), ('p7', 3), ('p8', 4)]
+// params: [('p0', 'A'), ('p1', 1000), ('p2', ['mining']), ('p3', 'X'), ('p4', 'company:abc'), ('p5', 3), ('p6', 4)]
