@@ -82,6 +82,15 @@ def default_order(targets: tuple[str, ...], rel: RelField | None = None) -> list
     return [SortKey(prop, desc)]
 
 
+def _pins_id(filter_: dict[str, Any] | None) -> bool:
+    """Whether a list filter pins ``id`` (at its top or in a top-level ``AND``): its rows
+    are then found through the one id index, so the pattern names ``Entity`` as well as
+    the kind (kinds have no id index of their own, see ``graph.model.INDEXES``)."""
+    if not filter_:
+        return False
+    return "id" in filter_ or any(isinstance(f, dict) and _pins_id(f) for f in filter_.get("AND") or [])
+
+
 @dataclass
 class _Scope:
     """One list level: its variables and how to read its sort keys."""
@@ -512,7 +521,7 @@ class Compiler:
         """A page of nodes of one kind, with nested selections, as one statement."""
         b = self._builder()
         b.use_globals(plan.node)
-        label = plan.label
+        label = f"{plan.label}:{ENTITY}" if _pins_id(plan.filter) else plan.label
         scope = _Scope("n0", None)
         path = plan.argument_path
         where = compile_filter(plan.filter, b.node_resolver("n0", plan.node.targets), b.params,
@@ -532,7 +541,7 @@ class Compiler:
             # The cursor row, read again with the list's own visibility and filter: its key
             # as this statement computes it (u0), or nothing (an invalid cursor).
             lines += b.call()
-            lines.append(f"  MATCH (n0:{label})")
+            lines.append(f"  MATCH (n0:{plan.label}:{ENTITY})")  # by id: through Entity's index
             lines.append("  WHERE " + " AND ".join([f"n0.id = {b.params.add(after)}", *preds]))
             lines += [f"  RETURN collect([{', '.join(e for e, _ in sort)}]) AS u0", "}"]
             preds.append("size(u0) > 0 AND " + b.keyset(sort, [e for e, _ in sort], "u0[0]"))

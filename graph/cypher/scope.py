@@ -62,7 +62,7 @@ class Scope:
         depth = int(self.access.scope_depth)  # an int from the key's settings, 1..10
         return [
             *dialect.call_open(()),
-            f"  OPTIONAL MATCH (sc:Company {{id: ${COMPANY_PARAM}}})",
+            f"  OPTIONAL MATCH (sc:Company:Entity {{id: ${COMPANY_PARAM}}})",  # by id: Entity's index
             f"  OPTIONAL MATCH (sc)<-[:SUPPLIES*1..{depth}]-(up:Company)",
             "  WITH sc, collect(DISTINCT up.id) AS ups",
             f"  OPTIONAL MATCH (sc)-[:SUPPLIES*1..{depth}]->(down:Company)",

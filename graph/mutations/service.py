@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from graph.cypher.values import epoch_ms, to_store
-from graph.model import NODE_KINDS, ONE_ONLY, REL_KINDS, PropType
+from graph.model import ENTITY, NODE_KINDS, ONE_ONLY, REL_KINDS, PropType
 from graph.money import MoneyInputError, base_currency, check_currency, convert, to_minor
 from graph.money_rates import applicable
 from graph.mutations import statements as st
@@ -126,7 +126,7 @@ async def _update_priced(store: Store, label: str, node_id: str, values: dict[st
     if values.get("currency") is not None:
         currency = _currency(values)
     elif any(values.get(m) is not None for m in money):
-        rows = await store.read(f"MATCH (n:{label} {{id: $id}}) RETURN n.currency AS currency", {"id": node_id})
+        rows = await store.read(f"MATCH (n:{label}:{ENTITY} {{id: $id}}) RETURN n.currency AS currency", {"id": node_id})
         if not rows:
             raise MutationError.one("id", "NOT_FOUND", f"no {label} with id {node_id}")
         currency = rows[0]["currency"] or base_currency()

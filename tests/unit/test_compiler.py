@@ -223,3 +223,19 @@ def test_windows_only_where_they_hold() -> None:
     assert "w0" not in window.connection(oldest_first).text  # nulls sort first: not in any window
     assert "w0" not in Compiler(FALKORDB).connection(orders_plan()).text  # no horizon known
     assert window.cache_key != Compiler(FALKORDB).cache_key
+
+
+def test_rows_found_by_id_go_through_the_entity_index() -> None:
+    """Kinds have no id index of their own (graph.model.INDEXES): a list filtered by id,
+    and a cursor's row, are matched with Entity too, so the planner reads Entity.id."""
+    def page(filter_: dict[str, object] | None) -> str:
+        return Compiler(FALKORDB).connection(RootConnection(
+            "Person", NodeSelection(("Person",), {"name"}), filter=filter_, page=Page(5),
+            argument_path="people")).text
+    assert "MATCH (n0:Person:Entity)" in page({"id": {"in": ["person:a"]}})
+    assert "MATCH (n0:Person:Entity)" in page({"AND": [{"name": {"eq": "A"}}, {"id": {"eq": "person:a"}}]})
+    assert "MATCH (n0:Person)\n" in page({"name": {"eq": "A"}}) and ":Entity" not in page(None)
+    after = Compiler(FALKORDB).connection(RootConnection(
+        "Person", NodeSelection(("Person",), {"name"}), page=Page(5, after=encode_cursor([SortKey("name")], "p:1")),
+        argument_path="people")).text
+    assert "MATCH (n0:Person:Entity)\n  WHERE n0.id = " in after

@@ -1,5 +1,5 @@
 CALL {
-  MATCH (n0:Order)
+  MATCH (n0:Order:Entity)
   WHERE n0.id = $p1 AND n0.status IN $p0
   RETURN collect([coalesce(n0.placedAt, -1.0e300), toString(n0.id)]) AS u0
 }

@@ -1,6 +1,6 @@
 CYPHER 5
 CALL () {
-  MATCH (n0:Order)
+  MATCH (n0:Order:Entity)
   WHERE n0.id = $p1 AND n0.status IN $p0
   RETURN collect([coalesce(n0.placedAt, -1.0e300), n0.id]) AS u0
 }
