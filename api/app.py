@@ -165,7 +165,14 @@ def create_app(settings: Settings | None = None, *, tune_gc: bool = False) -> St
                 return JSONResponse({"status": "unavailable", "store": "loading",
                                      "progress": loading.as_json()}, status_code=503)
             return JSONResponse({"status": "unavailable", "reason": str(exc)}, status_code=503)
-        return JSONResponse({"status": "ready", "store": store.dialect.name})
+        body: dict[str, Any] = {"status": "ready", "store": store.dialect.name}
+        try:
+            building = await store.indexes_building()
+        except StoreUnavailableError:
+            building = {}
+        if building:  # after a restart: built in the background, answers right but slower until then
+            body["indexesBuilding"] = building
+        return JSONResponse(body)
 
     async def root(_: Request) -> RedirectResponse:
         return RedirectResponse("/graphql")

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from graph.embedded import EmbeddedFalkorDB
-from graph.loading import Loading
+from graph.loading import INDEXING, Loading
 from graph.store import Store
 
 log = logging.getLogger("crmgraph.store")
@@ -38,7 +38,8 @@ async def wait_until_loaded(store: Store, interval: float = 0.2,
     while (state := await store.loading(timeout=5.0)) is not None:
         if on_progress is not None:
             on_progress(state)
-        await asyncio.sleep(interval)
+        # each look at the indexes takes the graph's lock from the builder: look less often
+        await asyncio.sleep(max(interval, 1.0) if state.phase == INDEXING else interval)
 
 
 @asynccontextmanager

@@ -18,8 +18,8 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from graph.cypher.dialect import FALKORDB
 from graph.embedded import LONGEST_STATEMENT_MS
 from graph.falkordb_params import header as fast_header
-from graph.loading import Loading, loading_from_info
-from graph.model import INDEXES, REL_KINDS
+from graph.loading import Loading, indexing, loading_from_info
+from graph.model import INDEXES, REL_KINDS, RETIRED_INDEXES
 from graph.store import (
     QueryTimeoutError,
     Record,
@@ -32,6 +32,8 @@ from graph.store import (
 log = logging.getLogger("crmgraph.store")
 
 _UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, OSError)
+_UNIQUE_LABELS = frozenset(spec.label for spec in INDEXES if spec.unique)
+"""Labels whose index backs a unique constraint: writes must wait until it is built."""
 
 
 async def _unless(call: Awaitable[Any], phrase: str) -> None:
@@ -141,12 +143,34 @@ class FalkorDBStore(Store):
 
     async def loading(self, timeout: float = 1.0) -> Loading | None:
         """The server answers INFO while it loads (every other command: ``-LOADING``), at
-        its pace: between two slices of loading, so a fresh connection may take a while."""
+        its pace: between two slices of loading, so a fresh connection may take a while.
+        Once loaded, it is still loading while it builds an index behind a unique
+        constraint (started with ``DELAY_INDEXING``, ``graph.loading``)."""
         try:
             info = await asyncio.wait_for(self._db.connection.info("persistence"), timeout=timeout)
         except (*_UNAVAILABLE, TimeoutError, ResponseError):
             return None
-        return loading_from_info(info)
+        state = loading_from_info(info)
+        if state is not None:
+            return state
+        try:
+            building = await asyncio.wait_for(self.indexes_building(), timeout=timeout)
+        except (StoreUnavailableError, TimeoutError):
+            return None
+        return indexing([status for label, status in building.items() if label in _UNIQUE_LABELS])
+
+    async def indexes_building(self) -> dict[str, str]:
+        """Label -> status of each node index not yet built (FalkorDB builds them in the
+        background after a load with ``DELAY_INDEXING``, or after CREATE INDEX); until then
+        statements that would read it scan instead: right, only slower."""
+        try:
+            rows = (await self._graph.ro_query("CALL db.indexes() YIELD label, status "
+                                               "RETURN label, status", timeout=5000)).result_set
+        except ResponseError:
+            return {}  # a graph never written to has no indexes
+        except _UNAVAILABLE as exc:
+            raise StoreUnavailableError(f"FalkorDB did not answer: {exc}") from exc
+        return {str(label): str(status) for label, status in rows if status != "OPERATIONAL"}
 
     async def _ensure_time_limits(self) -> None:
         """Writes obey a statement's ``timeout`` only while the store's TIMEOUT_MAX is set.
@@ -207,6 +231,9 @@ class FalkorDBStore(Store):
         except ResponseError:
             existing = []
         have = {(row[0], field) for row in existing for field in row[1]}
+        retired = [spec for spec in RETIRED_INDEXES if (spec.label, spec.prop) in have]
+        for spec in retired:
+            await _unless(self._graph.drop_node_range_index(spec.label, spec.prop), "unable to drop")
         created = False
         for spec in INDEXES:
             if (spec.label, spec.prop) not in have:
@@ -222,6 +249,8 @@ class FalkorDBStore(Store):
         if created:
             await self._wait_indexes(wait)
             await self._compact_log(max(60.0, wait))
+        elif retired:  # so that the next start does not build them from the snapshot first
+            await self._shorten_log(share=0.0, least=0)
         else:
             await self._shorten_log()
 
@@ -238,14 +267,14 @@ class FalkorDBStore(Store):
             pattern = ", ".join(f"(a)-[:{t}]->(b)" for t in missing)
             await self.write(f"CREATE (a), (b), {pattern} DELETE a, b")
 
-    async def _shorten_log(self, share: float = 0.1) -> None:
+    async def _shorten_log(self, share: float = 0.1, least: int = 1 << 20) -> None:
         """Start rewriting the log when its replayed tail is over ``share`` of its snapshot
         part, so the next restart loads a snapshot instead of replaying statements (the
         store's own trigger waits for a quarter). Not waited for: it runs in a child."""
         connection = self._db.connection
         info = await connection.info("persistence")
         base, current = int(info.get("aof_base_size", 0)), int(info.get("aof_current_size", 0))
-        if info.get("aof_enabled") and current - base > max(share * base, 1 << 20):
+        if info.get("aof_enabled") and current - base > max(share * base, least):
             try:
                 await connection.bgrewriteaof()
             except ResponseError as exc:  # already running: fine

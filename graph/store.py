@@ -191,6 +191,11 @@ class Store(ABC):
         is not loading (or cannot say within ``timeout`` s: Neo4j, a store that does not answer)."""
         return None
 
+    async def indexes_building(self) -> dict[str, str]:
+        """Label -> status of each index still being built (statements scan instead of
+        reading it meanwhile: right, only slower); empty when all are built."""
+        return {}
+
     @abstractmethod
     async def ensure_schema(self) -> None:
         """Create the unique constraints and indexes of ``graph.model``; idempotent."""
