@@ -14,7 +14,7 @@ it keeps answering, however long the load takes.
 Restart time: FalkorDB builds every index again when it loads a snapshot. With a big
 snapshot and nothing to replay after it, it is started with ``DELAY_INDEXING``: it
 answers once the graph is read and builds the indexes after (``graph.loading``: the
-service waits for the ones behind unique constraints; the others only make some
+service waits for the one behind the unique ids; the others only make some
 statements slower meanwhile). A replayed tail would run without its indexes then, a
 scan per statement, so with a tail the indexes are built during the load, as before;
 and a stop rewrites a big graph's log as one snapshot (``compact_on_stop``), so the

@@ -19,7 +19,7 @@ from graph.cypher.dialect import FALKORDB
 from graph.embedded import LONGEST_STATEMENT_MS
 from graph.falkordb_params import header as fast_header
 from graph.loading import Loading, indexing, loading_from_info
-from graph.model import INDEXES, REL_KINDS, RETIRED_INDEXES
+from graph.model import ENTITY, INDEXES, REL_KINDS, RETIRED_INDEXES
 from graph.store import (
     QueryTimeoutError,
     Record,
@@ -32,8 +32,12 @@ from graph.store import (
 log = logging.getLogger("crmgraph.store")
 
 _UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, OSError)
-_UNIQUE_LABELS = frozenset(spec.label for spec in INDEXES if spec.unique)
-"""Labels whose index backs a unique constraint: writes must wait until it is built."""
+_READY_LABELS = frozenset({ENTITY})
+"""Labels whose index must be built before the service is ready: FalkorDB checks a unique
+constraint against its index, so a half-built ``Entity.id`` would let a duplicate id in.
+The other unique constraints guard the service's own bookkeeping, written only by MERGE
+or with fresh uuids, one write at a time: they hold while their (small) indexes wait
+behind the big ones in FalkorDB's build queue (by label, at 1M: 14 s more)."""
 
 
 async def _unless(call: Awaitable[Any], phrase: str) -> None:
@@ -144,8 +148,8 @@ class FalkorDBStore(Store):
     async def loading(self, timeout: float = 1.0) -> Loading | None:
         """The server answers INFO while it loads (every other command: ``-LOADING``), at
         its pace: between two slices of loading, so a fresh connection may take a while.
-        Once loaded, it is still loading while it builds an index behind a unique
-        constraint (started with ``DELAY_INDEXING``, ``graph.loading``)."""
+        Once loaded, it is still loading while it builds the id index (started with
+        ``DELAY_INDEXING``, ``graph.loading``)."""
         try:
             info = await asyncio.wait_for(self._db.connection.info("persistence"), timeout=timeout)
         except (*_UNAVAILABLE, TimeoutError, ResponseError):
@@ -157,7 +161,7 @@ class FalkorDBStore(Store):
             building = await asyncio.wait_for(self.indexes_building(), timeout=timeout)
         except (StoreUnavailableError, TimeoutError):
             return None
-        return indexing([status for label, status in building.items() if label in _UNIQUE_LABELS])
+        return indexing([status for label, status in building.items() if label in _READY_LABELS])
 
     async def indexes_building(self) -> dict[str, str]:
         """Label -> status of each node index not yet built (FalkorDB builds them in the

@@ -7,9 +7,9 @@ waits for it instead of giving up, and reports the progress in ``/readyz`` and i
 
 FalkorDB does not keep its indexes in the snapshot: it builds them again as it loads
 (at 1M parties, two thirds of the load). Started with ``DELAY_INDEXING`` it builds them
-after the load instead, answering meanwhile; until the indexes behind the unique
-constraints are built (``Entity.id``: a duplicate id could slip past a half-built one)
-the store still counts as loading, in a second phase: ``"indexing"``, counted in nodes.
+after the load instead, answering meanwhile; until the index behind the unique ids is
+built (``Entity.id``: a duplicate id could slip past a half-built one) the store still
+counts as loading, in a second phase: ``"indexing"``, counted in nodes.
 """
 
 from __future__ import annotations
