@@ -39,3 +39,18 @@ def test_malformed_requests_are_client_errors_not_500(tmp_path: Path) -> None:
         assert client.post("/graphql", content=b"{not json", headers={"content-type": "application/json"}).status_code == 400
         assert client.post("/graphql", json={"query": "{ people { "}).status_code == 200  # GraphQL syntax error
         assert client.post("/graphql", json={"query": "{ nope }"}).json()["errors"]
+
+
+def test_readyz_lists_indexes_still_being_built(tmp_path: Path) -> None:
+    """After a restart on a big graph the store builds its indexes after loading
+    (graph.embedded): ready, with the ones not built yet, whose statements scan meanwhile."""
+    with TestClient(create_app(load_settings(mode="dev", data_dir=tmp_path)), base_url=LOCAL) as client:
+        store = client.app.state.store  # type: ignore[attr-defined]
+
+        async def building() -> dict[str, str]:
+            return {"Order": "[Indexing] 1200/3000000: UNDER CONSTRUCTION"}
+
+        store.indexes_building = building
+        assert client.get("/readyz").json() == {
+            "status": "ready", "store": "falkordb",
+            "indexesBuilding": {"Order": "[Indexing] 1200/3000000: UNDER CONSTRUCTION"}}
