@@ -1,5 +1,5 @@
 CALL {
-  MATCH (n0:Company)
+  MATCH (n0:Company:Entity)
   WHERE n0.id = $p4 AND (n0.name STARTS WITH $p0 OR n0.employeeCount >= $p1) AND NOT n0.industry IN $p2 AND toString(n0.name) < $p3
   RETURN collect([coalesce(n0.name, ''), toString(n0.id)]) AS u0
 }

@@ -1,6 +1,6 @@
 CYPHER 5
 CALL () {
-  MATCH (n0:Company)
+  MATCH (n0:Company:Entity)
   WHERE n0.id = $p4 AND (n0.name STARTS WITH $p0 OR n0.employeeCount >= $p1) AND NOT n0.industry IN $p2 AND n0.name < $p3
   RETURN collect([coalesce(n0.name, ''), n0.id]) AS u0
 }
