@@ -82,6 +82,12 @@ def window_for(label: str, sort: str, descending: bool) -> Window | None:
     return next((w for w in WINDOWS if (w.label, w.sort, w.descending) == (label, sort, descending)), None)
 
 
+def _known(window: Window) -> None:
+    """Labels and properties come from the model only: one of its windows."""
+    if window not in WINDOWS:
+        raise ValueError(f"no window for {window}")
+
+
 def cost_note(label: str) -> str:
     """What a root list's description says about the cost of its orders."""
     windows = [w for w in WINDOWS if w.label == label]
@@ -94,8 +100,7 @@ def cost_note(label: str) -> str:
 
 def horizon_statement(window: Window) -> str:
     """The key of the ``$skip``-th row in the window's order (no row: the list is smaller)."""
-    if window not in WINDOWS:
-        raise ValueError(f"no window for {window}")
+    _known(window)
     return "\n".join([
         f"MATCH (n:{window.label})",
         f"WHERE n.{window.key} IS NOT NULL",
@@ -109,8 +114,7 @@ def horizon_statement(window: Window) -> str:
 
 def window_size_statement(window: Window) -> str:
     """How many rows a window at ``$horizon`` holds, counted from the index."""
-    if window not in WINDOWS:
-        raise ValueError(f"no window for {window}")
+    _known(window)
     return "\n".join([
         f"MATCH (n:{window.label})",
         f"WHERE n.{window.key} {window.near} $horizon",

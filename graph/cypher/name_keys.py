@@ -25,10 +25,15 @@ KEY_END = 98 ** CHARS  # every key is below this
 log = logging.getLogger("crmgraph.name_keys")
 
 
-def unkeyed_statement(label: str) -> str:
-    """Up to ``$limit`` nodes of a named kind that have no name key yet."""
+def _named(label: str) -> None:
+    """Labels come from the model only: a kind that holds name keys."""
     if label not in NAME_KEYED:
         raise ValueError(f"{label} has no name key")
+
+
+def unkeyed_statement(label: str) -> str:
+    """Up to ``$limit`` nodes of a named kind that have no name key yet."""
+    _named(label)
     return "\n".join([
         f"MATCH (n:{label})",
         f"WHERE n.{NAME_KEY} IS NULL",
@@ -40,8 +45,7 @@ def unkeyed_statement(label: str) -> str:
 def set_keys_statement(label: str) -> str:
     """Keys for ``$rows`` read by ``unkeyed_statement``; a node renamed meanwhile was given
     its key by that write and is left alone."""
-    if label not in NAME_KEYED:
-        raise ValueError(f"{label} has no name key")
+    _named(label)
     return "\n".join([
         "UNWIND $rows AS row",
         f"MATCH (n:{ENTITY} {{id: row.id}})",
@@ -81,8 +85,7 @@ async def backfill_name_keys(store: Store, batch: int = BACKFILL_ROWS) -> int:
 
 def key_range_statement(label: str) -> str:
     """The named nodes whose key is in ``[$low, $high)``: read through the key's index."""
-    if label not in NAME_KEYED:
-        raise ValueError(f"{label} has no name key")
+    _named(label)
     return "\n".join([
         f"MATCH (n:{label})",
         f"WHERE n.{NAME_KEY} >= $low AND n.{NAME_KEY} < $high",
@@ -92,8 +95,7 @@ def key_range_statement(label: str) -> str:
 
 def fix_keys_statement(label: str) -> str:
     """New keys for ``$rows``, where the node still has the name and key that were read."""
-    if label not in NAME_KEYED:
-        raise ValueError(f"{label} has no name key")
+    _named(label)
     return "\n".join([
         "UNWIND $rows AS row",
         f"MATCH (n:{ENTITY} {{id: row.id}})",
