@@ -36,9 +36,9 @@ _WEIGHTS = np.array([_BASE ** (CHARS - 1 - i) for i in range(CHARS)], dtype=np.i
 def name_keys(names: Sequence[str | None]) -> np.ndarray:
     """The key of each name (int64), in one pass over all of them."""
     # UTF-8 keeps ASCII as is and makes every other character start with a byte >= 0x80.
-    raw = np.array([(n or "").encode()[:CHARS] for n in names], dtype=f"S{CHARS}")
-    b = raw.view(np.uint8).reshape(len(names), CHARS).astype(np.int64)
-    length = np.array([min(len((n or "").encode()), CHARS) for n in names], dtype=np.int64)
+    heads = [(n or "").encode()[:CHARS] for n in names]
+    b = np.array(heads, dtype=f"S{CHARS}").view(np.uint8).reshape(len(names), CHARS).astype(np.int64)
+    length = np.fromiter(map(len, heads), dtype=np.int64, count=len(heads))
     present = np.arange(CHARS) < length[:, None]  # a NUL in the name is a character, not padding
     shared = present & ((b < _SPACE) | (b > _TILDE))
     digits = np.where(b < _SPACE, 1, np.where(b > _TILDE, _BASE - 1, b - _SPACE + 2))
