@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from falkordb.asyncio import FalkorDB
+from falkordb.asyncio.query_result import QueryResult
 from redis.asyncio import BlockingConnectionPool, UnixDomainSocketConnection
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
@@ -18,6 +19,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from graph.cypher.dialect import FALKORDB
 from graph.embedded import LONGEST_STATEMENT_MS
 from graph.falkordb_params import header as fast_header
+from graph.falkordb_wire import Wire, pack
 from graph.loading import Loading, indexing, loading_from_info
 from graph.model import ENTITY, INDEXES, REL_KINDS, RETIRED_INDEXES
 from graph.store import (
@@ -32,6 +34,7 @@ from graph.store import (
 log = logging.getLogger("crmgraph.store")
 
 _UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, OSError)
+_READ, _WRITE = b"GRAPH.RO_QUERY", b"GRAPH.QUERY"
 _READY_LABELS = frozenset({ENTITY})
 """Labels whose index must be built before the service is ready: FalkorDB checks a unique
 constraint against its index, so a half-built ``Entity.id`` would let a duplicate id in.
@@ -65,6 +68,7 @@ class FalkorDBStore(Store):
         client_header = self._graph._build_params_header
         self._graph._build_params_header = lambda params: fast_header(params, client_header)  # type: ignore[method-assign]
         self.graph_name = graph
+        self._wire = Wire(socket_path, max_connections)  # statements; redis-py for the rest
         # The socket lives in the data folder: that is the disk writes must leave room on.
         self.space = DiskSpaceGuard(Path(socket_path).parent, min_free_bytes)
         self._unavailable = False  # logged once per outage, not once per request
@@ -93,17 +97,17 @@ class FalkorDBStore(Store):
         # The client waits longer than the store's own limit, so a slow statement ends as
         # QUERY_TIMEOUT (stopped in the store), never as a socket timeout that abandons it.
         longest = max(getattr(self, "_read_timeout", 0.0), getattr(self, "_write_timeout", 0.0))
-        self._pool.connection_kwargs["socket_timeout"] = client_wait(longest)
+        self._pool.connection_kwargs["socket_timeout"] = self._wire.wait_seconds = client_wait(longest)
 
     async def _run(self, query: str, params: dict[str, Any], *, write: bool) -> list[Record]:
         limit = self.write_timeout if write else self.read_timeout
         if write:
             self.space.check()
+        command = pack(_WRITE if write else _READ, self.graph_name, self._graph._build_params_header(params) + query,
+                       "--compact", "timeout", str(int(limit * 1000)))
         try:
-            if write:
-                result = await self._graph.query(query, params, timeout=int(limit * 1000))
-            else:
-                result = await self._graph.ro_query(query, params, timeout=int(limit * 1000))
+            result = QueryResult(self._graph)
+            await result.parse(await self._wire.execute(command))
         except _UNAVAILABLE as exc:
             self._went_away(exc)
             raise StoreUnavailableError(f"FalkorDB did not answer: {exc}") from exc
@@ -345,6 +349,7 @@ class FalkorDBStore(Store):
         return ("GRAPH.QUERY", self.graph_name, text, "--compact")
 
     async def close(self) -> None:
+        self._wire.close()
         await self._db.connection.aclose()
 
 

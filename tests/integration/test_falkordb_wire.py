@@ -1,0 +1,126 @@
+"""Statements over the pipelined connections of ``graph.falkordb_wire``, against the real store."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
+
+from graph.embedded import EmbeddedFalkorDB
+from graph.falkordb_store import FalkorDBStore
+from graph.falkordb_wire import _Connection, pack
+from graph.store import QueryTimeoutError, StoreUnavailableError
+
+# Far over a minute of work for the store (400M candidate pairs, none kept): each test
+# sets the limit at which the store stops it.
+SLOW = "UNWIND range(1, 20000) AS a UNWIND range(1, 20000) AS b WITH a, b WHERE a * b = -1 RETURN count(*) AS c"
+
+
+async def _store(server: EmbeddedFalkorDB, **settings: float) -> FalkorDBStore:
+    """A store on the graph ``wire``, written to once (a graph never written to reads as empty)."""
+    store = FalkorDBStore(str(server.socket_path), "wire", **settings)  # type: ignore[arg-type]
+    await store.write("MERGE (:Entity {id: 'wire'})")
+    return store
+
+
+def test_pack_is_a_resp_array_of_bulk_strings() -> None:
+    assert pack(b"GRAPH.RO_QUERY", "g", "RETURN 'é'") == b"*3\r\n$14\r\nGRAPH.RO_QUERY\r\n$1\r\ng\r\n$11\r\nRETURN '\xc3\xa9'\r\n"
+
+
+async def test_each_caller_gets_its_own_answer_when_statements_share_connections(
+        falkordb_server: EmbeddedFalkorDB) -> None:
+    store = await _store(falkordb_server, max_connections=2)
+    try:
+        answers = await asyncio.gather(*(store.read("RETURN $i AS i, $s AS s", {"i": i, "s": f"v{i}"})
+                                         for i in range(300)))
+        assert answers == [[{"i": i, "s": f"v{i}"}] for i in range(300)]
+        assert len(store._wire._connections) == 2  # 300 at once, pipelined on the two allowed
+    finally:
+        await store.close()
+
+
+async def test_a_caller_that_stops_waiting_leaves_the_connection_in_step(falkordb_server: EmbeddedFalkorDB) -> None:
+    store = await _store(falkordb_server, max_connections=1, read_timeout=1.5)
+    try:
+        slow = asyncio.create_task(store.read(SLOW))
+        await asyncio.sleep(0.05)
+        slow.cancel()  # its answer still comes, first, on the one connection
+        with pytest.raises(asyncio.CancelledError):
+            await slow
+        assert await store.read("RETURN $i AS i", {"i": 7}) == [{"i": 7}]
+        assert await store.read("RETURN $i AS i", {"i": 8}) == [{"i": 8}]
+    finally:
+        await store.close()
+
+
+async def test_the_client_stops_waiting_after_its_wait_and_the_connection_stays_usable(
+        falkordb_server: EmbeddedFalkorDB) -> None:
+    store = await _store(falkordb_server, max_connections=1, read_timeout=1.5)
+    try:
+        store._wire.wait_seconds = 0.2  # shorter than the statement, as if the store hung
+        started = time.monotonic()
+        with pytest.raises(StoreUnavailableError, match="did not answer within 0.2 s"):
+            await store.read(SLOW)
+        assert time.monotonic() - started < 1.0
+        store._wire.wait_seconds = 30
+        assert await store.read("RETURN $i AS i", {"i": 9}) == [{"i": 9}]
+    finally:
+        await store.close()
+
+
+async def test_the_store_limit_still_ends_a_slow_statement(falkordb_server: EmbeddedFalkorDB) -> None:
+    store = await _store(falkordb_server, read_timeout=0.3)
+    try:
+        with pytest.raises(QueryTimeoutError):
+            await store.read(SLOW)
+        assert await store.read("RETURN 1 AS one") == [{"one": 1}]
+    finally:
+        await store.close()
+
+
+async def test_errors_come_back_as_the_clients_errors(falkordb_server: EmbeddedFalkorDB) -> None:
+    store = await _store(falkordb_server)
+    try:
+        with pytest.raises(ResponseError, match="not defined"):  # refused before it runs
+            await store.read("RETURN RETURN")
+        with pytest.raises(ResponseError):  # raised while running, inside the answer
+            await store.read("MATCH (n:Entity {id: 'wire'}) RETURN toInteger(n) AS x")
+        assert await store.read("MATCH (n:Entity {id: 'wire'}) RETURN n.id AS id") == [{"id": "wire"}]
+    finally:
+        await store.close()
+
+
+async def test_reads_of_a_graph_never_written_are_empty(falkordb_server: EmbeddedFalkorDB) -> None:
+    store = FalkorDBStore(str(falkordb_server.socket_path), "wire-never-written")
+    try:
+        assert await store.read("MATCH (n) RETURN n.id AS id") == []
+    finally:
+        await store.close()
+
+
+async def test_a_closed_store_is_unavailable(falkordb_server: EmbeddedFalkorDB) -> None:
+    store = await _store(falkordb_server)
+    assert await store.read("RETURN 1 AS one") == [{"one": 1}]
+    await store.close()
+    with pytest.raises(StoreUnavailableError):
+        await store.read("RETURN 1 AS one")
+
+
+async def test_an_answer_out_of_step_fails_the_connection_not_a_caller() -> None:
+    """Garbage, or an answer nobody asked for, ends the connection: every caller waiting on
+    it gets a connection error (STORE_UNAVAILABLE), none gets another's answer."""
+    loop = asyncio.get_running_loop()
+    for data in (b"?not resp\r\n", b"+OK\r\n+OK\r\n"):
+        connection = _Connection()
+        waiting = loop.create_future()
+        connection.waiting.append(waiting)
+        connection.data_received(data)
+        assert connection.lost
+        if data.startswith(b"+OK"):  # the first answer was taken by the one waiting
+            assert waiting.result() == "OK"
+        else:
+            with pytest.raises(RedisConnectionError, match="invalid answer"):
+                waiting.result()
