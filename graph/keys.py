@@ -21,7 +21,6 @@ change is announced to them and waits for their confirmation (``graph.key_events
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import hmac
 import os
 import re
@@ -128,7 +127,7 @@ def load_pepper(configured: str | None, data_dir: Path) -> bytes:
 
 
 def digest(pepper: bytes, key: str) -> str:
-    return hmac.new(pepper, key.encode(), hashlib.sha256).hexdigest()
+    return hmac.digest(pepper, key.encode(), "sha256").hex()  # one C call: hmac.new's object is ~3x dearer
 
 
 def new_key(pepper: bytes, role: Role, *, name: str = "", company_id: str | None = None,

@@ -7,6 +7,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from graph.audit import Write, with_audit
@@ -69,6 +70,7 @@ def observe_statements(observer: StatementObserver) -> Callable[[], None]:
     return remove
 
 
+@lru_cache(maxsize=1024)  # a worker sends a few hundred statement texts, over and over
 def statement_name(query: str, write: bool) -> str:
     """A short, bounded name for a statement: ``read Person``, ``write MERGE Order``,
     ``read db.indexes``. Built from its first label (labels come from the model's
