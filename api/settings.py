@@ -60,7 +60,8 @@ class Settings(BaseSettings):
     query_timeout: float = Field(10.0, gt=0, le=600, description="Seconds a read may run.")
     write_timeout: float = Field(10.0, gt=0, le=600, description="Seconds a write may run (then undone).")
     store_pool_size: int = Field(
-        64, ge=1, le=1024, description="Embedded store: connections per API process (requests in flight to it).")
+        64, ge=1, le=1024, description="Embedded store: connections per API process (statements in flight beyond "
+                       "it share them, answered in order).")
     store_min_free_mb: float = Field(
         64.0, ge=0, description="Embedded store: writes are refused while its disk has less free (0: off).")
     # One cost budget per request (graph/cost.py), by the caller's role.

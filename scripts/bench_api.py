@@ -12,7 +12,8 @@ no access log, same workers). For each request it measures, at the same concurre
 
 - **raw**: the statements the API compiles for the document, captured once, then sent
   straight to the same FalkorDB by a Python asyncio client (``falkordb``) with
-  ``--connections`` in flight;
+  ``--connections`` in flight (``--raw-wire``: by the service's own, leaner, connections,
+  ``graph.falkordb_wire``, which the API has used since it outran the ``falkordb`` client);
 - **API**: the document over HTTP, by wrk (a Lua script sets the POST body). wrk comes
   from the Debian package, installed here when missing and running as root; otherwise an
   httpx asyncio load generator with the same concurrency is used (its own overhead lowers
@@ -255,30 +256,35 @@ async def run_httpx(url: str, body: str, connections: int, duration: float, head
 
 
 async def run_raw(socket_path: Path, statements: list[tuple[str, dict[str, Any]]], connections: int,
-                  duration: float) -> Figures:
-    """The statements one request sends, in order, by ``connections`` concurrent clients."""
+                  duration: float, *, wire: bool = False) -> Figures:
+    """The statements one request sends, in order, by ``connections`` concurrent clients:
+    through the ``falkordb`` client, or (``wire``) through the service's own connections
+    (``graph.falkordb_wire``, as ``FalkorDBStore.read`` sends them)."""
     from falkordb.asyncio import FalkorDB
     from redis.asyncio import BlockingConnectionPool, UnixDomainSocketConnection
 
     pool = BlockingConnectionPool(connection_class=UnixDomainSocketConnection, path=str(socket_path),
                                   max_connections=connections, timeout=30, decode_responses=True)
     graph = FalkorDB(connection_pool=pool).select_graph("crm")
+    store = FalkorDBStore(str(socket_path), "crm", connections)
+    send = store.read if wire else graph.ro_query
     latencies: list[float] = []
     for text, params in statements:  # warm the store's plan cache
-        await graph.ro_query(text, params)
+        await send(text, params)
     stop = time.perf_counter() + duration
 
     async def loop() -> None:
         while time.perf_counter() < stop:
             started = time.perf_counter()
             for text, params in statements:
-                await graph.ro_query(text, params)
+                await send(text, params)
             latencies.append((time.perf_counter() - started) * 1000)
 
     started = time.perf_counter()
     await asyncio.gather(*(loop() for _ in range(connections)))
     elapsed = time.perf_counter() - started
     await pool.aclose()
+    await store.close()
     return Figures(len(latencies) / elapsed, percentile(latencies, .5), percentile(latencies, .99))
 
 
@@ -324,6 +330,9 @@ def main() -> None:
                              "implies --baseline), e.g. CRMGRAPH_KEY_CACHE_SECONDS=0")
     parser.add_argument("--rounds", type=int, default=2,
                         help="with a baseline: rounds per line, alternating which service goes first; medians shown")
+    parser.add_argument("--raw-wire", action="store_true",
+                        help="send the raw statements through the service's own store connections "
+                             "(graph.falkordb_wire) instead of the falkordb client")
     parser.add_argument("--api-key", default=os.environ.get("CRMGRAPH_BENCH_KEY"),
                         help="sent as 'Authorization: Bearer KEY' (where prod requires credentials)")
     args = parser.parse_args()
@@ -405,7 +414,8 @@ def main() -> None:
             raw = None
             if case.raw:
                 statements = asyncio.run(compiled_statements(socket_path, case.document))
-                raw = asyncio.run(run_raw(socket_path, statements, args.connections, args.duration))
+                raw = asyncio.run(run_raw(socket_path, statements, args.connections, args.duration,
+                                          wire=args.raw_wire))
             before: Figures | None = None
             bare_line = raw is None and case.name == "{ __typename }"
             label = "bare Starlette" if bare_line else ""
