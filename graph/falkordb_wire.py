@@ -24,7 +24,7 @@ from typing import Any
 import hiredis
 from redis._parsers.base import BaseParser
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import InvalidResponse, ResponseError
+from redis.exceptions import InvalidResponse
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 
@@ -107,7 +107,7 @@ class Wire:
             reply = await future
         finally:
             expiry.cancel()
-        if isinstance(reply, ResponseError):
+        if isinstance(reply, Exception):  # not only ResponseError: -LOADING is a ConnectionError
             raise reply
         return reply
 

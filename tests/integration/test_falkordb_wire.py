@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 
 import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -13,6 +14,7 @@ from graph.embedded import EmbeddedFalkorDB
 from graph.falkordb_store import FalkorDBStore
 from graph.falkordb_wire import _Connection, pack
 from graph.store import QueryTimeoutError, StoreUnavailableError
+from tests.e2e.test_serve_loading import _folder_that_loads_slowly
 
 # Far over a minute of work for the store (400M candidate pairs, none kept): each test
 # sets the limit at which the store stops it.
@@ -124,3 +126,19 @@ async def test_an_answer_out_of_step_fails_the_connection_not_a_caller() -> None
         else:
             with pytest.raises(RedisConnectionError, match="invalid answer"):
                 waiting.result()
+
+
+async def test_a_store_still_loading_is_unavailable_not_an_internal_error(tmp_path: Path) -> None:
+    """``-LOADING`` is redis' BusyLoadingError, a connection error (not a ResponseError),
+    which the redis-py path raised and the store reported as unavailable."""
+    _folder_that_loads_slowly(tmp_path, keys=8)  # 1.6 s of loading, answering between keys
+    server = EmbeddedFalkorDB(tmp_path, extra_args=("--key-load-delay", "200000",
+                                                    "--loading-process-events-interval-bytes", "1024"))
+    server.start(wait_loaded=False)
+    store = FalkorDBStore(str(server.socket_path), "wire")
+    try:
+        with pytest.raises(StoreUnavailableError, match="loading"):
+            await store.read("RETURN 1 AS one")
+    finally:
+        await store.close()
+        server.stop()
