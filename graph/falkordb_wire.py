@@ -92,7 +92,7 @@ class Wire:
         self.max_connections = max(1, max_connections)
         self.wait_seconds = 30.0  # how long a statement waits for its answer (FalkorDBStore sets it)
         self._connections: list[_Connection] = []
-        self._opening = 0
+        self._opening = asyncio.Lock()
         self._closed = False
 
     async def execute(self, command: bytes) -> Any:
@@ -118,23 +118,26 @@ class Wire:
         return None
 
     async def _open_or_share(self) -> _Connection:
-        self._connections = [c for c in self._connections if c.usable]
-        if self._closed:
-            raise RedisConnectionError("the store's connections are closed")
-        if self._connections and len(self._connections) + self._opening >= self.max_connections:
-            return min(self._connections, key=lambda c: len(c.waiting))
-        self._opening += 1
-        try:
-            _, connection = await asyncio.get_running_loop().create_unix_connection(_Connection, self.socket_path)
-        except OSError as exc:
-            raise RedisConnectionError(f"could not reach FalkorDB at {self.socket_path}: {exc}") from exc
-        finally:
-            self._opening -= 1
-        if self._closed:
-            connection.transport.close()  # type: ignore[union-attr]
-            raise RedisConnectionError("the store's connections are closed")
-        self._connections.append(connection)
-        return connection
+        # One opening at a time: a burst with no connection yet (a cold start, or every
+        # connection lost to a store restart) waits for it instead of opening one each.
+        async with self._opening:
+            self._connections = [c for c in self._connections if c.usable]
+            if self._closed:
+                raise RedisConnectionError("the store's connections are closed")
+            idle = self._idle()  # one may have finished meanwhile
+            if idle is not None:
+                return idle
+            if len(self._connections) >= self.max_connections:
+                return min(self._connections, key=lambda c: len(c.waiting))
+            try:
+                _, connection = await asyncio.get_running_loop().create_unix_connection(_Connection, self.socket_path)
+            except OSError as exc:
+                raise RedisConnectionError(f"could not reach FalkorDB at {self.socket_path}: {exc}") from exc
+            if self._closed:
+                connection.transport.close()  # type: ignore[union-attr]
+                raise RedisConnectionError("the store's connections are closed")
+            self._connections.append(connection)
+            return connection
 
     def close(self) -> None:
         self._closed = True

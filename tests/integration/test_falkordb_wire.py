@@ -44,6 +44,19 @@ async def test_each_caller_gets_its_own_answer_when_statements_share_connections
         await store.close()
 
 
+async def test_a_burst_on_a_store_with_no_connection_yet_opens_at_most_the_cap(
+        falkordb_server: EmbeddedFalkorDB) -> None:
+    """As on a cold start, or after a store restart lost every connection: the burst waits
+    for the connections being opened, it does not open one each."""
+    store = FalkorDBStore(str(falkordb_server.socket_path), "wire", max_connections=2)
+    try:
+        answers = await asyncio.gather(*(store.read("RETURN $i AS i", {"i": i}) for i in range(50)))
+        assert answers == [[{"i": i}] for i in range(50)]
+        assert len(store._wire._connections) == 2
+    finally:
+        await store.close()
+
+
 async def test_a_caller_that_stops_waiting_leaves_the_connection_in_step(falkordb_server: EmbeddedFalkorDB) -> None:
     store = await _store(falkordb_server, max_connections=1, read_timeout=1.5)
     try:
