@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from pathlib import Path
 
@@ -122,6 +123,37 @@ async def test_a_closed_store_is_unavailable(falkordb_server: EmbeddedFalkorDB) 
     await store.close()
     with pytest.raises(StoreUnavailableError):
         await store.read("RETURN 1 AS one")
+
+
+def _clients(server: EmbeddedFalkorDB) -> int:
+    """Connections the store has open, as it counts them (this one's own left out)."""
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.connect(str(server.socket_path))
+        sock.sendall(b"INFO clients\r\n")
+        info = b""
+        while b"connected_clients:" not in info or not info.endswith(b"\r\n"):
+            info += sock.recv(4096)
+    return int(info.split(b"connected_clients:")[1].split(b"\r\n")[0]) - 1
+
+
+async def test_close_with_statements_in_flight_ends_them_and_every_connection(
+        falkordb_server: EmbeddedFalkorDB) -> None:
+    before = _clients(falkordb_server)
+    store = await _store(falkordb_server, max_connections=2, read_timeout=2)
+    await store.redis.ping()  # a redis-py connection too
+    tasks = [asyncio.create_task(store.read(SLOW))] + [
+        asyncio.create_task(store.read("RETURN $i AS i", {"i": i})) for i in range(30)]
+    await asyncio.sleep(0.05)
+    assert _clients(falkordb_server) > before
+    await store.close()
+    results = await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 1)
+    assert isinstance(results[0], StoreUnavailableError)
+    assert all(isinstance(r, StoreUnavailableError) or r == [{"i": i}] for i, r in enumerate(results[1:]))
+    for _ in range(20):  # the store notices a closed connection on its next turn
+        if _clients(falkordb_server) == before:
+            break
+        await asyncio.sleep(0.05)
+    assert _clients(falkordb_server) == before
 
 
 async def test_an_answer_out_of_step_fails_the_connection_not_a_caller() -> None:
