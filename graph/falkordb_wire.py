@@ -10,9 +10,12 @@ hands the answer to the waiting statement straight from ``data_received``.
 The store answers a connection's commands in the order they came, so a connection may
 carry several at once; a statement takes an idle connection, opens a new one up to
 ``max_connections``, and only then queues behind the least busy. A statement whose caller
-stopped waiting (cancelled, or past its wait) leaves its answer to be read and dropped in
-turn, so the connection stays usable. Everything else (INFO, schema changes, key events)
-keeps using redis-py.
+was cancelled leaves its answer to be read and dropped in turn, so the connection stays
+usable. One past its wait (longer than the store's own limit: the store is hung) ends its
+connection, as redis-py did: those queued behind it could only be answered after it, and
+the store would otherwise run every statement left in it on resuming, writes included,
+after their callers were told it is unavailable. Everything else (INFO, schema changes,
+key events) keeps using redis-py.
 """
 
 from __future__ import annotations
@@ -76,6 +79,12 @@ class _Connection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self._fail(RedisConnectionError(f"FalkorDB closed the connection{f': {exc}' if exc else ''}"))
 
+    def abandon(self, error: Exception) -> None:
+        """Fail every statement waiting on it, and drop the commands not yet sent."""
+        self._fail(error)
+        if self.transport is not None:
+            self.transport.abort()
+
     def _fail(self, error: Exception) -> None:
         self.lost = True
         while self.waiting:
@@ -102,7 +111,7 @@ class Wire:
         future: asyncio.Future[Any] = loop.create_future()
         connection.waiting.append(future)
         connection.transport.write(command)  # type: ignore[union-attr]
-        expiry = loop.call_later(self.wait_seconds, _expire, future, self.wait_seconds)
+        expiry = loop.call_later(self.wait_seconds, _expire, connection, future, self.wait_seconds)
         try:
             reply = await future
         finally:
@@ -147,6 +156,6 @@ class Wire:
         self._connections = []
 
 
-def _expire(future: asyncio.Future[Any], seconds: float) -> None:
+def _expire(connection: _Connection, future: asyncio.Future[Any], seconds: float) -> None:
     if not future.done():
-        future.set_exception(RedisTimeoutError(f"FalkorDB did not answer within {seconds:g} s"))
+        connection.abandon(RedisTimeoutError(f"FalkorDB did not answer within {seconds:g} s"))

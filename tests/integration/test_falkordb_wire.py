@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import socket
 import time
 from pathlib import Path
@@ -72,7 +74,7 @@ async def test_a_caller_that_stops_waiting_leaves_the_connection_in_step(falkord
         await store.close()
 
 
-async def test_the_client_stops_waiting_after_its_wait_and_the_connection_stays_usable(
+async def test_the_client_stops_waiting_after_its_wait_and_the_next_statement_is_answered(
         falkordb_server: EmbeddedFalkorDB) -> None:
     store = await _store(falkordb_server, max_connections=1, read_timeout=1.5)
     try:
@@ -85,6 +87,37 @@ async def test_the_client_stops_waiting_after_its_wait_and_the_connection_stays_
         assert await store.read("RETURN $i AS i", {"i": 9}) == [{"i": 9}]
     finally:
         await store.close()
+
+
+async def test_a_statement_past_its_wait_ends_its_connection_and_those_queued_behind_it(tmp_path: Path) -> None:
+    """A hung store (SIGSTOP): the statements queued behind one past its wait could only
+    be answered after it, so they fail with it; and none of them is left in the
+    connection for the store to run when it resumes, after their callers were told it
+    is unavailable (as with redis-py, at most the one it had begun reading)."""
+    server = EmbeddedFalkorDB(tmp_path)
+    server.start()
+    assert server.process is not None
+    store = FalkorDBStore(str(server.socket_path), "wire", max_connections=1)
+    add = "MATCH (n:Entity {id: 'count'}) SET n.n = n.n + 1"
+    try:
+        await store.write("CREATE (:Entity {id: 'count', n: 0})")
+        store._wire.wait_seconds = 0.5
+        os.kill(server.process.pid, signal.SIGSTOP)
+        first = [asyncio.create_task(store.write(add)) for _ in range(20)]
+        await asyncio.sleep(0.3)
+        queued = [asyncio.create_task(store.write(add)) for _ in range(20)]
+        started = time.monotonic()
+        results = await asyncio.gather(*first, *queued, return_exceptions=True)
+        assert all(isinstance(r, StoreUnavailableError) for r in results)
+        assert time.monotonic() - started < 0.4  # with the first, not a wait of their own
+        os.kill(server.process.pid, signal.SIGCONT)
+        await asyncio.sleep(0.3)
+        store._wire.wait_seconds = 5
+        assert await store.read("MATCH (n:Entity {id: 'count'}) RETURN n.n AS n") in ([{"n": 0}], [{"n": 1}])
+    finally:
+        os.kill(server.process.pid, signal.SIGCONT)
+        await store.close()
+        server.stop()
 
 
 async def test_the_store_limit_still_ends_a_slow_statement(falkordb_server: EmbeddedFalkorDB) -> None:
