@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import signal
 import socket
 import time
 from pathlib import Path
 
 import pytest
+import uvloop
+from falkordb.asyncio import FalkorDB
+from redis.asyncio import BlockingConnectionPool, UnixDomainSocketConnection
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
@@ -21,6 +25,7 @@ from tests.e2e.test_serve_loading import _folder_that_loads_slowly
 
 # Far over a minute of work for the store (400M candidate pairs, none kept): each test
 # sets the limit at which the store stops it.
+ROWS = "UNWIND range(1, $n) AS i RETURN i, 'x' + toString(i) AS s"
 SLOW = "UNWIND range(1, 20000) AS a UNWIND range(1, 20000) AS b WITH a, b WHERE a * b = -1 RETURN count(*) AS c"
 
 
@@ -47,6 +52,72 @@ async def test_each_caller_gets_its_own_answer_when_statements_share_connections
         await store.close()
 
 
+async def test_answers_longer_than_a_read_reach_the_right_callers(falkordb_server: EmbeddedFalkorDB) -> None:
+    store = await _store(falkordb_server, max_connections=1)
+    sizes = [200_000, 1, 3, 20_000, 2]
+    try:
+        answers = await asyncio.gather(*(store.read(ROWS, {"n": n}) for n in sizes))
+        for n, answer in zip(sizes, answers, strict=True):
+            assert len(answer) == n and answer[-1] == {"i": n, "s": f"x{n}"}
+    finally:
+        await store.close()
+
+
+async def test_after_a_storm_of_cancellations_every_answer_is_the_callers_own(
+        falkordb_server: EmbeddedFalkorDB) -> None:
+    store = await _store(falkordb_server, max_connections=2)
+    chance = random.Random(7)
+    try:
+        for _ in range(3):
+            tasks = [asyncio.create_task(store.read(ROWS, {"n": 2000 + i}) if i % 17 == 0 else
+                                         store.read("RETURN $i AS i, $s AS s", {"i": i, "s": f"v{i}"}))
+                     for i in range(200)]
+            for _ in range(60):
+                await asyncio.sleep(chance.random() / 500)
+                chance.choice(tasks).cancel()
+            results = await asyncio.gather(*tasks, return_exceptions=True)
+            assert any(isinstance(r, asyncio.CancelledError) for r in results)
+            for i, result in enumerate(results):
+                if not isinstance(result, asyncio.CancelledError):
+                    assert result == ([{"i": k, "s": f"x{k}"} for k in range(1, 2001 + i)] if i % 17 == 0
+                                      else [{"i": i, "s": f"v{i}"}])
+            answers = await asyncio.gather(*(store.read("RETURN $i AS i", {"i": i}) for i in range(50)))
+            assert answers == [[{"i": i}] for i in range(50)]
+        assert all(not c.waiting for c in store._wire._connections)  # nothing left behind
+    finally:
+        await store.close()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
+async def test_a_store_killed_under_pipelined_statements_fails_them_all_at_once_and_is_used_again(
+        tmp_path: Path, sig: int) -> None:
+    server = EmbeddedFalkorDB(tmp_path)
+    server.start()
+    assert server.process is not None
+    store = FalkorDBStore(str(server.socket_path), "wire", max_connections=1, read_timeout=3)
+    try:
+        await store.write("MERGE (:Entity {id: 'wire'})")
+        tasks = [asyncio.create_task(store.read(SLOW))] + [
+            asyncio.create_task(store.read("RETURN $i AS i", {"i": i})) for i in range(20)]
+        await asyncio.sleep(0.1)
+        started = time.monotonic()
+        os.kill(server.process.pid, sig)
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+        assert all(isinstance(r, StoreUnavailableError) for r in results)
+        assert time.monotonic() - started < 1.0  # not the client wait (8 s)
+        with pytest.raises(StoreUnavailableError):  # while it is down
+            await store.read("RETURN 1 AS one")
+        server.process.wait()
+        server.restart()
+        answers = await asyncio.gather(*(store.read("RETURN $i AS i", {"i": i}) for i in range(30)))
+        assert answers == [[{"i": i}] for i in range(30)]
+        assert await store.read("MATCH (n:Entity) RETURN n.id AS id") == [{"id": "wire"}]
+        assert len(store._wire._connections) == 1
+    finally:
+        await store.close()
+        server.stop()
+
+
 async def test_a_burst_on_a_store_with_no_connection_yet_opens_at_most_the_cap(
         falkordb_server: EmbeddedFalkorDB) -> None:
     """As on a cold start, or after a store restart lost every connection: the burst waits
@@ -60,7 +131,7 @@ async def test_a_burst_on_a_store_with_no_connection_yet_opens_at_most_the_cap(
         await store.close()
 
 
-async def test_a_caller_that_stops_waiting_leaves_the_connection_in_step(falkordb_server: EmbeddedFalkorDB) -> None:
+async def test_a_cancelled_caller_leaves_the_connection_in_step(falkordb_server: EmbeddedFalkorDB) -> None:
     store = await _store(falkordb_server, max_connections=1, read_timeout=1.5)
     try:
         slow = asyncio.create_task(store.read(SLOW))
@@ -142,6 +213,38 @@ async def test_errors_come_back_as_the_clients_errors(falkordb_server: EmbeddedF
         await store.close()
 
 
+async def test_errors_are_those_the_falkordb_client_raises_and_a_failed_write_is_not_applied(
+        falkordb_server: EmbeddedFalkorDB) -> None:
+    """Each statement through the store and through the ``falkordb`` client (the path the
+    store took before): the same error class and text."""
+    store = FalkorDBStore(str(falkordb_server.socket_path), "wire-errors")
+    pool = BlockingConnectionPool(connection_class=UnixDomainSocketConnection, path=str(falkordb_server.socket_path),
+                                  max_connections=1, timeout=5, decode_responses=True)
+    client = FalkorDB(connection_pool=pool).select_graph("wire-errors")
+    cases = [(False, "RETURN RETURN"),  # refused before it runs
+             (False, "RETURN 1 AS"),
+             (False, "MATCH (n:Entity {id: 'dup'}) RETURN toInteger(n) AS x"),  # while running
+             (False, "CREATE (:Entity {id: 'read-only'})"),
+             (True, "CREATE (:Entity {id: 'dup'})"),  # unique constraint
+             (True, "UNWIND [1, 2] AS i CREATE (:Entity {id: 'twice'})"),
+             (True, "CREATE (:Entity {id: 'then'}) WITH 1 AS one MATCH (n:Entity {id: 'dup'}) RETURN toInteger(n) AS x")]
+    try:
+        await store.ensure_schema()
+        await store.clear()
+        await store.write("CREATE (:Entity {id: 'dup'})")
+        for write, statement in cases:
+            with pytest.raises(ResponseError) as ours:
+                await (store.write(statement) if write else store.read(statement))
+            with pytest.raises(ResponseError) as theirs:
+                await (client.query(statement) if write else client.ro_query(statement))
+            assert (type(ours.value), str(ours.value)) == (type(theirs.value), str(theirs.value)), statement
+        assert await store.read("MATCH (n:Entity) RETURN n.id AS id") == [{"id": "dup"}]
+    finally:
+        await store.redis.execute_command("GRAPH.DELETE", "wire-errors")
+        await store.close()
+        await pool.aclose()
+
+
 async def test_reads_of_a_graph_never_written_are_empty(falkordb_server: EmbeddedFalkorDB) -> None:
     store = FalkorDBStore(str(falkordb_server.socket_path), "wire-never-written")
     try:
@@ -219,4 +322,36 @@ async def test_a_store_still_loading_is_unavailable_not_an_internal_error(tmp_pa
             await store.read("RETURN 1 AS one")
     finally:
         await store.close()
+        server.stop()
+
+
+def test_a_store_refusing_connections_is_unavailable_under_uvloop(tmp_path: Path) -> None:
+    """``serve`` runs on uvloop, which reads a refusal (``-ERR max number of clients``)
+    before it notices the close: the refusal came back as an answer, a TypeError."""
+    server = EmbeddedFalkorDB(tmp_path, extra_args=("--maxclients", "3"))
+    server.start()
+    store = FalkorDBStore(str(server.socket_path), "wire")
+    hogs: list[socket.socket] = []
+
+    async def check() -> None:
+        for _ in range(3):
+            with pytest.raises(StoreUnavailableError):
+                await store.read("RETURN 1 AS one")
+        await store.close()
+
+    try:
+        while True:  # take every client slot the store has left
+            hog = socket.socket(socket.AF_UNIX)
+            hogs.append(hog)
+            hog.connect(str(server.socket_path))
+            try:
+                hog.sendall(b"PING\r\n")
+                if not hog.recv(64).startswith(b"+PONG"):
+                    break
+            except OSError:  # refused and closed before the PING
+                break
+        uvloop.run(check())
+    finally:
+        for hog in hogs:
+            hog.close()
         server.stop()
