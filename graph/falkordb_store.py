@@ -351,6 +351,7 @@ class FalkorDBStore(Store):
     async def close(self) -> None:
         self._wire.close()
         await self._db.connection.aclose()
+        await self._pool.aclose()  # the client was given it, so it leaves it open
 
 
 def _refused_for_disk(text: str) -> bool:

@@ -10,9 +10,12 @@ hands the answer to the waiting statement straight from ``data_received``.
 The store answers a connection's commands in the order they came, so a connection may
 carry several at once; a statement takes an idle connection, opens a new one up to
 ``max_connections``, and only then queues behind the least busy. A statement whose caller
-stopped waiting (cancelled, or past its wait) leaves its answer to be read and dropped in
-turn, so the connection stays usable. Everything else (INFO, schema changes, key events)
-keeps using redis-py.
+was cancelled leaves its answer to be read and dropped in turn, so the connection stays
+usable. One past its wait (longer than the store's own limit: the store is hung) ends its
+connection, as redis-py did: those queued behind it could only be answered after it, and
+the store would otherwise run every statement left in it on resuming, writes included,
+after their callers were told it is unavailable. Everything else (INFO, schema changes,
+key events) keeps using redis-py.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from typing import Any
 import hiredis
 from redis._parsers.base import BaseParser
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import InvalidResponse, ResponseError
+from redis.exceptions import InvalidResponse
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 
@@ -76,6 +79,12 @@ class _Connection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self._fail(RedisConnectionError(f"FalkorDB closed the connection{f': {exc}' if exc else ''}"))
 
+    def abandon(self, error: Exception) -> None:
+        """Fail every statement waiting on it, and drop the commands not yet sent."""
+        self._fail(error)
+        if self.transport is not None:
+            self.transport.abort()
+
     def _fail(self, error: Exception) -> None:
         self.lost = True
         while self.waiting:
@@ -92,7 +101,7 @@ class Wire:
         self.max_connections = max(1, max_connections)
         self.wait_seconds = 30.0  # how long a statement waits for its answer (FalkorDBStore sets it)
         self._connections: list[_Connection] = []
-        self._opening = 0
+        self._opening = asyncio.Lock()
         self._closed = False
 
     async def execute(self, command: bytes) -> Any:
@@ -102,12 +111,12 @@ class Wire:
         future: asyncio.Future[Any] = loop.create_future()
         connection.waiting.append(future)
         connection.transport.write(command)  # type: ignore[union-attr]
-        expiry = loop.call_later(self.wait_seconds, _expire, future, self.wait_seconds)
+        expiry = loop.call_later(self.wait_seconds, _expire, connection, future, self.wait_seconds)
         try:
             reply = await future
         finally:
             expiry.cancel()
-        if isinstance(reply, ResponseError):
+        if isinstance(reply, Exception):  # not only ResponseError: -LOADING is a ConnectionError
             raise reply
         return reply
 
@@ -118,23 +127,26 @@ class Wire:
         return None
 
     async def _open_or_share(self) -> _Connection:
-        self._connections = [c for c in self._connections if c.usable]
-        if self._closed:
-            raise RedisConnectionError("the store's connections are closed")
-        if self._connections and len(self._connections) + self._opening >= self.max_connections:
-            return min(self._connections, key=lambda c: len(c.waiting))
-        self._opening += 1
-        try:
-            _, connection = await asyncio.get_running_loop().create_unix_connection(_Connection, self.socket_path)
-        except OSError as exc:
-            raise RedisConnectionError(f"could not reach FalkorDB at {self.socket_path}: {exc}") from exc
-        finally:
-            self._opening -= 1
-        if self._closed:
-            connection.transport.close()  # type: ignore[union-attr]
-            raise RedisConnectionError("the store's connections are closed")
-        self._connections.append(connection)
-        return connection
+        # One opening at a time: a burst with no connection yet (a cold start, or every
+        # connection lost to a store restart) waits for it instead of opening one each.
+        async with self._opening:
+            self._connections = [c for c in self._connections if c.usable]
+            if self._closed:
+                raise RedisConnectionError("the store's connections are closed")
+            idle = self._idle()  # one may have finished meanwhile
+            if idle is not None:
+                return idle
+            if len(self._connections) >= self.max_connections:
+                return min(self._connections, key=lambda c: len(c.waiting))
+            try:
+                _, connection = await asyncio.get_running_loop().create_unix_connection(_Connection, self.socket_path)
+            except OSError as exc:
+                raise RedisConnectionError(f"could not reach FalkorDB at {self.socket_path}: {exc}") from exc
+            if self._closed:
+                connection.transport.close()  # type: ignore[union-attr]
+                raise RedisConnectionError("the store's connections are closed")
+            self._connections.append(connection)
+            return connection
 
     def close(self) -> None:
         self._closed = True
@@ -144,6 +156,6 @@ class Wire:
         self._connections = []
 
 
-def _expire(future: asyncio.Future[Any], seconds: float) -> None:
+def _expire(connection: _Connection, future: asyncio.Future[Any], seconds: float) -> None:
     if not future.done():
-        future.set_exception(RedisTimeoutError(f"FalkorDB did not answer within {seconds:g} s"))
+        connection.abandon(RedisTimeoutError(f"FalkorDB did not answer within {seconds:g} s"))
