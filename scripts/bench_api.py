@@ -20,7 +20,10 @@ no access log, same workers). For each request it measures, at the same concurre
   the figures: compare ratios within one run only).
 
 It prints req/s, p50 and p99 of both and the API/raw rate ratio per line, and the API
-server's resident memory at the start and the end.
+server's resident memory at the start and the end. ``--cpu`` also prints, per line, the
+CPU a request cost the service's workers, the store (all its threads) and wrk, and a raw
+statement set the client and the store: on a machine the load saturates, the rates follow
+those sums.
 
 ``--baseline`` (or ``--baseline-env NAME=VALUE``) runs a second service with other settings
 beside it; each line then measures both ``--rounds`` times (default 2), alternating which
@@ -40,6 +43,7 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import re
 import shutil
 import signal
@@ -127,6 +131,7 @@ class Figures:
     p50: float  # ms
     p99: float  # ms
     errors: int = 0
+    requests: int = 0
 
 
 def median_figures(runs: list[Figures]) -> Figures:
@@ -158,6 +163,57 @@ def free_port() -> int:
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+def children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def is_store(pid: int) -> bool:
+    try:
+        return b"redis-server" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU of these processes (all their threads) so far."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
+class CpuSplit:
+    """CPU per request of each party to a measurement: the service's workers, the store,
+    and the load generator (wrk, a child of this process) or this process (the raw client)."""
+
+    def __init__(self, server_pid: int) -> None:
+        kids = children(server_pid)
+        self.store = [k for k in kids if is_store(k)]
+        self.workers = [w for k in kids if not is_store(k) for w in [k, *children(k)]]
+
+    def start(self) -> None:
+        self._began = (cpu_seconds(self.workers), cpu_seconds(self.store),
+                       own_cpu(resource.RUSAGE_CHILDREN), own_cpu(resource.RUSAGE_SELF))
+
+    def per_request(self, requests: float) -> tuple[float, float, float, float]:
+        """µs a request: workers, store, load generator, this process."""
+        now = (cpu_seconds(self.workers), cpu_seconds(self.store),
+               own_cpu(resource.RUSAGE_CHILDREN), own_cpu(resource.RUSAGE_SELF))
+        return tuple(1e6 * (b - a) / max(requests, 1) for a, b in zip(self._began, now))  # type: ignore[return-value]
 
 
 def rss_mb(pid: int) -> float:
@@ -231,7 +287,8 @@ def run_wrk(wrk: str, url: str, body: str, connections: int, duration: float, tm
     p50 = _ms(re.search(r"\s50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
     p99 = _ms(re.search(r"\s99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    return Figures(rate, p50, p99, int(bad.group(1)) if bad else 0)
+    done = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    return Figures(rate, p50, p99, int(bad.group(1)) if bad else 0, done)
 
 
 async def run_httpx(url: str, body: str, connections: int, duration: float, headers: dict[str, str]) -> Figures:
@@ -252,7 +309,8 @@ async def run_httpx(url: str, body: str, connections: int, duration: float, head
         started = time.perf_counter()
         await asyncio.gather(*(loop() for _ in range(connections)))
         elapsed = time.perf_counter() - started
-    return Figures(len(latencies) / elapsed, percentile(latencies, .5), percentile(latencies, .99), errors)
+    return Figures(len(latencies) / elapsed, percentile(latencies, .5), percentile(latencies, .99), errors,
+                   len(latencies))
 
 
 async def run_raw(socket_path: Path, statements: list[tuple[str, dict[str, Any]]], connections: int,
@@ -285,7 +343,8 @@ async def run_raw(socket_path: Path, statements: list[tuple[str, dict[str, Any]]
     elapsed = time.perf_counter() - started
     await pool.aclose()
     await store.close()
-    return Figures(len(latencies) / elapsed, percentile(latencies, .5), percentile(latencies, .99))
+    return Figures(len(latencies) / elapsed, percentile(latencies, .5), percentile(latencies, .99), 0,
+                   len(latencies))
 
 
 async def compiled_statements(socket_path: Path, document: str) -> list[tuple[str, dict[str, Any]]]:
@@ -333,12 +392,17 @@ def main() -> None:
     parser.add_argument("--raw-wire", action="store_true",
                         help="send the raw statements through the service's own store connections "
                              "(graph.falkordb_wire) instead of the falkordb client")
+    parser.add_argument("--cpu", action="store_true",
+                        help="also print the CPU each request cost the service's workers, the store and wrk, "
+                             "and each raw statement the client and the store (not with a baseline)")
     parser.add_argument("--api-key", default=os.environ.get("CRMGRAPH_BENCH_KEY"),
                         help="sent as 'Authorization: Bearer KEY' (where prod requires credentials)")
     args = parser.parse_args()
     baseline_env = dict(item.split("=", 1) for item in args.baseline_env) or (
         {} if args.baseline_code else {"CRMGRAPH_FAST_PATH": "false"})
     args.baseline = args.baseline or bool(args.baseline_env) or args.baseline_code is not None
+    if args.cpu and args.baseline:
+        parser.error("--cpu measures one service: leave out --baseline, --baseline-env and --baseline-code")
 
     wrk = None if args.httpx else ensure_wrk()
     console.print(f"load generator: {'wrk' if wrk else 'httpx (asyncio)'}, {args.connections} connections, "
@@ -384,6 +448,8 @@ def main() -> None:
         url = f"http://127.0.0.1:{port}/graphql"
         socket_path = tmp / "data" / "falkordb.sock"
         rss_start = rss_mb(server.pid)
+        split = CpuSplit(server.pid) if args.cpu else None
+        cpu_rows: list[list[str]] = []
 
         headers = {"content-type": "application/json"}
         if not args.api_key:  # prod asks for credentials: an admin key of this run's own
@@ -414,13 +480,25 @@ def main() -> None:
             raw = None
             if case.raw:
                 statements = asyncio.run(compiled_statements(socket_path, case.document))
+                if split is not None:
+                    split.start()
                 raw = asyncio.run(run_raw(socket_path, statements, args.connections, args.duration,
                                           wire=args.raw_wire))
+                raw_cpu = split.per_request(raw.requests) if split is not None else None
             before: Figures | None = None
             bare_line = raw is None and case.name == "{ __typename }"
             label = "bare Starlette" if bare_line else ""
             if baseline is None:
+                if split is not None:
+                    split.start()
                 through = api(case.document)
+                if split is not None:
+                    workers, store_us, wrk_us, _ = split.per_request(through.requests)
+                    cpu_rows.append([case.name, f"{workers:.0f}", f"{store_us:.0f}", f"{wrk_us:.0f}",
+                                     f"{workers + store_us + wrk_us:.0f}"]
+                                    + ([f"{raw_cpu[3]:.0f}", f"{raw_cpu[1]:.0f}", f"{raw_cpu[3] + raw_cpu[1]:.0f}"]
+                                       if case.raw and raw_cpu is not None else ["-", "-", "-"]))
+                    console.print("  CPU µs a request: " + "  ".join(cpu_rows[-1][1:]))
                 if bare_line:
                     raw = api("{ __typename }", f"http://127.0.0.1:{bare_port}/graphql")
             else:  # rounds alternate which service goes first (ABBA...): drifts in the
@@ -479,6 +557,14 @@ def main() -> None:
     for row in rows:
         table.add_row(*row)
     console.print(table)
+    if cpu_rows:
+        cpu_table = Table(title="CPU µs per request (API) and per statement set (raw), all processes' threads")
+        for column in ("request", "API workers", "store", "wrk", "API total", "raw client", "store (raw)",
+                       "raw total"):
+            cpu_table.add_column(column, justify="left" if column == "request" else "right")
+        for row in cpu_rows:
+            cpu_table.add_row(*row)
+        console.print(cpu_table)
     console.print(f"API server RSS: {rss_start:.0f} MB at start, {rss_end:.0f} MB at the end")
     if args.baseline:
         console.print(f"baseline ({' '.join(f'{k}={v}' for k, v in baseline_env.items())}) RSS: "
