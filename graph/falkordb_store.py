@@ -18,6 +18,8 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from graph.cypher.dialect import FALKORDB
 from graph.embedded import LONGEST_STATEMENT_MS
+from graph.falkordb_answer import NeedsClient
+from graph.falkordb_answer import rows as answer_rows
 from graph.falkordb_params import header as fast_header
 from graph.falkordb_wire import Wire, pack
 from graph.loading import Loading, indexing, loading_from_info
@@ -106,8 +108,14 @@ class FalkorDBStore(Store):
         command = pack(_WRITE if write else _READ, self.graph_name, self._graph._build_params_header(params) + query,
                        "--compact", "timeout", str(int(limit * 1000)))
         try:
-            result = QueryResult(self._graph)
-            await result.parse(await self._wire.execute(command))
+            answer = await self._wire.execute(command)
+            try:
+                found = answer_rows(answer)
+            except NeedsClient:  # nodes, edges, paths or an error: the client's decoder
+                result = QueryResult(self._graph)
+                await result.parse(answer)
+                columns = [h[1] if isinstance(h, list | tuple) else h for h in result.header]
+                found = [dict(zip(columns, row, strict=True)) for row in result.result_set]
         except _UNAVAILABLE as exc:
             self._went_away(exc)
             raise StoreUnavailableError(f"FalkorDB did not answer: {exc}") from exc
@@ -122,8 +130,7 @@ class FalkorDBStore(Store):
                 raise StoreReadOnlyError("the store refuses writes: its disk is full") from exc
             raise
         self._came_back()
-        columns = [h[1] if isinstance(h, list | tuple) else h for h in result.header]
-        return [dict(zip(columns, row, strict=True)) for row in result.result_set]
+        return found
 
     def _went_away(self, exc: BaseException) -> None:
         if not self._unavailable:
