@@ -12,7 +12,7 @@ same answer to the client's decoder, which gives the same rows (or raises the er
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from typing import Any
 
@@ -29,11 +29,15 @@ def rows(answer: list[Any]) -> list[Record]:
         raise NeedsClient  # the client raises the store's error the way callers expect
     if len(answer) == 1:  # statistics only: a write that returns nothing
         return []
-    header = answer[0]
+    return records(answer[0], ([_value(cell) for cell in row] for row in answer[1]))
+
+
+def records(header: list[Any], values: Iterable[list[Any]]) -> list[Record]:
+    """Rows of decoded values as dicts by column name (a header entry is ``[type, name]``)."""
     if not header:
         return []
     columns = [column[1] if isinstance(column, list | tuple) else column for column in header]
-    return [dict(zip(columns, [_value(cell) for cell in row], strict=True)) for row in answer[1]]
+    return [dict(zip(columns, row, strict=True)) for row in values]
 
 
 def _value(cell: list[Any]) -> Any:

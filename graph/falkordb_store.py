@@ -18,7 +18,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from graph.cypher.dialect import FALKORDB
 from graph.embedded import LONGEST_STATEMENT_MS
-from graph.falkordb_answer import NeedsClient
+from graph.falkordb_answer import NeedsClient, records
 from graph.falkordb_answer import rows as answer_rows
 from graph.falkordb_params import header as fast_header
 from graph.falkordb_wire import Wire, pack
@@ -114,8 +114,7 @@ class FalkorDBStore(Store):
             except NeedsClient:  # nodes, edges, paths or an error: the client's decoder
                 result = QueryResult(self._graph)
                 await result.parse(answer)
-                columns = [h[1] if isinstance(h, list | tuple) else h for h in result.header]
-                found = [dict(zip(columns, row, strict=True)) for row in result.result_set]
+                found = records(result.header, result.result_set)
         except _UNAVAILABLE as exc:
             self._went_away(exc)
             raise StoreUnavailableError(f"FalkorDB did not answer: {exc}") from exc

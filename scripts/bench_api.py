@@ -219,15 +219,7 @@ class CpuSplit:
 def rss_mb(pid: int) -> float:
     """Resident memory of a process and its Python children (the store is not counted)."""
     total = 0
-    pids = [pid]
-    try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    except OSError:
-        children = []
-    for child in children:
-        cmd = Path(f"/proc/{child}/cmdline").read_bytes()
-        if b"redis-server" not in cmd:
-            pids.append(int(child))
+    pids = [pid, *(child for child in children(pid) if not is_store(child))]
     for p in pids:
         try:
             for line in Path(f"/proc/{p}/status").read_text().splitlines():

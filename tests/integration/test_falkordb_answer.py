@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from redis.exceptions import ResponseError
 
 from graph.embedded import EmbeddedFalkorDB
-from graph.falkordb_answer import NeedsClient, rows
+from graph.falkordb_answer import NeedsClient, records, rows
 from graph.falkordb_store import FalkorDBStore
 from graph.falkordb_wire import pack
 
@@ -59,8 +59,7 @@ async def _answer(store: FalkorDBStore, statement: str, params: dict[str, Any] |
 async def _by_client(store: FalkorDBStore, answer: Any) -> list[dict[str, Any]]:
     result = QueryResult(store._graph)
     await result.parse(answer)
-    columns = [h[1] if isinstance(h, list | tuple) else h for h in result.header]
-    return [dict(zip(columns, row, strict=True)) for row in result.result_set]
+    return records(result.header, result.result_set)
 
 
 @pytest.mark.parametrize("statement", SCALARS)
