@@ -231,7 +231,12 @@ class EmbeddedFalkorDB:
                     stdout=log,
                     stderr=subprocess.STDOUT,
                     preexec_fn=_die_with_parent,
-                    start_new_session=True,  # Ctrl-C reaches only us; we stop it in order
+                    # Its own process group, so Ctrl-C reaches only us and we stop it in
+                    # order; but our session, not a new one: where the kernel groups
+                    # sessions for scheduling (autogroup), a store in a session of its own
+                    # weighs as much as the whole service, and under load the workers
+                    # then stall for hundreds of ms at a time (scripts/bench_api.py's tails).
+                    process_group=0,
                 )
         except OSError as exc:
             raise EmbeddedStoreError(f"could not start FalkorDB ({server}): {exc}") from exc

@@ -255,3 +255,13 @@ async def test_the_store_keeps_more_plans_than_falkordbs_default(falkordb_server
         assert int(kept[1]) == PLAN_CACHE_SIZE > 25
     finally:
         await store.close()
+
+
+def test_the_store_shares_our_session_but_not_our_process_group(falkordb_server: EmbeddedFalkorDB) -> None:
+    """Ctrl-C goes to the terminal's foreground process group: not the store's, so we stop
+    it in order. The session is ours: a session of its own is a scheduling group of its own
+    (Linux autogroup), weighing as much as every worker together."""
+    proc = falkordb_server.process
+    assert proc is not None and proc.poll() is None
+    assert os.getpgid(proc.pid) == proc.pid != os.getpgid(0)
+    assert os.getsid(proc.pid) == os.getsid(0)
