@@ -184,3 +184,25 @@ def test_without_a_channel_a_key_is_kept_a_second_at_most() -> None:
     assert cache.seconds == UNANNOUNCED_SECONDS and cache.active and listener is None
     cache, _ = key_cache_for(CountingKeys(), 0, 100)
     assert not cache.enabled
+
+
+async def test_a_presented_key_is_hashed_once_and_the_memo_stays_bounded(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import api.auth
+
+    hashed: list[str] = []
+    monkeypatch.setattr(api.auth, "digest", lambda pepper, key: hashed.append(key) or digest(pepper, key))
+    keys = CountingKeys()
+    auth = authenticator(tmp_path, keys, key_cache_size=16)
+    key, record = new_key(PEPPER, Role.EDITOR)
+    await keys.put(record)
+    for _ in range(5):
+        assert (await auth.resolve({"x-api-key": key})) == record.access()
+    assert hashed == [key]
+    for i in range(100):  # a flood of made-up keys: each refused, the memo never past its bound
+        with pytest.raises(AuthError, match="invalid API key"):
+            await auth.resolve({"x-api-key": f"crm_{i:012d}_{'A' * 43}"})
+        assert len(auth._digests) <= 16
+    assert (await auth.resolve({"x-api-key": key})) == record.access()
+    with pytest.raises(AuthError, match="invalid API key"):  # the memo holds digests, never verdicts
+        await auth.resolve({"x-api-key": key[:-1] + ("B" if key[-1] != "B" else "C")})
