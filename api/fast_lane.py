@@ -22,7 +22,6 @@ time — goes to the view unchanged, its body replayed.
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 from typing import Any
 
 import orjson
@@ -132,8 +131,7 @@ class FastLane:
                 return False  # the view answers it, with its 503
         if result is None:
             return False
-        # operation, outcome and codes for metrics and logs, as the view notes them
-        observe.note_graphql(SimpleNamespace(operation_name=name, query=query), result)
+        observe.note_graphql(name, query, result)  # operation, outcome and codes, as the view notes them
         data = await self.process_result(None, result)  # type: ignore[attr-defined]
         encoded = self.encode_json(data)  # type: ignore[attr-defined]
         media = (f"{GRAPHQL_RESPONSE_JSON}; charset=utf-8" if prefers_graphql_response(accept.decode("latin-1"))

@@ -47,7 +47,8 @@ class GuardedGraphQL(GraphQL[C, R], Generic[C, R]):
                                 root_value: Any, sub_response: Any) -> Any:
         result = await self._execute_in_slot(request, request_adapter, request_data, context, root_value,
                                              sub_response)
-        observe.note_graphql(request_data, result)  # operation, outcome and codes for metrics and logs
+        observe.note_graphql(getattr(request_data, "operation_name", None),
+                             getattr(request_data, "query", None), result)  # for metrics and logs
         return result
 
     async def _execute_in_slot(self, request: Any, request_adapter: Any, request_data: Any, context: Any,

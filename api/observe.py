@@ -83,17 +83,18 @@ def _first_named(head: str) -> str | None:
     return found.group(1) if found else None
 
 
-def note_graphql(request_data: Any, result: Any) -> None:
-    """The GraphQL view ran an operation (or refused it with a result)."""
+def note_graphql(operation: str | None, document: str | None, result: Any) -> None:
+    """The GraphQL view ran an operation (or refused it with a result): the name the client
+    gave (``operationName``), its document, and the result."""
     record = CURRENT.get()
     if record is None:
         return
     record.executed = True
-    record.operation = operation_name(getattr(request_data, "operation_name", None),
-                                      getattr(request_data, "query", None))
+    record.operation = operation_name(operation, document)
     record.has_data = getattr(result, "data", None) is not None
-    errors = getattr(result, "errors", None) or []
-    record.note_codes([str((getattr(e, "extensions", None) or {}).get("code", "INTERNAL")) for e in errors])
+    errors = getattr(result, "errors", None)  # not every answer of the view is an ExecutionResult
+    if errors:
+        record.note_codes([str((getattr(e, "extensions", None) or {}).get("code", "INTERNAL")) for e in errors])
 
 
 def note_codes(body: Any) -> None:
