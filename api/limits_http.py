@@ -53,6 +53,8 @@ def _too_large(argument: str, reason: str, limit: int) -> RequestRefused:
 
 def check_variables(variables: Any, argument: str = "variables") -> None:
     """Depth, list lengths and the number of values, walked without recursion."""
+    if variables is None:
+        return  # the usual case: nothing to walk
     stack: list[tuple[Any, str, int]] = [(variables, argument, 0)]
     seen = 0
     while stack:
@@ -126,23 +128,31 @@ async def _read_checked(scope: Scope, receive: Receive) -> Bounded | None:
         variables = params.get("variables", [None])[0]
         check_request({"query": params.get("query", [None])[0],
                        "variables": _parse(variables, "variables")[0] if variables else None})
-    body = bytearray()
-    more = True
-    while more:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return None
-        body += message.get("body", b"")
-        more = message.get("more_body", False)
-        if len(body) > MAX_BODY_BYTES:
-            raise _body_too_large()
+    message = await receive()
+    if message["type"] == "http.disconnect":
+        return None
+    body: bytes = message.get("body", b"")
+    if message.get("more_body", False):  # in pieces: gathered up to the bound
+        gathered = bytearray(body)
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return None
+            gathered += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(gathered) > MAX_BODY_BYTES:
+                raise _body_too_large()
+        body = bytes(gathered)
+    if len(body) > MAX_BODY_BYTES:
+        raise _body_too_large()
     payload = None
     if body and b"json" in headers.get(b"content-type", b""):
-        payload, strict = _parse(bytes(body), "the request body")
+        payload, strict = _parse(body, "the request body")
         for request in payload if isinstance(payload, list) else [payload]:
             check_request(request)
         payload = payload if strict else None
-    return Bounded(bytes(body), payload)
+    return Bounded(body, payload)
 
 
 def _body_too_large() -> RequestRefused:
