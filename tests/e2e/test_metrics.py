@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +21,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from starlette.testclient import TestClient
 
 from api.app import create_app
+from api.metrics import FLUSH_SECONDS
 from api.settings import load_settings
 from graph.access import Role
 from tests.credentials import LOCAL, bearer, mint_key
@@ -159,6 +161,7 @@ def test_workers_share_one_set_of_metrics(tmp_path: Path, services: list[Service
         response = httpx.post(service.url + "/graphql", json={"query": LOOKUP},
                               headers={"authorization": f"Bearer {key}"}, timeout=30)
         assert response.status_code == 200
+    time.sleep(4 * FLUSH_SECONDS)  # each worker writes its samples within FLUSH_SECONDS
     for _ in range(6):  # whichever worker answers the scrape counts every worker's requests
         response = httpx.get(service.url + "/metrics", headers={"authorization": f"Bearer {token}"}, timeout=30)
         assert response.status_code == 200

@@ -1,5 +1,5 @@
 """Batched metrics (api.metrics.add / observe) write what prometheus-client's own
-``inc`` / ``observe`` write, once per turn of the event loop."""
+``inc`` / ``observe`` write, together, ``FLUSH_SECONDS`` after the first of them."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ def _pair(kind: type, **options: object) -> tuple[CollectorRegistry, object, Col
             direct, kind("m", "m", ["op"], registry=direct, **options).labels("a"))
 
 
-def test_a_turn_of_the_loop_writes_what_each_update_would() -> None:
+def test_one_write_a_moment_later_holds_what_each_update_would() -> None:
     batched, histogram, direct, reference = _pair(Histogram, buckets=(0.001, 0.01, 0.1, 1.0))
     batched_counts, counter, direct_counts, reference_counter = _pair(Counter)
 
@@ -28,6 +28,8 @@ def test_a_turn_of_the_loop_writes_what_each_update_would() -> None:
             metrics.add(counter, 2)
         assert generate_latest(batched) != generate_latest(direct)  # not written yet
         await asyncio.sleep(0)
+        assert generate_latest(batched) != generate_latest(direct)  # nor after a turn of the loop
+        await asyncio.sleep(metrics.FLUSH_SECONDS * 2)
 
     for value in VALUES:
         reference.observe(value)  # type: ignore[attr-defined]
@@ -49,12 +51,17 @@ def test_without_a_loop_at_once_and_a_closed_loop_leaves_its_samples_to_the_next
 
     async def add_and_stop() -> None:
         await add()
-        loop.stop()  # before the turn that would run the flush
+        loop.stop()  # before the flush is due
 
     loop.create_task(add_and_stop())
     loop.run_forever()
     loop.close()
     assert generate_latest(batched) == generate_latest(direct)  # not written
-    asyncio.run(add())
+
+    async def add_and_wait() -> None:
+        await add()
+        await asyncio.sleep(metrics.FLUSH_SECONDS * 2)
+
+    asyncio.run(add_and_wait())
     reference.inc(2)  # type: ignore[attr-defined]
     assert generate_latest(batched) == generate_latest(direct)
