@@ -5,6 +5,7 @@
     .venv/bin/python scripts/bench_api.py --duration 10 --connections 32 --workers 2
     .venv/bin/python scripts/bench_api.py --baseline-env CRMGRAPH_KEY_CACHE_SECONDS=0   # cache off vs on
     git archive main | tar -x -C /tmp/main && .venv/bin/python scripts/bench_api.py --baseline-code /tmp/main
+    .venv/bin/python scripts/bench_api.py --workers 1 --baseline-workers 2    # one worker against two
 
 Starts ``crmgraph serve --seed`` (prod mode) on a free loopback port with a temporary data
 folder, and a bare Starlette JSON endpoint run by uvicorn the same way (uvloop, httptools,
@@ -151,7 +152,10 @@ def prod_workers() -> int:
         from api.settings import Mode
     except ImportError:  # a checkout from before the default existed: one worker
         return 1
-    return default_workers(Mode.PROD)
+    try:
+        return default_workers(Mode.PROD, embedded=True)
+    except TypeError:  # a checkout from before the store's core was left to it
+        return default_workers(Mode.PROD)
 
 
 def free_port() -> int:
@@ -203,7 +207,8 @@ class CpuSplit:
     def __init__(self, server_pid: int) -> None:
         kids = children(server_pid)
         self.store = [k for k in kids if is_store(k)]
-        self.workers = [w for k in kids if not is_store(k) for w in [k, *children(k)]]
+        # One worker: uvicorn serves in the serve process itself, with no worker children.
+        self.workers = [w for k in kids if not is_store(k) for w in [k, *children(k)]] or [server_pid]
 
     def start(self) -> None:
         self._began = (cpu_seconds(self.workers), cpu_seconds(self.store),
@@ -379,6 +384,9 @@ def main() -> None:
     parser.add_argument("--baseline-env", action="append", default=[], metavar="NAME=VALUE",
                         help="the baseline service's settings instead of CRMGRAPH_FAST_PATH=false (repeatable; "
                              "implies --baseline), e.g. CRMGRAPH_KEY_CACHE_SECONDS=0")
+    parser.add_argument("--baseline-workers", type=int, default=None,
+                        help="the baseline service's workers, if not --workers (implies --baseline, and no "
+                             "CRMGRAPH_FAST_PATH=false unless --baseline-env says so), e.g. 1 against 2")
     parser.add_argument("--rounds", type=int, default=2,
                         help="with a baseline: rounds per line, alternating which service goes first; medians shown")
     parser.add_argument("--raw-wire", action="store_true",
@@ -391,8 +399,9 @@ def main() -> None:
                         help="sent as 'Authorization: Bearer KEY' (where prod requires credentials)")
     args = parser.parse_args()
     baseline_env = dict(item.split("=", 1) for item in args.baseline_env) or (
-        {} if args.baseline_code else {"CRMGRAPH_FAST_PATH": "false"})
-    args.baseline = args.baseline or bool(args.baseline_env) or args.baseline_code is not None
+        {} if args.baseline_code or args.baseline_workers else {"CRMGRAPH_FAST_PATH": "false"})
+    args.baseline = (args.baseline or bool(args.baseline_env) or args.baseline_code is not None
+                     or args.baseline_workers is not None)
     if args.cpu and args.baseline:
         parser.error("--cpu measures one service: leave out --baseline, --baseline-env and --baseline-code")
 
@@ -424,11 +433,13 @@ def main() -> None:
     baseline = None
     if args.baseline:  # the same service with the baseline's settings, its own store and folder
         base_code = args.baseline_code.resolve() if args.baseline_code else code
-        console.print(f"baseline: {base_code} " + " ".join(f"{k}={v}" for k, v in baseline_env.items()))
+        console.print(f"baseline: {base_code} " + " ".join(f"{k}={v}" for k, v in baseline_env.items())
+                      + (f" --workers {args.baseline_workers}" if args.baseline_workers else ""))
         base_env = {**env, "CRMGRAPH_PORT": str(base_port), "CRMGRAPH_DATA_DIR": str(tmp / "base"),
                     "PYTHONPATH": os.pathsep.join(filter(None, [str(base_code), os.environ.get("PYTHONPATH")])),
                     **baseline_env}
-        baseline = subprocess.Popen([str(BIN / "python"), "-m", "api.cli", "serve", "--seed", *workers],
+        base_workers = ["--workers", str(args.baseline_workers)] if args.baseline_workers else workers
+        baseline = subprocess.Popen([str(BIN / "python"), "-m", "api.cli", "serve", "--seed", *base_workers],
                                     env=base_env, cwd=base_code, stdout=subprocess.DEVNULL,
                                     stderr=(tmp / "base.log").open("wb"))
     rows: list[list[str]] = []

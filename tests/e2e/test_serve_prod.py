@@ -1,4 +1,5 @@
-"""`crmgraph serve` in prod: one worker per CPU by default, no access log line per request,
+"""`crmgraph serve` in prod: one worker per CPU by default (less one for the embedded
+store), no access log line per request,
 and JSON bodies (orjson) that any JSON parser reads back."""
 
 from __future__ import annotations
@@ -37,7 +38,9 @@ def test_prod_defaults(tmp_path: Path, services: list[Service]) -> None:  # noqa
     code, out = service.stop()
     assert code == 0, out
     assert "POST /graphql" not in out, "prod writes no access log line per request"
-    assert out.count("Started server process") == default_workers(Mode.PROD) == len(os.sched_getaffinity(0))
+    cpus = len(os.sched_getaffinity(0))
+    assert out.count("Started server process") == default_workers(Mode.PROD) == max(1, cpus - 1)
+    assert default_workers(Mode.PROD, embedded=False) == cpus  # a Neo4j server has cores of its own
 
 
 def test_dev_keeps_one_worker_and_the_access_log(tmp_path: Path, services: list[Service]) -> None:  # noqa: F811
