@@ -33,6 +33,7 @@ from schema.context import Context
 from schema.errors import input_error, translating
 from schema.plans import COMPILED_ROOTS, RootPlan, run_plan
 from schema.registry import BUILDER
+from schema.selection import SelectionReader
 from schema.types import Node, PageInfo
 
 Party = BUILDER.gql_types[("Person", "Company")]
@@ -609,12 +610,19 @@ def referral_chain_plan(path: str, party_id: Any, max_depth: int = MAX_DEPTH, li
                           ReferralChain)
 
 
+def path_parts(raw: Any) -> frozenset[pth.PathPart]:
+    """Which of a path's lists the selection reads (``length`` alone reads neither)."""
+    grouped = SelectionReader(raw).collect(list(raw.field_nodes), {"Path"})
+    selected = {name for name, _nodes in grouped.values()}
+    return frozenset(part for part in pth.ALL_PARTS if part in selected)
+
+
 def shortest_path_plan(path: str, from_: Any, to: Any, types: Any = None, direction: Any = PathDirection.BOTH,
-                       max_depth: int = 4) -> RootPlan:
+                       max_depth: int = 4, parts: frozenset[pth.PathPart] = pth.ALL_PARTS) -> RootPlan:
     names = [t.value for t in types] if types is not None else DEFAULT_PATH_TYPES
     names = [getattr(n, "value", n) for n in names]
     return traversal_plan(lambda d, _s: pth.shortest_path(d, str(from_), str(to), names, direction.value,
-                                                          Bounds(max_depth, 1), path), Path)
+                                                          Bounds(max_depth, 1), path, parts), Path)
 
 
 def _from_args(plan: Any) -> Any:
@@ -627,7 +635,7 @@ COMPILED_ROOTS.update({
     "disruptionImpact": _from_args(disruption_impact_plan),
     "referralTree": _from_args(referral_tree_plan),
     "referralChain": _from_args(referral_chain_plan),
-    "shortestPath": _from_args(shortest_path_plan),
+    "shortestPath": lambda raw, key, args: shortest_path_plan(key, **args, parts=path_parts(raw)),
 })
 
 
@@ -709,7 +717,8 @@ class TraversalQuery:
         max_depth: Annotated[int, strawberry.argument(
             description=f"Most relationships on the path (default 4, at most {pth.MAX_PATH_DEPTH}).")] = 4,
     ) -> Optional[Path]:  # noqa: UP045
-        return await run_plan(info.context, shortest_path_plan(info.path.key, from_, to, types, direction, max_depth))
+        return await run_plan(info.context, shortest_path_plan(info.path.key, from_, to, types, direction, max_depth,
+                                                               path_parts(info._raw_info)))
 
     @strawberry.field(description="Customers and revenue per RFM segment, over every party with orders: "
                                   "from the newest analytics snapshot (see `snapshot`: at most the "

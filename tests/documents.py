@@ -189,9 +189,24 @@ query Traversals($company: ID!, $product: ID!, $party: ID!, $descendant: ID!, $a
 SEED_TRAVERSAL_VARIABLES = {"company": "company:xyz-manufacturing", "product": "product:apex-sedan-s",
                             "party": "person:john-smith", "descendant": "person:anna-kowalski"}
 
+# A path's statement returns only the lists the selection reads (graph.traversals.paths).
+PATH_PARTS = """
+query PathParts($from: ID!, $to: ID!) {
+  bare: shortestPath(from: $from, to: $to, types: [REFERRED, PLACED, SOLD_BY]) { length }
+  hops: shortestPath(from: $from, to: $to, types: [REFERRED, PLACED, SOLD_BY]) { length relationships { type from to } }
+  stops: shortestPath(from: $from, to: $to, types: [REFERRED, PLACED, SOLD_BY]) { ... on Path { nodes { id } } length }
+  named: shortestPath(from: $from, to: $to, types: [REFERRED, PLACED, SOLD_BY]) { ...Stops __typename }
+  same: shortestPath(from: $to, to: $to) { length }
+  sameStops: shortestPath(from: $to, to: $to) { length nodes { id } }
+  none: shortestPath(from: $from, to: $to, types: [SUPPLIES]) { length }
+}
+fragment Stops on Path { nodes { id } }
+"""
+
 CORPUS += [
     (TRAVERSALS, SEED_TRAVERSAL_VARIABLES),
     (TRAVERSALS, {**SEED_TRAVERSAL_VARIABLES, "company": "company:abc-steel"}),
+    (PATH_PARTS, {"from": "person:anna-kowalski", "to": "person:john-smith"}),
 ]
 
 PARTNER_VIEW = """

@@ -26,18 +26,21 @@ class PathStep:
     props: dict[str, Any]
 
 
+PathPart = Literal["nodes", "relationships"]
+ALL_PARTS: frozenset[PathPart] = frozenset(("nodes", "relationships"))
+
+
 @dataclass
 class Path:
-    nodes: list[dict[str, Any]]
-    relationships: list[PathStep]
-
-    @property
-    def length(self) -> int:
-        return len(self.relationships)
+    nodes: list[dict[str, Any]]  # empty unless "nodes" was asked for
+    relationships: list[PathStep]  # empty unless "relationships" was asked for
+    length: int
 
 
 def shortest_path(dialect: Dialect, source: str, target: str, types: list[str], direction: PathDirection,
-                  bounds: Bounds, argument: str) -> Statement:
+                  bounds: Bounds, argument: str, parts: frozenset[PathPart] = ALL_PARTS) -> Statement:
+    """``parts``: what the statement returns besides the length; a selection of ``length``
+    alone returns no node maps nor relationships (a path's properties are most of its answer)."""
     checked_id(source, f"{argument}.from")
     checked_id(target, f"{argument}.to")
     bounds = bounds.checked(argument, max_depth=MAX_PATH_DEPTH)
@@ -50,7 +53,8 @@ def shortest_path(dialect: Dialect, source: str, target: str, types: list[str], 
     lines = ["MATCH (a:Entity {id: $from})", "WHERE a:Party", "MATCH (b:Entity {id: $to})", "WHERE b:Party"]
     params: dict[str, Any] = {"from": source, "to": target}
     if source == target:  # the empty path, alike on both stores (SPpaths finds none)
-        lines.append(f"RETURN [{node_summary('a')}] AS nodes, [] AS relationships")
+        nodes = f"[{node_summary('a')}]" if "nodes" in parts else "[]"
+        lines.append(f"RETURN {nodes} AS nodes, [] AS relationships, 0 AS length")
         return Statement(dialect.statement(lines), params, _decode)
     if dialect.name == "neo4j":
         left, right = {"OUTGOING": ("-", "->"), "INCOMING": ("<-", "-"), "BOTH": ("-", "-")}[direction]
@@ -65,12 +69,15 @@ def shortest_path(dialect: Dialect, source: str, target: str, types: list[str], 
             "YIELD path",
         ]
         params |= {"types": types, "depth": bounds.depth, "direction": direction.lower()}
+    nodes = f"[n IN nodes(path) | {node_summary('n')}]" if "nodes" in parts else "[]"
+    relationships = ("[r IN relationships(path) | {type: type(r), start: startNode(r).id, end: endNode(r).id, "
+                     "props: properties(r)}]" if "relationships" in parts else "[]")
     lines += [
         "WITH path",
         "WHERE path IS NOT NULL",
-        f"RETURN [n IN nodes(path) | {node_summary('n')}] AS nodes,",
-        "       [r IN relationships(path) | {type: type(r), start: startNode(r).id, end: endNode(r).id, "
-        "props: properties(r)}] AS relationships",
+        f"RETURN {nodes} AS nodes,",
+        f"       {relationships} AS relationships,",
+        "       length(path) AS length",
         "LIMIT 1",
     ]
     return Statement(dialect.statement(lines), params, _decode)
@@ -84,4 +91,4 @@ def _decode(records: list[dict[str, Any]]) -> Path | None:
     for r in rec["relationships"]:
         props = decode_props(REL_KINDS[r["type"]].props, r["props"])
         steps.append(PathStep(r["type"], r["start"], r["end"], props))
-    return Path([node_data(n) or {} for n in rec["nodes"]], steps)
+    return Path([node_data(n) or {} for n in rec["nodes"]], steps, rec["length"])

@@ -154,6 +154,10 @@ async def test_shortest_paths_match_networkx(synthetic: tuple[Store, Snapshot], 
     found = 0
     for a, b in pairs:
         path = await store.fetch(shortest_path(FALKORDB, a, b, list(types), "BOTH", Bounds(4, 1), "t"))
+        bare = await store.fetch(shortest_path(FALKORDB, a, b, list(types), "BOTH", Bounds(4, 1), "t", frozenset()))
+        assert (bare is None) == (path is None)  # a selection of `length` alone: the same path, no lists
+        if bare is not None and path is not None:
+            assert (bare.length, bare.nodes, bare.relationships) == (path.length, [], [])
         try:
             expected = nx.shortest_path_length(g, a, b)
         except nx.NetworkXNoPath:
