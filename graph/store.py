@@ -151,15 +151,18 @@ class Store(ABC):
         return await self._measured(query, values, write=True, name=name)
 
     async def _measured(self, query: str, params: dict[str, Any], *, write: bool,
-                        name: str | None = None) -> list[Record]:
-        """``_run``, timed and reported to the statement observers (if any)."""
+                        name: str | None = None, statement: Statement | None = None) -> list[Record]:
+        """``_run`` (``_run_statement`` for a compiled read), timed and reported to the
+        statement observers (if any)."""
+        run = (self._run(query, params, write=write) if statement is None
+               else self._run_statement(statement))
         if not _OBSERVERS:
-            return await self._run(query, params, write=write)
+            return await run
         started_ns = time.time_ns()
         began = time.perf_counter()
         outcome, rows = "error", 0
         try:
-            result = await self._run(query, params, write=write)
+            result = await run
             outcome, rows = "ok", len(result)
             return result
         except QueryTimeoutError:
@@ -179,10 +182,16 @@ class Store(ABC):
 
     async def fetch(self, statement: Statement) -> Any:
         """Run a compiled read statement and decode its result."""
-        return statement.decode(await self.read(statement.text, statement.params))
+        self._notify(statement.text, statement.params)
+        return statement.decode(await self._measured(statement.text, statement.params, write=False,
+                                                     statement=statement))
 
     @abstractmethod
     async def _run(self, query: str, params: dict[str, Any], *, write: bool) -> list[Record]: ...
+
+    async def _run_statement(self, statement: Statement) -> list[Record]:
+        """A compiled read; an adapter may keep what it derives from it in ``statement.memo``."""
+        return await self._run(statement.text, dict(statement.params), write=False)
 
     @abstractmethod
     async def ping(self, deadline: float = 1.0) -> None:

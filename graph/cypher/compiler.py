@@ -50,6 +50,9 @@ class Statement:
     text: str
     params: dict[str, Any]
     decode: Callable[[list[dict[str, Any]]], Any]
+    # What a store adapter derives from text and params (FalkorDB: the command bytes),
+    # kept with a statement the fast path reuses for every request of a document.
+    memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 def _needed_globals(sel: NodeSelection) -> dict[str, list[dict[str, Any]]]:

@@ -355,3 +355,29 @@ def test_a_store_refusing_connections_is_unavailable_under_uvloop(tmp_path: Path
         for hog in hogs:
             hog.close()
         server.stop()
+
+
+async def test_a_compiled_statement_is_packed_once_per_read_limit(
+        falkordb_server: EmbeddedFalkorDB, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fast path sends one Statement for every request of a document: its parameter
+    header and command bytes are built once, and again only when the read limit moves."""
+    from graph.cypher.compiler import Statement
+
+    store = FalkorDBStore(str(falkordb_server.socket_path), "packed")
+    built: list[str] = []
+    command = store._command
+    monkeypatch.setattr(store, "_command", lambda q, p, w: built.append(q) or command(q, p, w))
+    statement = Statement("RETURN $x AS x, $s AS s", {"x": 7, "s": "a \"quoted\" text"}, lambda rows: rows)
+    try:
+        await store.write("CREATE (:T)")  # a graph that exists: reads of a missing one answer nothing
+        built.clear()
+        for _ in range(3):
+            assert await store.fetch(statement) == [{"x": 7, "s": 'a "quoted" text'}]
+        assert len(built) == 1
+        store.read_timeout = store.read_timeout / 2
+        assert await store.fetch(statement) == [{"x": 7, "s": 'a "quoted" text'}]
+        assert len(built) == 2 and len(statement.memo) == 2
+        other = Statement("RETURN $x AS x", {"x": 8}, lambda rows: rows)  # params are the statement's own
+        assert await store.fetch(other) == [{"x": 8}] and len(built) == 3
+    finally:
+        await store.close()
