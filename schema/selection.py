@@ -22,6 +22,7 @@ from graphql import (
     SelectionSetNode,
     get_named_type,
     is_abstract_type,
+    is_composite_type,
 )
 from graphql.execution.values import VariableValues, get_argument_values, get_directive_values
 from graphql.utilities import type_from_ast
@@ -30,6 +31,8 @@ from graph.cypher.compiler import props_of
 from graph.cypher.plan import ComputedSelection, NodeSelection, Page, RelSelection, SortKey
 from graph.model import NODE_KINDS, rel_field
 from schema.inputs import input_to_dict
+
+NODE_INTERFACE = "Node"  # schema.types.Node: anything with a stable external id
 
 Grouped = dict[str, tuple[str, list[FieldNode]]]  # response key -> (field name, nodes)
 COMPUTED_FIELDS = {"lifetimeValue": "lifetimeValue", "rfm": "rfm"}  # GraphQL field -> computed field
@@ -107,6 +110,26 @@ class SelectionReader:
         if is_abstract_type(named):
             return list(self.schema.get_possible_types(named))
         return [named]
+
+    def reads_only_node_ids(self, nodes: list[FieldNode], gql_type: Any) -> bool:
+        """Whether every node (of a type implementing ``Node``) anywhere below ``nodes``
+        is asked for nothing but ``id`` and ``__typename``: a traversal then returns node
+        ids, not every property (``graph.cypher.scope.summary``)."""
+        named = get_named_type(gql_type)
+        if not is_composite_type(named):
+            return True
+        runtime = self.runtime_types(named)
+        node = named.name == NODE_INTERFACE or any(
+            i.name == NODE_INTERFACE for t in runtime for i in t.interfaces)
+        for field_name, field_nodes in self.collect(nodes, {t.name for t in runtime}).values():
+            if field_name == "__typename" or (node and field_name == "id"):
+                continue
+            if node:
+                return False
+            found = next((t.fields[field_name] for t in runtime if field_name in t.fields), None)
+            if found is None or not self.reads_only_node_ids(field_nodes, found.type):
+                return False
+        return True
 
     def node_selection(self, nodes: list[FieldNode], gql_type: Any, path: str) -> NodeSelection:
         types = self.runtime_types(gql_type)

@@ -44,6 +44,11 @@ def node(data: dict[str, Any] | None) -> Any:
     return BUILDER.to_object(data)
 
 
+def ids_only(raw: Any) -> bool:
+    """Whether the traversal's selection reads nothing of its nodes but their ids."""
+    return SelectionReader(raw).reads_only_node_ids(list(raw.field_nodes), raw.return_type)
+
+
 def traversal_plan(build: Any, cls: type, cacheable: bool = True) -> RootPlan:
     """A traversal's one statement, built by ``build(dialect, scope)`` with the caller's
     compiler's dialect and scope, wrapped in ``cls``."""
@@ -575,38 +580,42 @@ def _wrap(cls: type, data: Any) -> Any:
 
 def supply_chain_plan(path: str, company_id: Any = None, product_id: Any = None,
                       direction: Any = ChainDirection.DOWNSTREAM, max_depth: int = DEFAULT_DEPTH,
-                      limit: int = DEFAULT_LIMIT) -> RootPlan:
+                      limit: int = DEFAULT_LIMIT, id_only: bool = False) -> RootPlan:
     if (company_id is None) == (product_id is None):
         raise input_error(QueryInputError(f"{path}.companyId", "give exactly one of companyId and productId"))
     kind, root = ("Company", company_id) if company_id is not None else ("Product", product_id)
     return traversal_plan(lambda d, s: sc.supply_chain(d, str(root), kind, direction.value,
-                                                       Bounds(max_depth, limit), path, s), SupplyChain)
+                                                       Bounds(max_depth, limit), path, s, id_only), SupplyChain)
 
 
 def indirect_customers_plan(path: str, company_id: Any, max_depth: int = DEFAULT_DEPTH, first: int = 20,
-                            after: str | None = None, customers_per_intermediary: int = 10) -> RootPlan:
+                            after: str | None = None, customers_per_intermediary: int = 10,
+                            id_only: bool = False) -> RootPlan:
     return traversal_plan(lambda d, s: ind.indirect_customers(
-        d, str(company_id), Bounds(max_depth, DEFAULT_LIMIT), first, after, customers_per_intermediary, path, s),
-        IndirectCustomers)
+        d, str(company_id), Bounds(max_depth, DEFAULT_LIMIT), first, after, customers_per_intermediary, path, s,
+        id_only), IndirectCustomers)
 
 
 def disruption_impact_plan(path: str, company_id: Any, from_: datetime | None = None, to: datetime | None = None,
-                           max_depth: int = DEFAULT_DEPTH, limit: int = DEFAULT_LIMIT) -> RootPlan:
+                           max_depth: int = DEFAULT_DEPTH, limit: int = DEFAULT_LIMIT,
+                           id_only: bool = False) -> RootPlan:
     start, end = _window(from_, to, 365)
     # the default window ends now: such a statement is built for each request
     return traversal_plan(lambda d, s: dis.disruption_impact(d, str(company_id), start, end,
-                                                             Bounds(max_depth, limit), path, s),
+                                                             Bounds(max_depth, limit), path, s, id_only),
                           DisruptionImpact, cacheable=from_ is not None and to is not None)
 
 
 def referral_tree_plan(path: str, party_id: Any, max_depth: int = DEFAULT_DEPTH,
-                       limit: int = DEFAULT_LIMIT) -> RootPlan:
-    return traversal_plan(lambda d, _s: ref.referral_tree(d, str(party_id), Bounds(max_depth, limit), path),
+                       limit: int = DEFAULT_LIMIT, id_only: bool = False) -> RootPlan:
+    return traversal_plan(lambda d, _s: ref.referral_tree(d, str(party_id), Bounds(max_depth, limit), path, id_only),
                           ReferralTree)
 
 
-def referral_chain_plan(path: str, party_id: Any, max_depth: int = MAX_DEPTH, limit: int = DEFAULT_LIMIT) -> RootPlan:
-    return traversal_plan(lambda d, _s: ref.referral_chain(d, str(party_id), Bounds(max_depth, limit), path),
+def referral_chain_plan(path: str, party_id: Any, max_depth: int = MAX_DEPTH, limit: int = DEFAULT_LIMIT,
+                        id_only: bool = False) -> RootPlan:
+    return traversal_plan(lambda d, _s: ref.referral_chain(d, str(party_id), Bounds(max_depth, limit), path,
+                                                           id_only),
                           ReferralChain)
 
 
@@ -626,7 +635,7 @@ def shortest_path_plan(path: str, from_: Any, to: Any, types: Any = None, direct
 
 
 def _from_args(plan: Any) -> Any:
-    return lambda _raw, key, args: plan(key, **args)
+    return lambda raw, key, args: plan(key, **args, id_only=ids_only(raw))
 
 
 COMPILED_ROOTS.update({
@@ -652,7 +661,7 @@ class TraversalQuery:
         limit: Annotated[int, strawberry.argument(description=LIMIT_DOC)] = DEFAULT_LIMIT,
     ) -> Optional[SupplyChain]:  # noqa: UP045
         return await run_plan(info.context, supply_chain_plan(info.path.key, company_id, product_id, direction,
-                                                              max_depth, limit))
+                                                              max_depth, limit, ids_only(info._raw_info)))
 
     @strawberry.field(description="Parties that buy from companies downstream of a company (through supply "
                                   "chains, resellers, or products containing its products), excluding its "
@@ -670,7 +679,8 @@ class TraversalQuery:
             description="Top customers listed per intermediary (at most 100).")] = 10,
     ) -> Optional[IndirectCustomers]:  # noqa: UP045
         return await run_plan(info.context, indirect_customers_plan(info.path.key, company_id, max_depth, first, after,
-                                                                    customers_per_intermediary))
+                                                                    customers_per_intermediary,
+                                                                    ids_only(info._raw_info)))
 
     @strawberry.field(description="If a company fails: downstream companies and products hit (with "
                                   "alternatives), open orders and end customers affected, revenue at risk.")
@@ -684,7 +694,7 @@ class TraversalQuery:
         limit: Annotated[int, strawberry.argument(description=LIMIT_DOC)] = DEFAULT_LIMIT,
     ) -> Optional[DisruptionImpact]:  # noqa: UP045
         return await run_plan(info.context, disruption_impact_plan(info.path.key, company_id, from_, to, max_depth,
-                                                                   limit))
+                                                                   limit, ids_only(info._raw_info)))
 
     @strawberry.field(description="Everyone a party referred, and whom they referred, to maxDepth "
                                   "generations, with counts per generation.")
@@ -694,7 +704,8 @@ class TraversalQuery:
         max_depth: Annotated[int, strawberry.argument(description=DEPTH_DOC)] = DEFAULT_DEPTH,
         limit: Annotated[int, strawberry.argument(description=LIMIT_DOC)] = DEFAULT_LIMIT,
     ) -> Optional[ReferralTree]:  # noqa: UP045
-        return await run_plan(info.context, referral_tree_plan(info.path.key, party_id, max_depth, limit))
+        return await run_plan(info.context, referral_tree_plan(info.path.key, party_id, max_depth, limit,
+                                                               ids_only(info._raw_info)))
 
     @strawberry.field(description="Who referred a party, up the chain to its root (or maxDepth).")
     async def referral_chain(
@@ -703,7 +714,8 @@ class TraversalQuery:
         max_depth: Annotated[int, strawberry.argument(description=DEPTH_DOC)] = MAX_DEPTH,
         limit: Annotated[int, strawberry.argument(description=LIMIT_DOC)] = DEFAULT_LIMIT,
     ) -> Optional[ReferralChain]:  # noqa: UP045
-        return await run_plan(info.context, referral_chain_plan(info.path.key, party_id, max_depth, limit))
+        return await run_plan(info.context, referral_chain_plan(info.path.key, party_id, max_depth, limit,
+                                                                ids_only(info._raw_info)))
 
     @strawberry.field(description="A shortest path between two parties over the given relationship types; "
                                   "null when there is none within maxDepth.")

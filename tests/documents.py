@@ -203,7 +203,33 @@ query PathParts($from: ID!, $to: ID!) {
 fragment Stops on Path { nodes { id } }
 """
 
+# Traversals whose selection reads nothing of their nodes but ids: their statements return
+# ids, not properties (graph.cypher.scope.summary); tests/integration/test_traversal_ids.py
+# compares them with the same selection plus names.
+TRAVERSAL_IDS = """
+query TraversalIds($company: ID!, $product: ID!, $party: ID!, $descendant: ID!) {
+  down: supplyChain(companyId: $company, direction: DOWNSTREAM, maxDepth: 4) {
+    root { id } truncated nodes { tier paths singleSource node { id } } edges { from to tier products }
+  }
+  up: supplyChain(productId: $product, direction: UPSTREAM) { nodes { tier node { id } } edges { from to qty } }
+  indirect: indirectCustomers(companyId: $company, first: 5, customersPerIntermediary: 3) {
+    totalCustomers totalRevenue { amount currency }
+    intermediaries { routes revenue { amount currency } intermediary { id } path { id } customers { orderCount party { id } } }
+  }
+  impact: disruptionImpact(companyId: $company, from: "2026-01-01T00:00:00Z", to: "2027-01-01T00:00:00Z") {
+    companies { tier hasAlternative company { id } } products { tier otherMakers product { id } }
+    openOrders { order { id } customer { id } } endCustomers { id } revenueAtRisk { amount currency } truncated
+  }
+  tree: referralTree(partyId: $party, maxDepth: 3) {
+    root { id } truncated nodes { generation party { id } } edges { from to status }
+    generations { generation invited converted revenue { amount currency } }
+  }
+  chain: referralChain(partyId: $descendant) { truncated referrers { generation party { id } } edges { from to } }
+}
+"""
+
 CORPUS += [
+    (TRAVERSAL_IDS, {k: v for k, v in SEED_TRAVERSAL_VARIABLES.items()}),
     (TRAVERSALS, SEED_TRAVERSAL_VARIABLES),
     (TRAVERSALS, {**SEED_TRAVERSAL_VARIABLES, "company": "company:abc-steel"}),
     (PATH_PARTS, {"from": "person:anna-kowalski", "to": "person:john-smith"}),

@@ -164,9 +164,12 @@ def depth(scope: Scope, max_depth: int, argument: str) -> None:
                               f"at most {scope.access.scope_depth} for this key (its scope depth)")
 
 
-def summary(scope: Scope, var: str) -> str:
+def summary(scope: Scope, var: str, id_only: bool = False) -> str:
     """A node as ``{props, labels}``: all its properties, or for a partner only id and name
-    of anything but its own company."""
+    of anything but its own company; ``id_only`` (the selection reads no other property):
+    its id, for anyone."""
+    if id_only:
+        return f"{{props: {{id: {var}.id}}, labels: labels({var})}}"
     props = f"properties({var})"
     if scope.partner:
         props = (f"CASE WHEN {var}.id = ${COMPANY_PARAM} THEN {props} "

@@ -71,9 +71,11 @@ def edges_among(dialect: Dialect, rel: str, label: str) -> list[str]:
     ]
 
 
-def node_summary(var: str) -> str:
-    """A node as a map: its properties, with its labels (for the GraphQL type)."""
-    return f"{{props: properties({var}), labels: labels({var})}}"
+def node_summary(var: str, id_only: bool = False) -> str:
+    """A node as a map: its properties (``id_only``: its id alone, when the selection reads
+    no other), with its labels (for the GraphQL type)."""
+    props = f"{{id: {var}.id}}" if id_only else f"properties({var})"
+    return f"{{props: {props}, labels: labels({var})}}"
 
 
 def node_data(summary: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -55,15 +55,15 @@ def _reached(arrow: str) -> list[str]:
     return reach("Party", f"(root){arrow}(n:Party)", "generation")
 
 
-def _edges(dialect: Dialect) -> list[str]:
+def _edges(dialect: Dialect, id_only: bool) -> list[str]:
     return [
         "WITH root, reached, generations, [r IN reached | r.node.props.id] + [root.id] AS ids",
         *edges_among(dialect, "REFERRED", "Party"),
-        f"RETURN {node_summary('root')} AS root, reached, edges, generations",
+        f"RETURN {node_summary('root', id_only)} AS root, reached, edges, generations",
     ]
 
 
-def referral_tree(dialect: Dialect, root_id: str, bounds: Bounds, argument: str) -> Statement:
+def referral_tree(dialect: Dialect, root_id: str, bounds: Bounds, argument: str, id_only: bool = False) -> Statement:
     """Descendants to ``depth`` generations with per-generation counts over all of them
     (the node list is cut at ``limit``; the counts are not)."""
     checked_id(root_id, f"{argument}.id")
@@ -79,7 +79,7 @@ def referral_tree(dialect: Dialect, root_id: str, bounds: Bounds, argument: str)
         "WITH root, n, generation, statuses, sum(o.baseTotal) AS revenue",
         "ORDER BY generation, n.id",
         "WITH root, collect(CASE WHEN n IS NULL THEN null ELSE "
-        f"{{node: {node_summary('n')}, generation: generation, revenue: revenue, "
+        f"{{node: {node_summary('n', id_only)}, generation: generation, revenue: revenue, "
         "converted: any(s IN statuses WHERE s IN $converted)} END) AS everyone",
         "WITH root, everyone[0..$limit] AS reached, size(everyone) > $limit AS cut, "
         "[g IN range(1, $depth) | {generation: g, "
@@ -87,7 +87,7 @@ def referral_tree(dialect: Dialect, root_id: str, bounds: Bounds, argument: str)
         "converted: size([e IN everyone WHERE e.generation = g AND e.converted]), "
         "revenue: reduce(total = 0, e IN [x IN everyone WHERE x.generation = g] | total + e.revenue)}] AS generations",
         "WITH root, reached, generations + [{cut: cut}] AS generations",
-        *_edges(dialect),
+        *_edges(dialect, id_only),
     ]
     params = {"id": root_id, "limit": bounds.limit, "depth": bounds.depth, "edgeCap": bounds.limit * 4,
               "uncounted": list(UNCOUNTED), "converted": list(CONVERTED)}
@@ -118,7 +118,7 @@ class ReferralChain:
     truncated: bool
 
 
-def referral_chain(dialect: Dialect, party_id: str, bounds: Bounds, argument: str) -> Statement:
+def referral_chain(dialect: Dialect, party_id: str, bounds: Bounds, argument: str, id_only: bool = False) -> Statement:
     """Who referred the party, who referred them, ... up to ``depth`` (cycles end)."""
     checked_id(party_id, f"{argument}.id")
     bounds = bounds.checked(argument)
@@ -126,9 +126,9 @@ def referral_chain(dialect: Dialect, party_id: str, bounds: Bounds, argument: st
         *_reached(f"<-[:REFERRED*1..{bounds.depth}]-"),
         "ORDER BY generation, n.id",
         "LIMIT $cut",
-        f"WITH root, collect(CASE WHEN n IS NULL THEN null ELSE {{node: {node_summary('n')}, generation: generation}} END) AS reached",
+        f"WITH root, collect(CASE WHEN n IS NULL THEN null ELSE {{node: {node_summary('n', id_only)}, generation: generation}} END) AS reached",
         "WITH root, reached, [] AS generations",
-        *_edges(dialect),
+        *_edges(dialect, id_only),
     ]
     params = {"id": party_id, "cut": bounds.limit + 1, "edgeCap": bounds.limit * 4}
 

@@ -50,14 +50,14 @@ class SupplyChain:
 
 def supply_chain(dialect: Dialect, root_id: str, kind: Literal["Company", "Product"],
                  direction: ChainDirection, bounds: Bounds, argument: str,
-                 scope: Scope = UNSCOPED) -> Statement:
+                 scope: Scope = UNSCOPED, id_only: bool = False) -> Statement:
     checked_id(root_id, f"{argument}.id")
     bounds = bounds.checked(argument)
     if scope.partner and kind != "Company":
         raise OutOfScopeError(f"{argument}.productId", "outside the scope of this key")
     sc_.root(scope, root_id, f"{argument}.companyId")
     sc_.depth(scope, bounds.depth, argument)
-    node_summary = lambda var: sc_.summary(scope, var)  # noqa: E731
+    node_summary = lambda var: sc_.summary(scope, var, id_only)  # noqa: E731
     rel = "SUPPLIES" if kind == "Company" else "COMPONENT_OF"
     # Upstream of a company: who supplies it; of a product: what goes into it.
     arrow = f"<-[:{rel}*1..{bounds.depth}]-" if direction == "UPSTREAM" else f"-[:{rel}*1..{bounds.depth}]->"
