@@ -229,7 +229,7 @@ query TraversalIds($company: ID!, $product: ID!, $party: ID!, $descendant: ID!) 
 """
 
 CORPUS += [
-    (TRAVERSAL_IDS, {k: v for k, v in SEED_TRAVERSAL_VARIABLES.items()}),
+    (TRAVERSAL_IDS, SEED_TRAVERSAL_VARIABLES),
     (TRAVERSALS, SEED_TRAVERSAL_VARIABLES),
     (TRAVERSALS, {**SEED_TRAVERSAL_VARIABLES, "company": "company:abc-steel"}),
     (PATH_PARTS, {"from": "person:anna-kowalski", "to": "person:john-smith"}),

@@ -168,10 +168,10 @@ def summary(scope: Scope, var: str, id_only: bool = False) -> str:
     """A node as ``{props, labels}``: all its properties, or for a partner only id and name
     of anything but its own company; ``id_only`` (the selection reads no other property):
     its id, for anyone."""
-    if id_only:
-        return f"{{props: {{id: {var}.id}}, labels: labels({var})}}"
     props = f"properties({var})"
-    if scope.partner:
+    if id_only:
+        props = f"{{id: {var}.id}}"
+    elif scope.partner:
         props = (f"CASE WHEN {var}.id = ${COMPANY_PARAM} THEN {props} "
                  f"ELSE {{id: {var}.id, name: {var}.name}} END")
     return f"{{props: {props}, labels: labels({var})}}"
