@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from graph.access import Access, Role
 from tests.conftest import GraphQLClient
 from tests.documents import SEED_TRAVERSAL_VARIABLES, TRAVERSAL_IDS
 
@@ -47,3 +48,27 @@ async def test_ids_alone_answer_what_ids_with_names_answer(client: GraphQLClient
     assert _names(named.data) > 5  # the reference did read names, from whole nodes
     assert len(lean) == len(ids.data) and not any(WHOLE_NODE.search(s) for s in lean)
     assert all(WHOLE_NODE.search(s) for s in client.statements)
+
+
+PARTNER_IDS = """
+query PartnerIds($company: ID!) {
+  down: supplyChain(companyId: $company, direction: DOWNSTREAM, maxDepth: 3) { root { id } nodes { tier node { id } } }
+  indirect: indirectCustomers(companyId: $company, maxDepth: 3) { intermediaries { intermediary { id } customers { party { id } } } }
+  impact: disruptionImpact(companyId: $company, from: "2026-01-01T00:00:00Z", to: "2027-01-01T00:00:00Z", maxDepth: 3) {
+    companies { company { id } } openOrders { order { id } customer { id } } endCustomers { id }
+  }
+}
+"""
+
+
+async def test_a_partner_gets_the_same_nodes_with_ids_alone(client: GraphQLClient) -> None:
+    """A partner's id-only statements drop its own company's properties too; they never
+    reach a node its named answers would not show."""
+    company = "company:xyz-manufacturing"
+    access = Access(Role.PARTNER, company_id=company, scope_depth=3)
+    ids = await client.execute(PARTNER_IDS, {"company": company}, access=access)
+    named = await client.execute(PARTNER_IDS.replace("{ id }", "{ id ...Named }") + NAMED, {"company": company},
+                                 access=access)
+    assert ids.errors is None and named.errors is None, (ids.errors, named.errors)
+    assert _as_in(named.data, ids.data) == ids.data
+    assert ids.data["down"]["nodes"] and _names(named.data) > 0
