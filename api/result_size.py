@@ -27,15 +27,44 @@ def over(data: Any, max_bytes: int) -> bool:
     counted until it passes the cap)."""
     left = max_bytes
     stack = [data]
+    push = stack.append
     while stack:
         value = stack.pop()
-        if isinstance(value, str):
+        kind = type(value)
+        # Plain strings, dicts and lists (what a completed result is made of) by their
+        # exact type, their scalar members counted in the loop; anything else below.
+        if kind is dict:
+            left -= 2
+            for key, item in value.items():
+                member = type(item)
+                if member is str:
+                    left -= len(key) + len(item) + 6
+                elif member is dict or member is list:
+                    left -= len(key) + 4
+                    push(item)
+                else:
+                    left -= len(key) + 4
+                    if member is not int and member is not bool and item is not None:
+                        push(item)
+                    else:
+                        left -= 4
+        elif kind is list:
+            left -= 2 + len(value)
+            for item in value:
+                member = type(item)
+                if member is str:
+                    left -= len(item) + 2
+                elif member is int or member is bool or item is None:
+                    left -= 4
+                else:
+                    push(item)
+        elif isinstance(value, str):
             left -= len(value) + 2
         elif isinstance(value, dict):
             left -= 2
             for key, item in value.items():
                 left -= len(key) + 4
-                stack.append(item)
+                push(item)
         elif isinstance(value, _SEQUENCES):
             left -= 2 + len(value)
             stack.extend(value)
