@@ -35,6 +35,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import CoroutineType
 from typing import Any
 
 import orjson
@@ -51,7 +52,7 @@ from graphql import (
 )
 from graphql.execution.collect_fields import FragmentDetails, collect_fields, collect_subfields
 from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
-from graphql.pyutils import Undefined
+from graphql.pyutils import Undefined, is_awaitable
 from strawberry.types import ExecutionResult
 from strawberry.types.arguments import convert_arguments
 
@@ -157,20 +158,18 @@ class Completer:
                                  config=self.strawberry.config)
 
     def build(self, type_: Any, details: list[Any]) -> Complete:
-        if is_non_null_type(type_):
-            inner = self.build(type_.of_type, details)
+        if is_non_null_type(type_):  # the null check folded into the completer it guards
+            return self._build(type_.of_type, details, required=True)
+        return self._build(type_, details, required=False)
 
-            def non_null(value: Any) -> Any:
-                if value is None:
-                    raise Bail("a non-null field without a value")
-                return inner(value)
-
-            return non_null
+    def _build(self, type_: Any, details: list[Any], *, required: bool) -> Complete:
         if is_list_type(type_):
             item = self.build(type_.of_type, details)
 
             def listed(value: Any) -> Any:
-                return None if value is None else [item(v) for v in value]
+                if value is None:
+                    return _null(required)
+                return [item(v) for v in value]
 
             return listed
         if is_leaf_type(type_):
@@ -178,7 +177,7 @@ class Completer:
 
             def leaf(value: Any) -> Any:
                 if value is None:
-                    return None
+                    return _null(required)
                 out = serialize(value)
                 if out is None or out is Undefined:
                     raise Bail("a leaf that does not serialise")
@@ -192,14 +191,14 @@ class Completer:
 
             def obj(value: Any) -> Any:
                 if value is None:
-                    return None
+                    return _null(required)
                 return {key: complete(get(value)) for key, get, complete in fields}
 
             return obj
 
         def abstract(value: Any) -> Any:
             if value is None:
-                return None
+                return _null(required)
             definition = getattr(type(value), "__strawberry_definition__", None)
             fields = by_type.get(getattr(definition, "name", ""))
             if fields is None:
@@ -241,16 +240,43 @@ class Completer:
         parent = [p.name for p in (resolver.parent_parameter, resolver.root_parameter) if p is not None]
         takes_self = resolver.self_parameter is not None
         call = resolver.wrapped_func
+        if takes_self and not parent and not kwargs:  # a method of the type: most fields
+
+            def method(value: Any) -> Any:
+                return _synchronous(call(value))
+
+            return method
 
         def get(value: Any) -> Any:
             extra = {p: value for p in parent}
-            result = call(value, **kwargs, **extra) if takes_self else call(**kwargs, **extra)
-            if asyncio.iscoroutine(result):
-                result.close()
-                raise Bail("an awaitable result")
-            return result
+            return _synchronous(call(value, **kwargs, **extra) if takes_self else call(**kwargs, **extra))
 
         return get
+
+
+_NOT_AWAITABLE: set[type] = {str, int, float, bool, type(None), list, dict}
+_NOT_AWAITABLE_MAX = 512  # types remembered (our object types are a few dozen)
+
+
+def _synchronous(result: Any) -> Any:
+    """A resolver's result, unless it is awaitable (graphql-core's own test), which the
+    normal path would await: then ``Bail``. A type found not awaitable is remembered."""
+    kind = type(result)
+    if kind in _NOT_AWAITABLE:
+        return result
+    if is_awaitable(result):
+        if isinstance(result, CoroutineType):
+            result.close()
+        raise Bail("an awaitable result")
+    if len(_NOT_AWAITABLE) < _NOT_AWAITABLE_MAX and not hasattr(kind, "__await__"):
+        _NOT_AWAITABLE.add(kind)
+    return result
+
+
+def _null(required: bool) -> None:
+    if required:
+        raise Bail("a non-null field without a value")
+    return None
 
 
 def _constant(value: Any) -> Complete:
