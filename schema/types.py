@@ -74,6 +74,9 @@ def _edge_name(rf: RelField) -> str:
     return "".join(w.capitalize() for w in rel.type.split("_"))
 
 
+_PROP_NAMES = {label: frozenset(p.name for p in kind.props) for label, kind in NODE_KINDS.items()}
+
+
 class TypeBuilder:
     def __init__(self) -> None:
         self.objects: dict[str, type] = {}
@@ -242,10 +245,12 @@ class TypeBuilder:
     def to_object(self, data: dict[str, Any] | None) -> Any:
         if data is None:
             return None
-        cls = self.objects[data["__typename"]]
-        kind = NODE_KINDS[data["__typename"]]
-        values = {p.name: api_value(data["props"].get(p.name)) for p in kind.props}
-        return cls(**values, rels=data["rels"])
+        typename = data["__typename"]
+        names = _PROP_NAMES[typename]
+        # The properties the node has (a traversal may bring its id alone); the rest keep
+        # their default, None.
+        values = {name: api_value(value) for name, value in data["props"].items() if name in names}
+        return self.objects[typename](**values, rels=data["rels"])
 
     def to_connection(self, data: dict[str, Any] | None, conn_cls: type, edge_cls: type) -> Any:
         data = data or {"edges": [], "hasNextPage": False, "hasPreviousPage": False, "totalCount": 0}

@@ -57,9 +57,11 @@ def reach(root_label: str, pattern: str, distance: str, *, simple_paths: bool = 
     ]
 
 
-def edges_among(dialect: Dialect, rel: str, label: str) -> list[str]:
+def edges_among(dialect: Dialect, rel: str, label: str, props: bool = True) -> list[str]:
     """A CALL block collecting the ``rel`` relationships between nodes whose ids are in
-    ``ids`` (at most ``$edgeCap``), as ``edges``."""
+    ``ids`` (at most ``$edgeCap``), as ``edges``: their ends, and (``props``) their
+    properties, which a selection reading only the ends does without."""
+    edge = "{start: a.id, end: b.id, props: properties(r)}" if props else "{start: a.id, end: b.id}"
     return [
         *dialect.call_open(("ids",)),
         "  UNWIND ids AS aid",
@@ -67,7 +69,7 @@ def edges_among(dialect: Dialect, rel: str, label: str) -> list[str]:
         "  WHERE b.id IN ids",
         "  WITH a, b, r",
         "  LIMIT $edgeCap",
-        "  RETURN collect({start: a.id, end: b.id, props: properties(r)}) AS edges",
+        f"  RETURN collect({edge}) AS edges",
         "}",
     ]
 
@@ -91,5 +93,5 @@ def node_data(summary: dict[str, Any] | None) -> dict[str, Any] | None:
     if label is None:
         return None
     kind = NODE_KINDS[label]
-    props = decode_props(kind.props, summary["props"])
+    props = decode_props(kind.props, summary["props"], only_present=True)  # absent reads as None
     return {"__typename": label, "props": props, "rels": None}
