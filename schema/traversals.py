@@ -12,6 +12,7 @@ from enum import Enum
 from typing import Annotated, Any, Optional
 
 import strawberry
+from graphql import get_named_type
 
 from graph.money import Money as MoneyData
 from schema.money import Money
@@ -47,6 +48,25 @@ def node(data: dict[str, Any] | None) -> Any:
 def ids_only(raw: Any) -> bool:
     """Whether the traversal's selection reads nothing of its nodes but their ids."""
     return SelectionReader(raw).reads_only_node_ids(list(raw.field_nodes), raw.return_type)
+
+
+EDGE_ENDS = frozenset({"from", "to", "type", "tier", "__typename"})  # edge fields not read from its properties
+
+
+def reads_edge_props(raw: Any) -> bool:
+    """Whether the traversal's selection reads a property of its ``edges``, or its nodes'
+    ``singleSource`` (which a supply chain's links decide)."""
+    reader = SelectionReader(raw)
+    root = get_named_type(raw.return_type)
+    below = reader.collect(list(raw.field_nodes), {root.name})
+
+    def names(field: str) -> set[str]:
+        nodes = [n for name, field_nodes in below.values() if name == field for n in field_nodes]
+        if not nodes:
+            return set()
+        return {name for name, _ in reader.collect(nodes, {get_named_type(root.fields[field].type).name}).values()}
+
+    return bool(names("edges") - EDGE_ENDS) or "singleSource" in names("nodes")
 
 
 def traversal_plan(build: Any, cls: type, cacheable: bool = True) -> RootPlan:
@@ -580,12 +600,13 @@ def _wrap(cls: type, data: Any) -> Any:
 
 def supply_chain_plan(path: str, company_id: Any = None, product_id: Any = None,
                       direction: Any = ChainDirection.DOWNSTREAM, max_depth: int = DEFAULT_DEPTH,
-                      limit: int = DEFAULT_LIMIT, id_only: bool = False) -> RootPlan:
+                      limit: int = DEFAULT_LIMIT, id_only: bool = False, edge_props: bool = True) -> RootPlan:
     if (company_id is None) == (product_id is None):
         raise input_error(QueryInputError(f"{path}.companyId", "give exactly one of companyId and productId"))
     kind, root = ("Company", company_id) if company_id is not None else ("Product", product_id)
     return traversal_plan(lambda d, s: sc.supply_chain(d, str(root), kind, direction.value,
-                                                       Bounds(max_depth, limit), path, s, id_only), SupplyChain)
+                                                       Bounds(max_depth, limit), path, s, id_only, edge_props),
+                          SupplyChain)
 
 
 def indirect_customers_plan(path: str, company_id: Any, max_depth: int = DEFAULT_DEPTH, first: int = 20,
@@ -607,16 +628,15 @@ def disruption_impact_plan(path: str, company_id: Any, from_: datetime | None = 
 
 
 def referral_tree_plan(path: str, party_id: Any, max_depth: int = DEFAULT_DEPTH,
-                       limit: int = DEFAULT_LIMIT, id_only: bool = False) -> RootPlan:
-    return traversal_plan(lambda d, _s: ref.referral_tree(d, str(party_id), Bounds(max_depth, limit), path, id_only),
-                          ReferralTree)
+                       limit: int = DEFAULT_LIMIT, id_only: bool = False, edge_props: bool = True) -> RootPlan:
+    return traversal_plan(lambda d, _s: ref.referral_tree(d, str(party_id), Bounds(max_depth, limit), path, id_only,
+                                                          edge_props), ReferralTree)
 
 
 def referral_chain_plan(path: str, party_id: Any, max_depth: int = MAX_DEPTH, limit: int = DEFAULT_LIMIT,
-                        id_only: bool = False) -> RootPlan:
+                        id_only: bool = False, edge_props: bool = True) -> RootPlan:
     return traversal_plan(lambda d, _s: ref.referral_chain(d, str(party_id), Bounds(max_depth, limit), path,
-                                                           id_only),
-                          ReferralChain)
+                                                           id_only, edge_props), ReferralChain)
 
 
 def path_parts(raw: Any) -> frozenset[pth.PathPart]:
@@ -638,12 +658,16 @@ def _from_args(plan: Any) -> Any:
     return lambda raw, key, args: plan(key, **args, id_only=ids_only(raw))
 
 
+def _with_edges(plan: Any) -> Any:
+    return lambda raw, key, args: plan(key, **args, id_only=ids_only(raw), edge_props=reads_edge_props(raw))
+
+
 COMPILED_ROOTS.update({
-    "supplyChain": _from_args(supply_chain_plan),
+    "supplyChain": _with_edges(supply_chain_plan),
     "indirectCustomers": _from_args(indirect_customers_plan),
     "disruptionImpact": _from_args(disruption_impact_plan),
-    "referralTree": _from_args(referral_tree_plan),
-    "referralChain": _from_args(referral_chain_plan),
+    "referralTree": _with_edges(referral_tree_plan),
+    "referralChain": _with_edges(referral_chain_plan),
     "shortestPath": lambda raw, key, args: shortest_path_plan(key, **args, parts=path_parts(raw)),
 })
 
@@ -661,7 +685,8 @@ class TraversalQuery:
         limit: Annotated[int, strawberry.argument(description=LIMIT_DOC)] = DEFAULT_LIMIT,
     ) -> Optional[SupplyChain]:  # noqa: UP045
         return await run_plan(info.context, supply_chain_plan(info.path.key, company_id, product_id, direction,
-                                                              max_depth, limit, ids_only(info._raw_info)))
+                                                              max_depth, limit, ids_only(info._raw_info),
+                                                              reads_edge_props(info._raw_info)))
 
     @strawberry.field(description="Parties that buy from companies downstream of a company (through supply "
                                   "chains, resellers, or products containing its products), excluding its "
@@ -705,7 +730,8 @@ class TraversalQuery:
         limit: Annotated[int, strawberry.argument(description=LIMIT_DOC)] = DEFAULT_LIMIT,
     ) -> Optional[ReferralTree]:  # noqa: UP045
         return await run_plan(info.context, referral_tree_plan(info.path.key, party_id, max_depth, limit,
-                                                               ids_only(info._raw_info)))
+                                                               ids_only(info._raw_info),
+                                                               reads_edge_props(info._raw_info)))
 
     @strawberry.field(description="Who referred a party, up the chain to its root (or maxDepth).")
     async def referral_chain(
@@ -715,7 +741,8 @@ class TraversalQuery:
         limit: Annotated[int, strawberry.argument(description=LIMIT_DOC)] = DEFAULT_LIMIT,
     ) -> Optional[ReferralChain]:  # noqa: UP045
         return await run_plan(info.context, referral_chain_plan(info.path.key, party_id, max_depth, limit,
-                                                                ids_only(info._raw_info)))
+                                                                ids_only(info._raw_info),
+                                                                reads_edge_props(info._raw_info)))
 
     @strawberry.field(description="A shortest path between two parties over the given relationship types; "
                                   "null when there is none within maxDepth.")

@@ -228,8 +228,19 @@ query TraversalIds($company: ID!, $product: ID!, $party: ID!, $descendant: ID!) 
 }
 """
 
+# Edges read by their ends alone: no edge properties from the store (graph.traversals.bounds.edges_among).
+TRAVERSAL_EDGE_ENDS = """
+query Ends($company: ID!, $product: ID!, $party: ID!, $descendant: ID!) {
+  down: supplyChain(companyId: $company, direction: DOWNSTREAM, maxDepth: 4) { nodes { tier node { id } } edges { from to tier } }
+  up: supplyChain(productId: $product, direction: UPSTREAM) { nodes { tier node { id } } edges { from to type } }
+  tree: referralTree(partyId: $party, maxDepth: 3) { nodes { party { id } } edges { from to } }
+  chain: referralChain(partyId: $descendant) { referrers { party { id } } edges { to ... on ReferralEdge { from } } }
+}
+"""
+
 CORPUS += [
     (TRAVERSAL_IDS, SEED_TRAVERSAL_VARIABLES),
+    (TRAVERSAL_EDGE_ENDS, SEED_TRAVERSAL_VARIABLES),
     (TRAVERSALS, SEED_TRAVERSAL_VARIABLES),
     (TRAVERSALS, {**SEED_TRAVERSAL_VARIABLES, "company": "company:abc-steel"}),
     (PATH_PARTS, {"from": "person:anna-kowalski", "to": "person:john-smith"}),

@@ -55,15 +55,16 @@ def _reached(arrow: str) -> list[str]:
     return reach("Party", f"(root){arrow}(n:Party)", "generation")
 
 
-def _edges(dialect: Dialect, id_only: bool) -> list[str]:
+def _edges(dialect: Dialect, id_only: bool, props: bool) -> list[str]:
     return [
         "WITH root, reached, generations, [r IN reached | r.node.props.id] + [root.id] AS ids",
-        *edges_among(dialect, "REFERRED", "Party"),
+        *edges_among(dialect, "REFERRED", "Party", props),
         f"RETURN {node_summary('root', id_only)} AS root, reached, edges, generations",
     ]
 
 
-def referral_tree(dialect: Dialect, root_id: str, bounds: Bounds, argument: str, id_only: bool = False) -> Statement:
+def referral_tree(dialect: Dialect, root_id: str, bounds: Bounds, argument: str, id_only: bool = False,
+                  edge_props: bool = True) -> Statement:
     """Descendants to ``depth`` generations with per-generation counts over all of them
     (the node list is cut at ``limit``; the counts are not)."""
     checked_id(root_id, f"{argument}.id")
@@ -87,7 +88,7 @@ def referral_tree(dialect: Dialect, root_id: str, bounds: Bounds, argument: str,
         "converted: size([e IN everyone WHERE e.generation = g AND e.converted]), "
         "revenue: reduce(total = 0, e IN [x IN everyone WHERE x.generation = g] | total + e.revenue)}] AS generations",
         "WITH root, reached, generations + [{cut: cut}] AS generations",
-        *_edges(dialect, id_only),
+        *_edges(dialect, id_only, edge_props),
     ]
     params = {"id": root_id, "limit": bounds.limit, "depth": bounds.depth, "edgeCap": bounds.limit * 4,
               "uncounted": list(UNCOUNTED), "converted": list(CONVERTED)}
@@ -118,7 +119,8 @@ class ReferralChain:
     truncated: bool
 
 
-def referral_chain(dialect: Dialect, party_id: str, bounds: Bounds, argument: str, id_only: bool = False) -> Statement:
+def referral_chain(dialect: Dialect, party_id: str, bounds: Bounds, argument: str, id_only: bool = False,
+                   edge_props: bool = True) -> Statement:
     """Who referred the party, who referred them, ... up to ``depth`` (cycles end)."""
     checked_id(party_id, f"{argument}.id")
     bounds = bounds.checked(argument)
@@ -128,7 +130,7 @@ def referral_chain(dialect: Dialect, party_id: str, bounds: Bounds, argument: st
         "LIMIT $cut",
         f"WITH root, collect(CASE WHEN n IS NULL THEN null ELSE {{node: {node_summary('n', id_only)}, generation: generation}} END) AS reached",
         "WITH root, reached, [] AS generations",
-        *_edges(dialect, id_only),
+        *_edges(dialect, id_only, edge_props),
     ]
     params = {"id": party_id, "cut": bounds.limit + 1, "edgeCap": bounds.limit * 4}
 
@@ -146,5 +148,6 @@ def referral_chain(dialect: Dialect, party_id: str, bounds: Bounds, argument: st
 
 
 def _decode_edges(raw: list[dict[str, Any]]) -> list[ReferralEdge]:
-    return [ReferralEdge(e["start"], e["end"], {p.name: from_store(p.type, e["props"].get(p.name)) for p in _REFERRED})
+    return [ReferralEdge(e["start"], e["end"], {p.name: from_store(p.type, e["props"].get(p.name)) for p in _REFERRED}
+                         if "props" in e else {})  # no properties when nothing reads them
             for e in raw]

@@ -50,7 +50,9 @@ class SupplyChain:
 
 def supply_chain(dialect: Dialect, root_id: str, kind: Literal["Company", "Product"],
                  direction: ChainDirection, bounds: Bounds, argument: str,
-                 scope: Scope = UNSCOPED, id_only: bool = False) -> Statement:
+                 scope: Scope = UNSCOPED, id_only: bool = False, edge_props: bool = True) -> Statement:
+    """``id_only``: reached nodes as their ids; ``edge_props``: False when nothing reads a
+    link's properties (nor a node's ``singleSource``, which they decide)."""
     checked_id(root_id, f"{argument}.id")
     bounds = bounds.checked(argument)
     if scope.partner and kind != "Company":
@@ -67,7 +69,7 @@ def supply_chain(dialect: Dialect, root_id: str, kind: Literal["Company", "Produ
         "LIMIT $cut",
         f"WITH root, collect(CASE WHEN n IS NULL THEN null ELSE {{node: {node_summary('n')}, tier: tier, paths: paths}} END) AS reached",
         "WITH root, reached, [r IN reached | r.node.props.id] + [root.id] AS ids",
-        *edges_among(dialect, rel, kind),
+        *edges_among(dialect, rel, kind, edge_props),
     ]
     if kind == "Product":
         lines += [
@@ -94,7 +96,7 @@ def supply_chain(dialect: Dialect, root_id: str, kind: Literal["Company", "Produ
         tiers = {n.node["props"]["id"]: n.tier for n in nodes}
         tiers[rec["root"]["props"]["id"]] = 0
         edges = [ChainEdge(e["start"], e["end"], rel, max(tiers.get(e["start"], 0), tiers.get(e["end"], 0)),
-                           _edge_props(rel, e["props"]))
+                           _edge_props(rel, e.get("props")))
                  for e in rec["edges"] if e["start"] in tiers and e["end"] in tiers]
         by_id = {n.node["props"]["id"]: n for n in nodes}
         if kind == "Company":
@@ -117,6 +119,8 @@ def supply_chain(dialect: Dialect, root_id: str, kind: Literal["Company", "Produ
     return Statement(dialect.statement(lines), params, decode)
 
 
-def _edge_props(rel: str, raw: dict[str, Any]) -> dict[str, Any]:
+def _edge_props(rel: str, raw: dict[str, Any] | None) -> dict[str, Any]:
+    if raw is None:  # not asked of the store
+        return {}
     props = REL_KINDS[rel].props
     return {p.name: from_store(p.type, raw.get(p.name)) for p in props}
