@@ -9,8 +9,10 @@ holds on both stores whatever the planner does with subquery rows.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from graph.cypher.cursor import MISSING_ROW, decode_cursor, encode_cursor
@@ -68,13 +70,14 @@ def _needed_globals(sel: NodeSelection) -> dict[str, list[dict[str, Any]]]:
     return names
 
 
-def props_of(targets: tuple[str, ...]) -> dict[str, Prop]:
-    """The properties a node with one of ``targets`` labels can have."""
+@functools.cache  # a few dozen label tuples; decoding a node asks for its own each time
+def props_of(targets: tuple[str, ...]) -> Mapping[str, Prop]:
+    """The properties a node with one of ``targets`` labels can have (read-only: shared)."""
     out: dict[str, Prop] = {}
     for label in targets:
         for prop in NODE_KINDS[label].props:
             out.setdefault(prop.name, prop)
-    return out
+    return MappingProxyType(out)
 
 
 def default_order(targets: tuple[str, ...], rel: RelField | None = None) -> list[SortKey]:
@@ -405,7 +408,7 @@ class _Builder:
         labels = raw.get("_labels") or []
         typename = next((t for t in sel.targets if t in labels), sel.targets[0])
         known = props_of((typename,))
-        props = decode_props(known.values(), raw, only_present=True)
+        props = decode_props([known[k] for k in raw if k in known], raw)  # the projected ones, not every one
         rels: dict[str, Any] = {}
         for rel in sel.relations:
             if rel.field.owner not in (typename, "Party" if typename in ("Person", "Company") else typename):

@@ -11,6 +11,7 @@ from graph.money import Money, base_currency
 
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_CONVERTED = (PropType.DATETIME, PropType.FLOAT, PropType.MONEY)  # what from_store may change (a tuple: no hashing)
 _MS = timedelta(milliseconds=1)
 
 
@@ -50,13 +51,20 @@ def decode_props(props: Iterable[Prop], raw: Mapping[str, Any], only_present: bo
     property its ``Prop`` names (an order's ``total`` from the order's ``currency``)."""
     out: dict[str, Any] = {}
     for prop in props:
-        if only_present and prop.name not in raw:
+        name = prop.name
+        if name in raw:
+            value = raw[name]
+        elif only_present:
             continue
-        value = raw.get(prop.name)
-        if prop.type is PropType.MONEY and prop.currency is not None:
-            out[prop.name] = Money.of(value, raw.get(prop.currency))
         else:
-            out[prop.name] = from_store(prop.type, value)
+            value = None
+        type_ = prop.type
+        if value is None or type_ not in _CONVERTED:  # as stored (most properties: no call)
+            out[name] = value
+        elif type_ is PropType.MONEY and prop.currency is not None:
+            out[name] = Money.of(value, raw.get(prop.currency))
+        else:
+            out[name] = from_store(type_, value)
     return out
 
 
