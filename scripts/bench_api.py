@@ -6,6 +6,7 @@
     .venv/bin/python scripts/bench_api.py --baseline-env CRMGRAPH_KEY_CACHE_SECONDS=0   # cache off vs on
     git archive main | tar -x -C /tmp/main && .venv/bin/python scripts/bench_api.py --baseline-code /tmp/main
     .venv/bin/python scripts/bench_api.py --workers 1 --baseline-workers 2    # one worker against two
+    .venv/bin/python scripts/bench_api.py --graph data/bench --connections 1  # the 100k graph, one at a time
 
 Starts ``crmgraph serve --seed`` (prod mode) on a free loopback port with a temporary data
 folder, and a bare Starlette JSON endpoint run by uvicorn the same way (uvloop, httptools,
@@ -19,6 +20,13 @@ no access log, same workers). For each request it measures, at the same concurre
   from the Debian package, installed here when missing and running as root; otherwise an
   httpx asyncio load generator with the same concurrency is used (its own overhead lowers
   the figures: compare ratios within one run only).
+
+``--graph DIR`` serves a synthetic graph already in DIR (as ``scripts/bench_traversals.py``
+builds it: ``crmgraph seed --synthetic``, 100k parties by default; a baseline serves a copy)
+instead of the seed stories, and measures a point lookup and the traversals from that
+graph's own roots (its first raw-material company, its last retailer, its first and last
+person). ``--connections 1`` then gives each request's latency alone: what the API adds to
+one statement.
 
 It prints req/s, p50 and p99 of both and the API/raw rate ratio per line, and the API
 server's resident memory at the start and the end. ``--cpu`` also prints, per line, the
@@ -124,6 +132,39 @@ def cases() -> list[Case]:
                  f'to: "company:brightwave-tech", maxDepth: {depth}) {{ length }} }}'),
         ]
     return out
+
+
+def graph_cases(spec: dict[str, int]) -> list[Case]:
+    """A synthetic graph's point lookup and traversals, from the roots
+    ``scripts/bench_traversals.py`` uses (its generator's first and last ids)."""
+    raw, retail = "syn:company:0", f"syn:company:{spec['companies'] - 1}"
+    top, leaf = "syn:person:0", f"syn:person:{spec['people'] - 1}"
+    out = [Case("point lookup", f'{{ party(id: "{leaf}") {{ name }} }}')]
+    for depth in (2, 4, 6):
+        out += [
+            Case(f"supplyChain up d{depth}", f'{{ supplyChain(companyId: "{retail}", direction: UPSTREAM, '
+                 f"maxDepth: {depth}) {{ truncated nodes {{ tier node {{ id }} }} edges {{ from to }} }} }}"),
+            Case(f"supplyChain down d{depth}", f'{{ supplyChain(companyId: "{raw}", direction: DOWNSTREAM, '
+                 f"maxDepth: {depth}) {{ truncated nodes {{ tier node {{ id }} }} edges {{ from to }} }} }}"),
+            Case(f"indirectCustomers d{depth}", f'{{ indirectCustomers(companyId: "{raw}", maxDepth: {depth}) '
+                 "{ totalCustomers totalRevenue { amount currency } intermediaries { revenue { amount currency } "
+                 "customers { revenue { amount currency } party { id } } } } }"),
+            Case(f"disruptionImpact d{depth}", f'{{ disruptionImpact(companyId: "{raw}", {WINDOW}, maxDepth: {depth}) '
+                 "{ revenueAtRisk { amount currency } openOrderCount companies { tier company { id } } } }"),
+            Case(f"referralTree d{depth}", f'{{ referralTree(partyId: "{top}", maxDepth: {depth}) '
+                 "{ truncated nodes { generation party { id } } generations { invited converted "
+                 "revenue { amount currency } } } }"),
+            Case(f"referralChain d{depth}", f'{{ referralChain(partyId: "{leaf}", maxDepth: {depth}) '
+                 "{ referrers { generation party { id } } } }"),
+            Case(f"shortestPath d{depth}", f'{{ shortestPath(from: "{leaf}", to: "{top}", maxDepth: {depth}, '
+                 "types: [REFERRED, WORKS_FOR]) { length } }"),
+        ]
+    return out
+
+
+def ms(value: float) -> str:
+    """A latency in ms, with the digits a sub-millisecond figure needs."""
+    return f"{value:.2f}" if value < 10 else f"{value:.1f}"
 
 
 @dataclass
@@ -395,6 +436,9 @@ def main() -> None:
     parser.add_argument("--cpu", action="store_true",
                         help="also print the CPU each request cost the service's workers, the store and wrk, "
                              "and each raw statement the client and the store (not with a baseline)")
+    parser.add_argument("--graph", type=Path, default=None, metavar="DIR",
+                        help="serve the synthetic graph in DIR (built by scripts/bench_traversals.py or "
+                             "`crmgraph seed --synthetic --data-dir DIR`) and measure its traversals")
     parser.add_argument("--api-key", default=os.environ.get("CRMGRAPH_BENCH_KEY"),
                         help="sent as 'Authorization: Bearer KEY' (where prod requires credentials)")
     args = parser.parse_args()
@@ -404,6 +448,9 @@ def main() -> None:
                      or args.baseline_workers is not None)
     if args.cpu and args.baseline:
         parser.error("--cpu measures one service: leave out --baseline, --baseline-env and --baseline-code")
+    spec_file = args.graph / "bench-spec.json" if args.graph is not None else None
+    if spec_file is not None and not spec_file.exists():
+        parser.error(f"{args.graph} has no synthetic graph (no bench-spec.json): run scripts/bench_traversals.py")
 
     wrk = None if args.httpx else ensure_wrk()
     console.print(f"load generator: {'wrk' if wrk else 'httpx (asyncio)'}, {args.connections} connections, "
@@ -412,7 +459,8 @@ def main() -> None:
     port, bare_port = free_port(), free_port()
     # One benchmark client is one caller: its rate limit off (unless --rate-limit) and its
     # concurrency cap at the connection count, so the figures measure the service, not the per-caller limits.
-    env = {**os.environ, "CRMGRAPH_PORT": str(port), "CRMGRAPH_DATA_DIR": str(tmp / "data"),
+    data = args.graph.resolve() if args.graph is not None else tmp / "data"
+    env = {**os.environ, "CRMGRAPH_PORT": str(port), "CRMGRAPH_DATA_DIR": str(data),
            "CRMGRAPH_MODE": "prod", "CRMGRAPH_STORE_POOL_SIZE": str(max(args.connections, 16)),
            "CRMGRAPH_RATE_LIMIT_ADMIN": str(args.rate_limit), "CRMGRAPH_RATE_LIMIT_WINDOW": "60",
            "CRMGRAPH_CONCURRENCY_PER_CLIENT": str(args.connections),
@@ -422,7 +470,8 @@ def main() -> None:
     # measures the code beside it.
     code = args.code.resolve()
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(code), os.environ.get("PYTHONPATH")]))
-    server = subprocess.Popen([str(BIN / "python"), "-m", "api.cli", "serve", "--seed", *workers], env=env,
+    seed = [] if args.graph is not None else ["--seed"]
+    server = subprocess.Popen([str(BIN / "python"), "-m", "api.cli", "serve", *seed, *workers], env=env,
                               cwd=code, stdout=subprocess.DEVNULL, stderr=(tmp / "serve.log").open("wb"))
     bare = subprocess.Popen(
         [str(BIN / "python"), "-m", "uvicorn", "--app-dir", str(ROOT / "scripts"), "bare_starlette:app",
@@ -439,7 +488,9 @@ def main() -> None:
                     "PYTHONPATH": os.pathsep.join(filter(None, [str(base_code), os.environ.get("PYTHONPATH")])),
                     **baseline_env}
         base_workers = ["--workers", str(args.baseline_workers)] if args.baseline_workers else workers
-        baseline = subprocess.Popen([str(BIN / "python"), "-m", "api.cli", "serve", "--seed", *base_workers],
+        if args.graph is not None:  # one store per folder: the baseline serves a copy of the graph
+            shutil.copytree(data, tmp / "base", ignore=shutil.ignore_patterns("crmgraph.lock", "*.sock", "*.log"))
+        baseline = subprocess.Popen([str(BIN / "python"), "-m", "api.cli", "serve", *seed, *base_workers],
                                     env=base_env, cwd=base_code, stdout=subprocess.DEVNULL,
                                     stderr=(tmp / "base.log").open("wb"))
     rows: list[list[str]] = []
@@ -449,7 +500,7 @@ def main() -> None:
             wait_ready(f"http://127.0.0.1:{base_port}/readyz", baseline)
         wait_ready(f"http://127.0.0.1:{bare_port}/graphql", bare)
         url = f"http://127.0.0.1:{port}/graphql"
-        socket_path = tmp / "data" / "falkordb.sock"
+        socket_path = data / "falkordb.sock"
         rss_start = rss_mb(server.pid)
         split = CpuSplit(server.pid) if args.cpu else None
         cpu_rows: list[list[str]] = []
@@ -477,7 +528,7 @@ def main() -> None:
                 return run_wrk(wrk, target, body, args.connections, args.duration, tmp, with_headers)
             return asyncio.run(run_httpx(target, body, args.connections, args.duration, with_headers))
 
-        for case in cases():
+        for case in cases() if spec_file is None else graph_cases(json.loads(spec_file.read_text())):
             if args.only and not any(part in case.name for part in args.only.split(",")):
                 continue
             raw = None
@@ -522,16 +573,17 @@ def main() -> None:
                 raw = median_figures(bares) if bare_line else raw
             row = [case.name]
             if before is not None:
-                row += [f"{before.rate:,.0f}", f"{before.p50:.1f}", f"{before.p99:.1f}",
+                row += [f"{before.rate:,.0f}", ms(before.p50), ms(before.p99),
                         f"{100 * before.rate / raw.rate:.0f} %" if raw is not None else "-"]
-            row += [f"{through.rate:,.0f}", f"{through.p50:.1f}", f"{through.p99:.1f}",
+            row += [f"{through.rate:,.0f}", ms(through.p50), ms(through.p99),
                     f"{through.p99 / through.p50:.1f}" if through.p50 else "-"]
             if raw is not None:
-                row += [f"{raw.rate:,.0f}", f"{raw.p50:.1f}", f"{raw.p99:.1f}",
+                row += [f"{raw.rate:,.0f}", ms(raw.p50), ms(raw.p99),
                         f"{raw.p99 / raw.p50:.1f}" if raw.p50 else "-",
-                        f"{100 * through.rate / raw.rate:.0f} %{' of ' + label if label else ''}"]
+                        f"{100 * through.rate / raw.rate:.0f} %{' of ' + label if label else ''}",
+                        f"{through.p50 / raw.p50:.2f} ×" if raw.p50 else "-"]
             else:
-                row += ["-", "-", "-", "-", "-"]
+                row += ["-", "-", "-", "-", "-", "-"]
             if through.errors:
                 row[0] += f" ({through.errors} errors)"
             rows.append(row)
@@ -554,7 +606,7 @@ def main() -> None:
     if args.baseline:
         columns += ["before req/s", "before p50", "before p99", "before / raw"]
     columns += ["API req/s", "API p50 ms", "API p99 ms", "API p99/p50", "raw q/s", "raw p50 ms", "raw p99 ms",
-                "raw p99/p50", "API / raw"]
+                "raw p99/p50", "API / raw", "p50 API / raw"]
     for column in columns:
         table.add_column(column, justify="left" if column == "request" else "right")
     for row in rows:

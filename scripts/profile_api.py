@@ -2,6 +2,7 @@
 """Where a request's time goes: py-spy on the API worker under wrk load.
 
     .venv/bin/python scripts/profile_api.py --only "customer 360" --duration 15
+    .venv/bin/python scripts/profile_api.py --graph data/bench --only "supplyChain up d6"
 
 Starts ``crmgraph serve --seed`` in prod with one worker (so the worker is one process to
 sample) and an admin key, loads it with wrk (16 connections) with one of
@@ -27,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scripts.bench_api import BIN, cases, free_port, wait_ready  # noqa: E402
+from scripts.bench_api import BIN, cases, free_port, graph_cases, wait_ready  # noqa: E402
 
 PARTS = [  # (part, substrings of a frame "function (file)"), innermost matching frame wins
     ("FalkorDB/redis client and reply parser", ("redis/", "falkordb/")),
@@ -62,19 +63,25 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=15)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--out", default=None, help="collapsed stacks file (default: a temporary one)")
+    parser.add_argument("--graph", type=Path, default=None, metavar="DIR",
+                        help="serve the synthetic graph in DIR and take the case from its traversals "
+                             "(as scripts/bench_api.py --graph)")
     args = parser.parse_args()
-    case = next(c for c in cases() if args.only in c.name)
+    choices = cases() if args.graph is None else graph_cases(json.loads((args.graph / "bench-spec.json").read_text()))
+    case = next(c for c in choices if args.only in c.name)
     spy = shutil.which("py-spy", path=str(BIN)) or shutil.which("py-spy")
     wrk = shutil.which("wrk")
     if not spy or not wrk:
         raise SystemExit("needs py-spy (pip install py-spy) and wrk (apt-get install wrk)")
     tmp = Path(tempfile.mkdtemp(prefix="crmgraph-profile-"))
     port = free_port()
-    env = {**os.environ, "CRMGRAPH_PORT": str(port), "CRMGRAPH_DATA_DIR": str(tmp / "data"),
+    data = args.graph.resolve() if args.graph is not None else tmp / "data"
+    env = {**os.environ, "CRMGRAPH_PORT": str(port), "CRMGRAPH_DATA_DIR": str(data),
            "CRMGRAPH_MODE": "prod", "CRMGRAPH_RATE_LIMIT_ADMIN": "0", "PYTHONPATH": str(ROOT),
            "CRMGRAPH_CONCURRENCY_PER_CLIENT": str(args.connections),
            "CRMGRAPH_QUEUE_PER_CLIENT": str(args.connections)}
-    server = subprocess.Popen([str(BIN / "python"), "-m", "api.cli", "serve", "--seed", "--workers", "1"],
+    seed = [] if args.graph is not None else ["--seed"]
+    server = subprocess.Popen([str(BIN / "python"), "-m", "api.cli", "serve", *seed, "--workers", "1"],
                               env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=(tmp / "serve.log").open("wb"))
     try:
         wait_ready(f"http://127.0.0.1:{port}/readyz", server)
