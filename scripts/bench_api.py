@@ -385,14 +385,16 @@ async def run_raw(socket_path: Path, statements: list[tuple[str, dict[str, Any]]
                    len(latencies))
 
 
-async def compiled_statements(socket_path: Path, document: str) -> list[tuple[str, dict[str, Any]]]:
+async def compiled_statements(socket_path: Path, document: str,
+                              variables: dict[str, Any] | None = None) -> list[tuple[str, dict[str, Any]]]:
     """What the API sends to the store for ``document`` (through the same schema and compiler)."""
     store = FalkorDBStore(str(socket_path), "crm")
     sent: list[tuple[str, dict[str, Any]]] = []
     stop = store.add_listener(lambda q, p: sent.append((q, dict(p))))
     try:
         result = await build_schema(production=True).execute(
-            document, context_value=Context(store, Compiler(store.dialect), access=ANONYMOUS_ADMIN))
+            document, variable_values=variables,
+            context_value=Context(store, Compiler(store.dialect), access=ANONYMOUS_ADMIN))
         if result.errors:
             raise SystemExit(f"{document}: {result.errors}")
     finally:
