@@ -111,25 +111,33 @@ class SelectionReader:
             return list(self.schema.get_possible_types(named))
         return [named]
 
-    def reads_only_node_ids(self, nodes: list[FieldNode], gql_type: Any) -> bool:
-        """Whether every node (of a type implementing ``Node``) anywhere below ``nodes``
-        is asked for nothing but ``id`` and ``__typename``: a traversal then returns node
-        ids, not every property (``graph.cypher.scope.summary``)."""
+    def node_props_read(self, nodes: list[FieldNode], gql_type: Any) -> frozenset[str] | None:
+        """The properties read of the nodes (of types implementing ``Node``) anywhere below
+        ``nodes``: a traversal returns those, not every property
+        (``graph.cypher.scope.summary``). None when a node is asked for anything but its
+        properties and ``__typename``: it then returns whole nodes."""
         named = get_named_type(gql_type)
         if not is_composite_type(named):
-            return True
+            return frozenset()
         runtime = self.runtime_types(named)
         node = named.name == NODE_INTERFACE or any(
             i.name == NODE_INTERFACE for t in runtime for i in t.interfaces)
+        known = props_of(tuple(t.name for t in runtime if t.name in NODE_KINDS)) if node else {}
+        read: set[str] = set()
         for field_name, field_nodes in self.collect(nodes, {t.name for t in runtime}).values():
-            if field_name == "__typename" or (node and field_name == "id"):
+            if field_name == "__typename":
                 continue
             if node:
-                return False
+                if field_name not in known:
+                    return None
+                read.add(field_name)
+                continue
             found = next((t.fields[field_name] for t in runtime if field_name in t.fields), None)
-            if found is None or not self.reads_only_node_ids(field_nodes, found.type):
-                return False
-        return True
+            below = None if found is None else self.node_props_read(field_nodes, found.type)
+            if below is None:
+                return None
+            read |= below
+        return frozenset(read)
 
     def node_selection(self, nodes: list[FieldNode], gql_type: Any, path: str) -> NodeSelection:
         types = self.runtime_types(gql_type)

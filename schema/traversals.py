@@ -45,9 +45,9 @@ def node(data: dict[str, Any] | None) -> Any:
     return BUILDER.to_object(data)
 
 
-def ids_only(raw: Any) -> bool:
-    """Whether the traversal's selection reads nothing of its nodes but their ids."""
-    return SelectionReader(raw).reads_only_node_ids(list(raw.field_nodes), raw.return_type)
+def node_props(raw: Any) -> frozenset[str] | None:
+    """The node properties the traversal's selection reads (None: it needs whole nodes)."""
+    return SelectionReader(raw).node_props_read(list(raw.field_nodes), raw.return_type)
 
 
 EDGE_ENDS = frozenset({"from", "to", "type", "tier", "__typename"})  # edge fields not read from its properties
@@ -600,43 +600,43 @@ def _wrap(cls: type, data: Any) -> Any:
 
 def supply_chain_plan(path: str, company_id: Any = None, product_id: Any = None,
                       direction: Any = ChainDirection.DOWNSTREAM, max_depth: int = DEFAULT_DEPTH,
-                      limit: int = DEFAULT_LIMIT, id_only: bool = False, edge_props: bool = True) -> RootPlan:
+                      limit: int = DEFAULT_LIMIT, only: frozenset[str] | None = None, edge_props: bool = True) -> RootPlan:
     if (company_id is None) == (product_id is None):
         raise input_error(QueryInputError(f"{path}.companyId", "give exactly one of companyId and productId"))
     kind, root = ("Company", company_id) if company_id is not None else ("Product", product_id)
     return traversal_plan(lambda d, s: sc.supply_chain(d, str(root), kind, direction.value,
-                                                       Bounds(max_depth, limit), path, s, id_only, edge_props),
+                                                       Bounds(max_depth, limit), path, s, only, edge_props),
                           SupplyChain)
 
 
 def indirect_customers_plan(path: str, company_id: Any, max_depth: int = DEFAULT_DEPTH, first: int = 20,
                             after: str | None = None, customers_per_intermediary: int = 10,
-                            id_only: bool = False) -> RootPlan:
+                            only: frozenset[str] | None = None) -> RootPlan:
     return traversal_plan(lambda d, s: ind.indirect_customers(
         d, str(company_id), Bounds(max_depth, DEFAULT_LIMIT), first, after, customers_per_intermediary, path, s,
-        id_only), IndirectCustomers)
+        only), IndirectCustomers)
 
 
 def disruption_impact_plan(path: str, company_id: Any, from_: datetime | None = None, to: datetime | None = None,
                            max_depth: int = DEFAULT_DEPTH, limit: int = DEFAULT_LIMIT,
-                           id_only: bool = False) -> RootPlan:
+                           only: frozenset[str] | None = None) -> RootPlan:
     start, end = _window(from_, to, 365)
     # the default window ends now: such a statement is built for each request
     return traversal_plan(lambda d, s: dis.disruption_impact(d, str(company_id), start, end,
-                                                             Bounds(max_depth, limit), path, s, id_only),
+                                                             Bounds(max_depth, limit), path, s, only),
                           DisruptionImpact, cacheable=from_ is not None and to is not None)
 
 
 def referral_tree_plan(path: str, party_id: Any, max_depth: int = DEFAULT_DEPTH,
-                       limit: int = DEFAULT_LIMIT, id_only: bool = False, edge_props: bool = True) -> RootPlan:
-    return traversal_plan(lambda d, _s: ref.referral_tree(d, str(party_id), Bounds(max_depth, limit), path, id_only,
+                       limit: int = DEFAULT_LIMIT, only: frozenset[str] | None = None, edge_props: bool = True) -> RootPlan:
+    return traversal_plan(lambda d, _s: ref.referral_tree(d, str(party_id), Bounds(max_depth, limit), path, only,
                                                           edge_props), ReferralTree)
 
 
 def referral_chain_plan(path: str, party_id: Any, max_depth: int = MAX_DEPTH, limit: int = DEFAULT_LIMIT,
-                        id_only: bool = False, edge_props: bool = True) -> RootPlan:
+                        only: frozenset[str] | None = None, edge_props: bool = True) -> RootPlan:
     return traversal_plan(lambda d, _s: ref.referral_chain(d, str(party_id), Bounds(max_depth, limit), path,
-                                                           id_only, edge_props), ReferralChain)
+                                                           only, edge_props), ReferralChain)
 
 
 def path_parts(raw: Any) -> frozenset[pth.PathPart]:
@@ -655,11 +655,11 @@ def shortest_path_plan(path: str, from_: Any, to: Any, types: Any = None, direct
 
 
 def _from_args(plan: Any) -> Any:
-    return lambda raw, key, args: plan(key, **args, id_only=ids_only(raw))
+    return lambda raw, key, args: plan(key, **args, only=node_props(raw))
 
 
 def _with_edges(plan: Any) -> Any:
-    return lambda raw, key, args: plan(key, **args, id_only=ids_only(raw), edge_props=reads_edge_props(raw))
+    return lambda raw, key, args: plan(key, **args, only=node_props(raw), edge_props=reads_edge_props(raw))
 
 
 COMPILED_ROOTS.update({
@@ -685,7 +685,7 @@ class TraversalQuery:
         limit: Annotated[int, strawberry.argument(description=LIMIT_DOC)] = DEFAULT_LIMIT,
     ) -> Optional[SupplyChain]:  # noqa: UP045
         return await run_plan(info.context, supply_chain_plan(info.path.key, company_id, product_id, direction,
-                                                              max_depth, limit, ids_only(info._raw_info),
+                                                              max_depth, limit, node_props(info._raw_info),
                                                               reads_edge_props(info._raw_info)))
 
     @strawberry.field(description="Parties that buy from companies downstream of a company (through supply "
@@ -705,7 +705,7 @@ class TraversalQuery:
     ) -> Optional[IndirectCustomers]:  # noqa: UP045
         return await run_plan(info.context, indirect_customers_plan(info.path.key, company_id, max_depth, first, after,
                                                                     customers_per_intermediary,
-                                                                    ids_only(info._raw_info)))
+                                                                    node_props(info._raw_info)))
 
     @strawberry.field(description="If a company fails: downstream companies and products hit (with "
                                   "alternatives), open orders and end customers affected, revenue at risk.")
@@ -719,7 +719,7 @@ class TraversalQuery:
         limit: Annotated[int, strawberry.argument(description=LIMIT_DOC)] = DEFAULT_LIMIT,
     ) -> Optional[DisruptionImpact]:  # noqa: UP045
         return await run_plan(info.context, disruption_impact_plan(info.path.key, company_id, from_, to, max_depth,
-                                                                   limit, ids_only(info._raw_info)))
+                                                                   limit, node_props(info._raw_info)))
 
     @strawberry.field(description="Everyone a party referred, and whom they referred, to maxDepth "
                                   "generations, with counts per generation.")
@@ -730,7 +730,7 @@ class TraversalQuery:
         limit: Annotated[int, strawberry.argument(description=LIMIT_DOC)] = DEFAULT_LIMIT,
     ) -> Optional[ReferralTree]:  # noqa: UP045
         return await run_plan(info.context, referral_tree_plan(info.path.key, party_id, max_depth, limit,
-                                                               ids_only(info._raw_info),
+                                                               node_props(info._raw_info),
                                                                reads_edge_props(info._raw_info)))
 
     @strawberry.field(description="Who referred a party, up the chain to its root (or maxDepth).")
@@ -741,7 +741,7 @@ class TraversalQuery:
         limit: Annotated[int, strawberry.argument(description=LIMIT_DOC)] = DEFAULT_LIMIT,
     ) -> Optional[ReferralChain]:  # noqa: UP045
         return await run_plan(info.context, referral_chain_plan(info.path.key, party_id, max_depth, limit,
-                                                                ids_only(info._raw_info),
+                                                                node_props(info._raw_info),
                                                                 reads_edge_props(info._raw_info)))
 
     @strawberry.field(description="A shortest path between two parties over the given relationship types; "

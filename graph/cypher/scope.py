@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from graph.access import ANONYMOUS_ADMIN, Access
 from graph.cypher.dialect import Dialect
 from graph.cypher.errors import OutOfScopeError, QueryInputError
+from graph.model import NODE_KINDS
 
 CHAIN, STAFF = "g_chain", "g_staff"
 COMPANY_PARAM = "scopeCompany"
@@ -164,14 +165,33 @@ def depth(scope: Scope, max_depth: int, argument: str) -> None:
                               f"at most {scope.access.scope_depth} for this key (its scope depth)")
 
 
-def summary(scope: Scope, var: str, id_only: bool = False) -> str:
-    """A node as ``{props, labels}``: all its properties, or for a partner only id and name
-    of anything but its own company; ``id_only`` (the selection reads no other property):
-    its id, for anyone."""
-    props = f"properties({var})"
-    if id_only:
-        props = f"{{id: {var}.id}}"
-    elif scope.partner:
-        props = (f"CASE WHEN {var}.id = ${COMPANY_PARAM} THEN {props} "
-                 f"ELSE {{id: {var}.id, name: {var}.name}} END")
+Projection = frozenset[str] | None
+"""The node properties a traversal's selection reads (model names), or None: all of them."""
+
+_PUBLIC = ("id", "name")  # what a partner sees of any node but its own company
+_NODE_PROPS = frozenset(p.name for kind in NODE_KINDS.values() for p in kind.props)
+
+
+def projected(only: frozenset[str]) -> list[str]:
+    """The properties a summary returns for ``only``: with the id (the statements join on
+    it) and the currency beside each amount, in a stable order. Names come from the model's
+    allow-list; anything else is refused."""
+    unknown = only - _NODE_PROPS
+    if unknown:
+        raise ValueError(f"not node properties: {sorted(unknown)}")
+    siblings = {p.currency for kind in NODE_KINDS.values() for p in kind.props if p.name in only and p.currency}
+    return sorted(only | siblings | {"id"})
+
+
+def summary(scope: Scope, var: str, only: Projection = None) -> str:
+    """A node as ``{props, labels}``: the properties ``only`` names (all when None), and
+    for a partner no more than id and name of anything but its own company."""
+    names = None if only is None else projected(only)
+    if names is None:
+        props = f"properties({var})"
+    else:
+        props = "{" + ", ".join(f"{name}: {var}.{name}" for name in names) + "}"
+    if scope.partner and (names is None or not set(names) <= set(_PUBLIC)):
+        public = ", ".join(f"{name}: {var}.{name}" for name in _PUBLIC if names is None or name in names)
+        props = f"CASE WHEN {var}.id = ${COMPANY_PARAM} THEN {props} ELSE {{{public}}} END"
     return f"{{props: {props}, labels: labels({var})}}"

@@ -7,7 +7,7 @@ from typing import Any
 
 from graph.cypher.dialect import Dialect
 from graph.cypher.errors import InvalidIdError, QueryInputError
-from graph.cypher.scope import UNSCOPED, summary
+from graph.cypher.scope import UNSCOPED, Projection, summary
 from graph.cypher.values import decode_props
 from graph.model import NODE_KINDS
 from graph.ids import valid_id
@@ -74,11 +74,11 @@ def edges_among(dialect: Dialect, rel: str, label: str, props: bool = True) -> l
     ]
 
 
-def node_summary(var: str, id_only: bool = False) -> str:
-    """A node as a map: its properties (``id_only``: its id alone, when the selection reads
-    no other), with its labels (for the GraphQL type); ``graph.cypher.scope.summary`` for
-    traversals that are not scoped to a partner."""
-    return summary(UNSCOPED, var, id_only)
+def node_summary(var: str, only: Projection = None) -> str:
+    """A node as a map: the properties the selection reads (``only``; None: all of them),
+    with its labels (for the GraphQL type); ``graph.cypher.scope.summary`` for traversals
+    that are not scoped to a partner."""
+    return summary(UNSCOPED, var, only)
 
 
 def node_data(summary: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -12,7 +12,7 @@ from graph.cypher.errors import QueryInputError
 from graph.cypher.values import epoch_ms
 from graph.model import UNCOUNTED
 from graph.cypher import scope as sc_
-from graph.cypher.scope import UNSCOPED, Scope
+from graph.cypher.scope import UNSCOPED, Projection, Scope
 from graph.traversals.bounds import OPEN, Bounds, checked_id, node_data
 
 
@@ -59,12 +59,12 @@ class DisruptionImpact:
 
 
 def disruption_impact(dialect: Dialect, company_id: str, window_from: datetime, window_to: datetime,
-                      bounds: Bounds, argument: str, scope: Scope = UNSCOPED, id_only: bool = False) -> Statement:
+                      bounds: Bounds, argument: str, scope: Scope = UNSCOPED, only: Projection = None) -> Statement:
     checked_id(company_id, f"{argument}.id")
     bounds = bounds.checked(argument)
     sc_.root(scope, company_id, f"{argument}.companyId")
     sc_.depth(scope, bounds.depth, argument)
-    node_summary = lambda var: sc_.summary(scope, var, id_only)  # noqa: E731
+    node_summary = lambda var: sc_.summary(scope, var, only)  # noqa: E731
     # A partner sees what is hit downstream as companies, its own products, and figures:
     # not the other companies' products, orders or customers.
     products, open_orders, customers = (

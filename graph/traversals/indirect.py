@@ -19,7 +19,7 @@ from graph.cypher.errors import CursorError, PageSizeError
 from graph.cypher.plan import SortKey
 from graph.model import UNCOUNTED
 from graph.cypher import scope as sc_
-from graph.cypher.scope import UNSCOPED, Scope
+from graph.cypher.scope import UNSCOPED, Projection, Scope
 from graph.traversals.bounds import Bounds, checked_id, node_data
 
 _ORDER = [SortKey("revenue", descending=True)]
@@ -72,12 +72,12 @@ def _best_paths(var: str, pattern: str, route: str | None, into: str, keep: str)
 
 
 def indirect_customers(dialect: Dialect, company_id: str, bounds: Bounds, first: int, after: str | None,
-                       per_group: int, argument: str, scope: Scope = UNSCOPED, id_only: bool = False) -> Statement:
+                       per_group: int, argument: str, scope: Scope = UNSCOPED, only: Projection = None) -> Statement:
     checked_id(company_id, f"{argument}.id")
     bounds = bounds.checked(argument)
     sc_.root(scope, company_id, f"{argument}.companyId")
     sc_.depth(scope, bounds.depth, argument)
-    node_summary = lambda var: sc_.summary(scope, var, id_only)  # noqa: E731
+    node_summary = lambda var: sc_.summary(scope, var, only)  # noqa: E731
     if not 0 <= first <= MAX_GROUP_PAGE:
         raise PageSizeError(f"{argument}.first", f"must be between 0 and {MAX_GROUP_PAGE}")
     if not 0 <= per_group <= MAX_CUSTOMERS_PER_GROUP:

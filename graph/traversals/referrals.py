@@ -7,6 +7,7 @@ from typing import Any
 
 from graph.cypher.compiler import Statement
 from graph.cypher.dialect import Dialect
+from graph.cypher.scope import Projection
 from graph.cypher.values import from_store
 from graph.model import REL_KINDS, UNCOUNTED
 from graph.traversals.bounds import Bounds, checked_id, edges_among, node_data, node_summary, reach
@@ -55,15 +56,15 @@ def _reached(arrow: str) -> list[str]:
     return reach("Party", f"(root){arrow}(n:Party)", "generation")
 
 
-def _edges(dialect: Dialect, id_only: bool, props: bool) -> list[str]:
+def _edges(dialect: Dialect, only: Projection, props: bool) -> list[str]:
     return [
         "WITH root, reached, generations, [r IN reached | r.node.props.id] + [root.id] AS ids",
         *edges_among(dialect, "REFERRED", "Party", props),
-        f"RETURN {node_summary('root', id_only)} AS root, reached, edges, generations",
+        f"RETURN {node_summary('root', only)} AS root, reached, edges, generations",
     ]
 
 
-def referral_tree(dialect: Dialect, root_id: str, bounds: Bounds, argument: str, id_only: bool = False,
+def referral_tree(dialect: Dialect, root_id: str, bounds: Bounds, argument: str, only: Projection = None,
                   edge_props: bool = True) -> Statement:
     """Descendants to ``depth`` generations with per-generation counts over all of them
     (the node list is cut at ``limit``; the counts are not)."""
@@ -80,7 +81,7 @@ def referral_tree(dialect: Dialect, root_id: str, bounds: Bounds, argument: str,
         "WITH root, n, generation, statuses, sum(o.baseTotal) AS revenue",
         "ORDER BY generation, n.id",
         "WITH root, collect(CASE WHEN n IS NULL THEN null ELSE "
-        f"{{node: {node_summary('n', id_only)}, generation: generation, revenue: revenue, "
+        f"{{node: {node_summary('n', only)}, generation: generation, revenue: revenue, "
         "converted: any(s IN statuses WHERE s IN $converted)} END) AS everyone",
         "WITH root, everyone[0..$limit] AS reached, size(everyone) > $limit AS cut, "
         "[g IN range(1, $depth) | {generation: g, "
@@ -88,7 +89,7 @@ def referral_tree(dialect: Dialect, root_id: str, bounds: Bounds, argument: str,
         "converted: size([e IN everyone WHERE e.generation = g AND e.converted]), "
         "revenue: reduce(total = 0, e IN [x IN everyone WHERE x.generation = g] | total + e.revenue)}] AS generations",
         "WITH root, reached, generations + [{cut: cut}] AS generations",
-        *_edges(dialect, id_only, edge_props),
+        *_edges(dialect, only, edge_props),
     ]
     params = {"id": root_id, "limit": bounds.limit, "depth": bounds.depth, "edgeCap": bounds.limit * 4,
               "uncounted": list(UNCOUNTED), "converted": list(CONVERTED)}
@@ -119,7 +120,7 @@ class ReferralChain:
     truncated: bool
 
 
-def referral_chain(dialect: Dialect, party_id: str, bounds: Bounds, argument: str, id_only: bool = False,
+def referral_chain(dialect: Dialect, party_id: str, bounds: Bounds, argument: str, only: Projection = None,
                    edge_props: bool = True) -> Statement:
     """Who referred the party, who referred them, ... up to ``depth`` (cycles end)."""
     checked_id(party_id, f"{argument}.id")
@@ -128,9 +129,9 @@ def referral_chain(dialect: Dialect, party_id: str, bounds: Bounds, argument: st
         *_reached(f"<-[:REFERRED*1..{bounds.depth}]-"),
         "ORDER BY generation, n.id",
         "LIMIT $cut",
-        f"WITH root, collect(CASE WHEN n IS NULL THEN null ELSE {{node: {node_summary('n', id_only)}, generation: generation}} END) AS reached",
+        f"WITH root, collect(CASE WHEN n IS NULL THEN null ELSE {{node: {node_summary('n', only)}, generation: generation}} END) AS reached",
         "WITH root, reached, [] AS generations",
-        *_edges(dialect, id_only, edge_props),
+        *_edges(dialect, only, edge_props),
     ]
     params = {"id": party_id, "cut": bounds.limit + 1, "edgeCap": bounds.limit * 4}
 

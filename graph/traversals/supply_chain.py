@@ -12,7 +12,7 @@ from graph.cypher.values import from_store
 from graph.model import REL_KINDS
 from graph.cypher import scope as sc_
 from graph.cypher.errors import OutOfScopeError
-from graph.cypher.scope import UNSCOPED, Scope
+from graph.cypher.scope import UNSCOPED, Projection, Scope
 from graph.traversals.bounds import Bounds, checked_id, edges_among, node_data, reach
 
 ChainDirection = Literal["UPSTREAM", "DOWNSTREAM"]
@@ -50,8 +50,8 @@ class SupplyChain:
 
 def supply_chain(dialect: Dialect, root_id: str, kind: Literal["Company", "Product"],
                  direction: ChainDirection, bounds: Bounds, argument: str,
-                 scope: Scope = UNSCOPED, id_only: bool = False, edge_props: bool = True) -> Statement:
-    """``id_only``: reached nodes as their ids; ``edge_props``: False when nothing reads a
+                 scope: Scope = UNSCOPED, only: Projection = None, edge_props: bool = True) -> Statement:
+    """``only``: the node properties the selection reads (None: all); ``edge_props``: False when nothing reads a
     link's properties (nor a node's ``singleSource``, which they decide)."""
     checked_id(root_id, f"{argument}.id")
     bounds = bounds.checked(argument)
@@ -59,7 +59,7 @@ def supply_chain(dialect: Dialect, root_id: str, kind: Literal["Company", "Produ
         raise OutOfScopeError(f"{argument}.productId", "outside the scope of this key")
     sc_.root(scope, root_id, f"{argument}.companyId")
     sc_.depth(scope, bounds.depth, argument)
-    node_summary = lambda var: sc_.summary(scope, var, id_only)  # noqa: E731
+    node_summary = lambda var: sc_.summary(scope, var, only)  # noqa: E731
     rel = "SUPPLIES" if kind == "Company" else "COMPONENT_OF"
     # Upstream of a company: who supplies it; of a product: what goes into it.
     arrow = f"<-[:{rel}*1..{bounds.depth}]-" if direction == "UPSTREAM" else f"-[:{rel}*1..{bounds.depth}]->"
