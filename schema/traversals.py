@@ -647,11 +647,12 @@ def path_parts(raw: Any) -> frozenset[pth.PathPart]:
 
 
 def shortest_path_plan(path: str, from_: Any, to: Any, types: Any = None, direction: Any = PathDirection.BOTH,
-                       max_depth: int = 4, parts: frozenset[pth.PathPart] = pth.ALL_PARTS) -> RootPlan:
+                       max_depth: int = 4, parts: frozenset[pth.PathPart] = pth.ALL_PARTS,
+                       only: frozenset[str] | None = None) -> RootPlan:
     names = [t.value for t in types] if types is not None else DEFAULT_PATH_TYPES
     names = [getattr(n, "value", n) for n in names]
     return traversal_plan(lambda d, _s: pth.shortest_path(d, str(from_), str(to), names, direction.value,
-                                                          Bounds(max_depth, 1), path, parts), Path)
+                                                          Bounds(max_depth, 1), path, parts, only), Path)
 
 
 def _from_args(plan: Any) -> Any:
@@ -668,7 +669,8 @@ COMPILED_ROOTS.update({
     "disruptionImpact": _from_args(disruption_impact_plan),
     "referralTree": _with_edges(referral_tree_plan),
     "referralChain": _with_edges(referral_chain_plan),
-    "shortestPath": lambda raw, key, args: shortest_path_plan(key, **args, parts=path_parts(raw)),
+    "shortestPath": lambda raw, key, args: shortest_path_plan(key, **args, parts=path_parts(raw),
+                                                              only=node_props(raw)),
 })
 
 
@@ -757,7 +759,7 @@ class TraversalQuery:
             description=f"Most relationships on the path (default 4, at most {pth.MAX_PATH_DEPTH}).")] = 4,
     ) -> Optional[Path]:  # noqa: UP045
         return await run_plan(info.context, shortest_path_plan(info.path.key, from_, to, types, direction, max_depth,
-                                                               path_parts(info._raw_info)))
+                                                               path_parts(info._raw_info), node_props(info._raw_info)))
 
     @strawberry.field(description="Customers and revenue per RFM segment, over every party with orders: "
                                   "from the newest analytics snapshot (see `snapshot`: at most the "

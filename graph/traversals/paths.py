@@ -8,6 +8,7 @@ from typing import Any, Literal
 from graph.cypher.compiler import Statement
 from graph.cypher.dialect import Dialect
 from graph.cypher.errors import QueryInputError
+from graph.cypher.scope import Projection
 from graph.cypher.values import decode_props
 from graph.model import REL_KINDS
 from graph.traversals.bounds import Bounds, checked_id, node_data, node_summary
@@ -38,9 +39,11 @@ class Path:
 
 
 def shortest_path(dialect: Dialect, source: str, target: str, types: list[str], direction: PathDirection,
-                  bounds: Bounds, argument: str, parts: frozenset[PathPart] = ALL_PARTS) -> Statement:
+                  bounds: Bounds, argument: str, parts: frozenset[PathPart] = ALL_PARTS,
+                  only: Projection = None) -> Statement:
     """``parts``: what the statement returns besides the length; a selection of ``length``
-    alone returns no node maps nor relationships (a path's properties are most of its answer)."""
+    alone returns no node maps nor relationships (a path's properties are most of its answer).
+    ``only``: the node properties the selection reads (None: all)."""
     checked_id(source, f"{argument}.from")
     checked_id(target, f"{argument}.to")
     bounds = bounds.checked(argument, max_depth=MAX_PATH_DEPTH)
@@ -53,7 +56,7 @@ def shortest_path(dialect: Dialect, source: str, target: str, types: list[str], 
     lines = ["MATCH (a:Entity {id: $from})", "WHERE a:Party", "MATCH (b:Entity {id: $to})", "WHERE b:Party"]
     params: dict[str, Any] = {"from": source, "to": target}
     if source == target:  # the empty path, alike on both stores (SPpaths finds none)
-        nodes = f"[{node_summary('a')}]" if "nodes" in parts else "[]"
+        nodes = f"[{node_summary('a', only)}]" if "nodes" in parts else "[]"
         lines.append(f"RETURN {nodes} AS nodes, [] AS relationships, 0 AS length")
         return Statement(dialect.statement(lines), params, _decode)
     if dialect.name == "neo4j":
@@ -69,7 +72,7 @@ def shortest_path(dialect: Dialect, source: str, target: str, types: list[str], 
             "YIELD path",
         ]
         params |= {"types": types, "depth": bounds.depth, "direction": direction.lower()}
-    nodes = f"[n IN nodes(path) | {node_summary('n')}]" if "nodes" in parts else "[]"
+    nodes = f"[n IN nodes(path) | {node_summary('n', only)}]" if "nodes" in parts else "[]"
     relationships = ("[r IN relationships(path) | {type: type(r), start: startNode(r).id, end: endNode(r).id, "
                      "props: properties(r)}]" if "relationships" in parts else "[]")
     lines += [

@@ -118,3 +118,17 @@ async def test_a_partner_sees_no_more_of_projected_nodes(client: GraphQLClient,
     assert projected.data["down"]["root"]["industry"] is not None  # its own company, in full
     assert all(n["node"].get("email") is None for n in projected.data["down"]["nodes"])
     assert all("ELSE {id: " in s for s in lean)
+
+
+async def test_a_paths_nodes_are_projected_too(client: GraphQLClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    document = """query($from: ID!, $to: ID!) {
+      shortestPath(from: $from, to: $to, types: [REFERRED, PLACED, SOLD_BY]) { length nodes { id ...Read } } }""" + READ
+    variables = {"from": "person:anna-kowalski", "to": "person:john-smith"}
+    projected = await client.execute(document, variables)
+    lean = client.statements[-1]
+    monkeypatch.setattr(schema.traversals, "node_props", lambda raw: None)
+    whole = await client.execute(document, variables)
+    assert projected.errors is None and whole.errors is None, (projected.errors, whole.errors)
+    assert projected.data == whole.data and _names(projected.data) >= 2
+    assert not WHOLE_NODE.search(lean) and "name: n.name" in lean
+    assert WHOLE_NODE.search(client.statements[-1])
