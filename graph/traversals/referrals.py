@@ -8,7 +8,7 @@ from typing import Any
 from graph.cypher.compiler import Statement
 from graph.cypher.dialect import Dialect
 from graph.cypher.scope import Projection
-from graph.cypher.values import from_store
+from graph.cypher.values import decode_props
 from graph.model import REL_KINDS, UNCOUNTED
 from graph.traversals.bounds import Bounds, checked_id, edges_among, node_data, node_summary, reach
 
@@ -149,6 +149,6 @@ def referral_chain(dialect: Dialect, party_id: str, bounds: Bounds, argument: st
 
 
 def _decode_edges(raw: list[dict[str, Any]]) -> list[ReferralEdge]:
-    return [ReferralEdge(e["start"], e["end"], {p.name: from_store(p.type, e["props"].get(p.name)) for p in _REFERRED}
+    return [ReferralEdge(e["start"], e["end"], decode_props(_REFERRED, e["props"])
                          if "props" in e else {})  # no properties when nothing reads them
             for e in raw]

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from graph.cypher.compiler import Statement
 from graph.cypher.dialect import Dialect
-from graph.cypher.values import from_store
+from graph.cypher.values import decode_props
 from graph.model import REL_KINDS
 from graph.cypher import scope as sc_
 from graph.cypher.errors import OutOfScopeError
@@ -122,5 +122,4 @@ def supply_chain(dialect: Dialect, root_id: str, kind: Literal["Company", "Produ
 def _edge_props(rel: str, raw: dict[str, Any] | None) -> dict[str, Any]:
     if raw is None:  # not asked of the store
         return {}
-    props = REL_KINDS[rel].props
-    return {p.name: from_store(p.type, raw.get(p.name)) for p in props}
+    return decode_props(REL_KINDS[rel].props, raw)
