@@ -28,7 +28,7 @@ from graph.traversals import indirect as ind
 from graph.traversals import paths as pth
 from graph.traversals import referrals as ref
 from graph.traversals import supply_chain as sc
-from graph.traversals.bounds import DEFAULT_DEPTH, DEFAULT_LIMIT, MAX_DEPTH, MAX_LIMIT, Bounds
+from graph.traversals.bounds import DEFAULT_DEPTH, DEFAULT_LIMIT, MAX_DEPTH, MAX_LIMIT, Bounds, EdgeRead
 from schema.analytics import ReferralCohort, SegmentCount
 from schema.context import Context
 from schema.errors import input_error, translating
@@ -53,9 +53,10 @@ def node_props(raw: Any) -> frozenset[str] | None:
 EDGE_ENDS = frozenset({"from", "to", "type", "tier", "__typename"})  # edge fields not read from its properties
 
 
-def reads_edge_props(raw: Any) -> bool:
-    """Whether the traversal's selection reads a property of its ``edges``, or its nodes'
-    ``singleSource`` (which a supply chain's links decide)."""
+def edge_read(raw: Any, links_decide_single_source: bool = True) -> EdgeRead:
+    """What the traversal's selection reads of its ``edges``: nothing, their ends, or a
+    property. Its nodes' ``singleSource`` reads the properties too where the links decide
+    it (a company's supply chain; a product's is decided by its makers)."""
     reader = SelectionReader(raw)
     root = get_named_type(raw.return_type)
     below = reader.collect(list(raw.field_nodes), {root.name})
@@ -66,7 +67,10 @@ def reads_edge_props(raw: Any) -> bool:
             return set()
         return {name for name, _ in reader.collect(nodes, {get_named_type(root.fields[field].type).name}).values()}
 
-    return bool(names("edges") - EDGE_ENDS) or "singleSource" in names("nodes")
+    read = names("edges")
+    if read - EDGE_ENDS or (links_decide_single_source and "singleSource" in names("nodes")):
+        return "props"
+    return "ends" if read else "none"
 
 
 def traversal_plan(build: Any, cls: type, cacheable: bool = True) -> RootPlan:
@@ -600,12 +604,13 @@ def _wrap(cls: type, data: Any) -> Any:
 
 def supply_chain_plan(path: str, company_id: Any = None, product_id: Any = None,
                       direction: Any = ChainDirection.DOWNSTREAM, max_depth: int = DEFAULT_DEPTH,
-                      limit: int = DEFAULT_LIMIT, only: frozenset[str] | None = None, edge_props: bool = True) -> RootPlan:
+                      limit: int = DEFAULT_LIMIT, only: frozenset[str] | None = None,
+                      edges: EdgeRead = "props") -> RootPlan:
     if (company_id is None) == (product_id is None):
         raise input_error(QueryInputError(f"{path}.companyId", "give exactly one of companyId and productId"))
     kind, root = ("Company", company_id) if company_id is not None else ("Product", product_id)
     return traversal_plan(lambda d, s: sc.supply_chain(d, str(root), kind, direction.value,
-                                                       Bounds(max_depth, limit), path, s, only, edge_props),
+                                                       Bounds(max_depth, limit), path, s, only, edges),
                           SupplyChain)
 
 
@@ -628,15 +633,16 @@ def disruption_impact_plan(path: str, company_id: Any, from_: datetime | None = 
 
 
 def referral_tree_plan(path: str, party_id: Any, max_depth: int = DEFAULT_DEPTH,
-                       limit: int = DEFAULT_LIMIT, only: frozenset[str] | None = None, edge_props: bool = True) -> RootPlan:
+                       limit: int = DEFAULT_LIMIT, only: frozenset[str] | None = None,
+                       edges: EdgeRead = "props") -> RootPlan:
     return traversal_plan(lambda d, _s: ref.referral_tree(d, str(party_id), Bounds(max_depth, limit), path, only,
-                                                          edge_props), ReferralTree)
+                                                          edges), ReferralTree)
 
 
 def referral_chain_plan(path: str, party_id: Any, max_depth: int = MAX_DEPTH, limit: int = DEFAULT_LIMIT,
-                        only: frozenset[str] | None = None, edge_props: bool = True) -> RootPlan:
+                        only: frozenset[str] | None = None, edges: EdgeRead = "props") -> RootPlan:
     return traversal_plan(lambda d, _s: ref.referral_chain(d, str(party_id), Bounds(max_depth, limit), path,
-                                                           only, edge_props), ReferralChain)
+                                                           only, edges), ReferralChain)
 
 
 def path_parts(raw: Any) -> frozenset[pth.PathPart]:
@@ -660,7 +666,8 @@ def _from_args(plan: Any) -> Any:
 
 
 def _with_edges(plan: Any) -> Any:
-    return lambda raw, key, args: plan(key, **args, only=node_props(raw), edge_props=reads_edge_props(raw))
+    return lambda raw, key, args: plan(key, **args, only=node_props(raw),
+                                       edges=edge_read(raw, args.get("product_id") is None))
 
 
 COMPILED_ROOTS.update({
@@ -688,7 +695,7 @@ class TraversalQuery:
     ) -> Optional[SupplyChain]:  # noqa: UP045
         return await run_plan(info.context, supply_chain_plan(info.path.key, company_id, product_id, direction,
                                                               max_depth, limit, node_props(info._raw_info),
-                                                              reads_edge_props(info._raw_info)))
+                                                              edge_read(info._raw_info, product_id is None)))
 
     @strawberry.field(description="Parties that buy from companies downstream of a company (through supply "
                                   "chains, resellers, or products containing its products), excluding its "
@@ -733,7 +740,7 @@ class TraversalQuery:
     ) -> Optional[ReferralTree]:  # noqa: UP045
         return await run_plan(info.context, referral_tree_plan(info.path.key, party_id, max_depth, limit,
                                                                node_props(info._raw_info),
-                                                               reads_edge_props(info._raw_info)))
+                                                               edge_read(info._raw_info)))
 
     @strawberry.field(description="Who referred a party, up the chain to its root (or maxDepth).")
     async def referral_chain(
@@ -744,7 +751,7 @@ class TraversalQuery:
     ) -> Optional[ReferralChain]:  # noqa: UP045
         return await run_plan(info.context, referral_chain_plan(info.path.key, party_id, max_depth, limit,
                                                                 node_props(info._raw_info),
-                                                                reads_edge_props(info._raw_info)))
+                                                                edge_read(info._raw_info)))
 
     @strawberry.field(description="A shortest path between two parties over the given relationship types; "
                                   "null when there is none within maxDepth.")

@@ -238,9 +238,20 @@ query Ends($company: ID!, $product: ID!, $party: ID!, $descendant: ID!) {
 }
 """
 
+TRAVERSAL_NO_EDGES = """
+query NoEdges($company: ID!, $product: ID!, $party: ID!, $descendant: ID!) {
+  down: supplyChain(companyId: $company, direction: DOWNSTREAM, maxDepth: 4) { truncated nodes { tier node { id } } }
+  up: supplyChain(productId: $product, direction: UPSTREAM) { nodes { tier singleSource makers { id } node { id } } }
+  tree: referralTree(partyId: $party, maxDepth: 3) { nodes { party { id } } generations { generation invited } }
+  chain: referralChain(partyId: $descendant) { truncated referrers { generation party { id } } }
+}
+"""
+"""The traversals with no ``edges`` field: their statements look for no link."""
+
 CORPUS += [
     (TRAVERSAL_IDS, SEED_TRAVERSAL_VARIABLES),
     (TRAVERSAL_EDGE_ENDS, SEED_TRAVERSAL_VARIABLES),
+    (TRAVERSAL_NO_EDGES, SEED_TRAVERSAL_VARIABLES),
     (TRAVERSALS, SEED_TRAVERSAL_VARIABLES),
     (TRAVERSALS, {**SEED_TRAVERSAL_VARIABLES, "company": "company:abc-steel"}),
     (PATH_PARTS, {"from": "person:anna-kowalski", "to": "person:john-smith"}),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from graph.cypher.dialect import Dialect
 from graph.cypher.errors import InvalidIdError, QueryInputError
@@ -57,11 +57,20 @@ def reach(root_label: str, pattern: str, distance: str, *, simple_paths: bool = 
     ]
 
 
-def edges_among(dialect: Dialect, rel: str, label: str, props: bool = True) -> list[str]:
+EdgeRead = Literal["none", "ends", "props"]
+"""What a traversal's selection reads of the links among the nodes it reaches: nothing (no
+``edges`` field, nor anything the links decide), their ends, or their properties too."""
+
+
+def edges_among(dialect: Dialect, rel: str, label: str, read: EdgeRead = "props") -> list[str]:
     """A CALL block collecting the ``rel`` relationships between nodes whose ids are in
-    ``ids`` (at most ``$edgeCap``), as ``edges``: their ends, and (``props``) their
-    properties, which a selection reading only the ends does without."""
-    edge = "{start: a.id, end: b.id, props: properties(r)}" if props else "{start: a.id, end: b.id}"
+    ``ids`` (at most ``$edgeCap``), as ``edges``: their ends, and (``read`` "props") their
+    properties, which a selection reading only the ends does without. Nothing when the
+    selection reads no link ("none"): the statement returns ``edges_column("none")``, and
+    the store does not look for them (a quarter of a referral chain's statement)."""
+    if read == "none":
+        return []
+    edge = "{start: a.id, end: b.id, props: properties(r)}" if read == "props" else "{start: a.id, end: b.id}"
     return [
         *dialect.call_open(("ids",)),
         "  UNWIND ids AS aid",
@@ -72,6 +81,11 @@ def edges_among(dialect: Dialect, rel: str, label: str, props: bool = True) -> l
         f"  RETURN collect({edge}) AS edges",
         "}",
     ]
+
+
+def edges_column(read: EdgeRead) -> str:
+    """The ``edges`` column of a traversal's RETURN: the block's, or an empty list."""
+    return "[] AS edges" if read == "none" else "edges"
 
 
 def node_summary(var: str, only: Projection = None) -> str:

@@ -10,7 +10,8 @@ from graph.cypher.dialect import Dialect
 from graph.cypher.scope import Projection
 from graph.cypher.values import decode_props
 from graph.model import REL_KINDS, UNCOUNTED
-from graph.traversals.bounds import Bounds, checked_id, edges_among, node_data, node_summary, reach
+from graph.traversals.bounds import (Bounds, EdgeRead, checked_id, edges_among, edges_column, node_data,
+                                     node_summary, reach)
 
 CONVERTED = ("converted", "rewarded")
 """A referral counts as converted once it reached one of these statuses."""
@@ -56,16 +57,14 @@ def _reached(arrow: str) -> list[str]:
     return reach("Party", f"(root){arrow}(n:Party)", "generation")
 
 
-def _edges(dialect: Dialect, only: Projection, props: bool) -> list[str]:
-    return [
-        "WITH root, reached, generations, [r IN reached | r.node.props.id] + [root.id] AS ids",
-        *edges_among(dialect, "REFERRED", "Party", props),
-        f"RETURN {node_summary('root', only)} AS root, reached, edges, generations",
-    ]
+def _edges(dialect: Dialect, only: Projection, edges: EdgeRead) -> list[str]:
+    among = ["WITH root, reached, generations, [r IN reached | r.node.props.id] + [root.id] AS ids",
+             *edges_among(dialect, "REFERRED", "Party", edges)] if edges != "none" else []
+    return [*among, f"RETURN {node_summary('root', only)} AS root, reached, {edges_column(edges)}, generations"]
 
 
 def referral_tree(dialect: Dialect, root_id: str, bounds: Bounds, argument: str, only: Projection = None,
-                  edge_props: bool = True) -> Statement:
+                  edges: EdgeRead = "props") -> Statement:
     """Descendants to ``depth`` generations with per-generation counts over all of them
     (the node list is cut at ``limit``; the counts are not)."""
     checked_id(root_id, f"{argument}.id")
@@ -89,7 +88,7 @@ def referral_tree(dialect: Dialect, root_id: str, bounds: Bounds, argument: str,
         "converted: size([e IN everyone WHERE e.generation = g AND e.converted]), "
         "revenue: reduce(total = 0, e IN [x IN everyone WHERE x.generation = g] | total + e.revenue)}] AS generations",
         "WITH root, reached, generations + [{cut: cut}] AS generations",
-        *_edges(dialect, only, edge_props),
+        *_edges(dialect, only, edges),
     ]
     params = {"id": root_id, "limit": bounds.limit, "depth": bounds.depth, "edgeCap": bounds.limit * 4,
               "uncounted": list(UNCOUNTED), "converted": list(CONVERTED)}
@@ -121,7 +120,7 @@ class ReferralChain:
 
 
 def referral_chain(dialect: Dialect, party_id: str, bounds: Bounds, argument: str, only: Projection = None,
-                   edge_props: bool = True) -> Statement:
+                   edges: EdgeRead = "props") -> Statement:
     """Who referred the party, who referred them, ... up to ``depth`` (cycles end)."""
     checked_id(party_id, f"{argument}.id")
     bounds = bounds.checked(argument)
@@ -131,7 +130,7 @@ def referral_chain(dialect: Dialect, party_id: str, bounds: Bounds, argument: st
         "LIMIT $cut",
         f"WITH root, collect(CASE WHEN n IS NULL THEN null ELSE {{node: {node_summary('n', only)}, generation: generation}} END) AS reached",
         "WITH root, reached, [] AS generations",
-        *_edges(dialect, only, edge_props),
+        *_edges(dialect, only, edges),
     ]
     params = {"id": party_id, "cut": bounds.limit + 1, "edgeCap": bounds.limit * 4}
 

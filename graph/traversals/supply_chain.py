@@ -13,7 +13,7 @@ from graph.model import REL_KINDS
 from graph.cypher import scope as sc_
 from graph.cypher.errors import OutOfScopeError
 from graph.cypher.scope import UNSCOPED, Projection, Scope
-from graph.traversals.bounds import Bounds, checked_id, edges_among, node_data, reach
+from graph.traversals.bounds import Bounds, EdgeRead, checked_id, edges_among, edges_column, node_data, reach
 
 ChainDirection = Literal["UPSTREAM", "DOWNSTREAM"]
 
@@ -50,9 +50,9 @@ class SupplyChain:
 
 def supply_chain(dialect: Dialect, root_id: str, kind: Literal["Company", "Product"],
                  direction: ChainDirection, bounds: Bounds, argument: str,
-                 scope: Scope = UNSCOPED, only: Projection = None, edge_props: bool = True) -> Statement:
-    """``only``: the node properties the selection reads (None: all); ``edge_props``: False when nothing reads a
-    link's properties (nor a node's ``singleSource``, which they decide)."""
+                 scope: Scope = UNSCOPED, only: Projection = None, edges: EdgeRead = "props") -> Statement:
+    """``only``: the node properties the selection reads (None: all); ``edges``: what it reads of the links
+    (a node's ``singleSource`` reads their properties: they decide it)."""
     checked_id(root_id, f"{argument}.id")
     bounds = bounds.checked(argument)
     if scope.partner and kind != "Company":
@@ -69,7 +69,7 @@ def supply_chain(dialect: Dialect, root_id: str, kind: Literal["Company", "Produ
         "LIMIT $cut",
         f"WITH root, collect(CASE WHEN n IS NULL THEN null ELSE {{node: {node_summary('n')}, tier: tier, paths: paths}} END) AS reached",
         "WITH root, reached, [r IN reached | r.node.props.id] + [root.id] AS ids",
-        *edges_among(dialect, rel, kind, edge_props),
+        *edges_among(dialect, rel, kind, edges),
     ]
     if kind == "Product":
         lines += [
@@ -80,10 +80,10 @@ def supply_chain(dialect: Dialect, root_id: str, kind: Literal["Company", "Produ
             "  LIMIT $edgeCap",
             f"  RETURN collect({{product: pid, maker: {node_summary('c')}}}) AS makers",
             "}",
-            f"RETURN {node_summary('root')} AS root, reached, edges, makers",
+            f"RETURN {node_summary('root')} AS root, reached, {edges_column(edges)}, makers",
         ]
     else:
-        lines.append(f"RETURN {node_summary('root')} AS root, reached, edges, [] AS makers")
+        lines.append(f"RETURN {node_summary('root')} AS root, reached, {edges_column(edges)}, [] AS makers")
     params = {"id": root_id, "cut": bounds.limit + 1, "edgeCap": bounds.limit * 10, **scope.params()}
 
     def decode(records: list[dict[str, Any]]) -> SupplyChain | None:

@@ -1,14 +1,15 @@
 """A traversal whose selection reads only the ends of its edges (and no node's
 ``singleSource``) gets no edge properties from the store (``graph.traversals.bounds.
 edges_among``), and answers exactly what the same selection with every edge property
-beside the ends answers."""
+beside the ends answers; one that reads no edge at all has the store look for none."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from tests.conftest import GraphQLClient
-from tests.documents import SEED_TRAVERSAL_VARIABLES, TRAVERSAL_EDGE_ENDS as ENDS
+from tests.documents import SEED_TRAVERSAL_VARIABLES, TRAVERSAL_EDGE_ENDS as ENDS, TRAVERSAL_NO_EDGES
 from tests.integration.test_traversal_ids import _as_in
 
 SUPPLY_PROPS = "products sharePct leadTimeDays singleSource contractEnd qty"
@@ -60,3 +61,25 @@ async def test_a_chain_nodes_single_source_still_reads_its_links(client: GraphQL
     reference = await client.execute(with_flags, variables)
     assert _as_in(reference.data, answer.data) == answer.data
     assert any(n["singleSource"] for n in answer.data["supplyChain"]["nodes"])
+
+
+EDGE_BLOCK = "UNWIND ids AS aid"  # edges_among's block; a product chain's makers unwind ``pid``
+
+
+async def test_no_edges_selected_no_links_looked_for(client: GraphQLClient) -> None:
+    """Without an ``edges`` field the statements have no edge block, and every other field
+    answers what it answers beside the edges (a product chain's ``singleSource`` comes
+    from its makers, not its links)."""
+    bare = await client.execute(TRAVERSAL_NO_EDGES, SEED_TRAVERSAL_VARIABLES)
+    assert bare.errors is None, bare.errors
+    assert len(client.statements) == 4 and not any(EDGE_BLOCK in s for s in client.statements)
+    client.statements.clear()
+    # The same document, each root field's selection ending in ``edges { from to }``.
+    with_edges = re.sub(r" }\n(  \w+:|})", r" edges { from to } }\n\1", TRAVERSAL_NO_EDGES)
+    assert with_edges.count("edges { from to }") == 4
+    full = await client.execute(with_edges, SEED_TRAVERSAL_VARIABLES)
+    assert full.errors is None, full.errors
+    assert all(EDGE_BLOCK in s for s in client.statements)
+    assert all(full.data[k]["edges"] for k in ("down", "up", "tree", "chain"))
+    assert {k: {f: v for f, v in full.data[k].items() if f != "edges"} for k in full.data} == bare.data
+    assert any(n["singleSource"] for n in bare.data["up"]["nodes"])
