@@ -28,6 +28,12 @@ graph's own roots (its first raw-material company, its last retailer, its first 
 person). ``--connections 1`` then gives each request's latency alone: what the API adds to
 one statement.
 
+``--floor`` adds, per line with statements, the same statements behind a bare Starlette
+endpoint (``scripts/bare_starlette.py``'s ``/floor``: one HTTP request runs them through the
+service's own store adapter and answers their row counts; no GraphQL, no credentials, no
+limits). Its p50 over raw's is the least any HTTP API on this stack adds to the
+statements: a ratio goal below it is out of reach for the GraphQL layer.
+
 It prints req/s, p50 and p99 of both and the API/raw rate ratio per line, and the API
 server's resident memory at the start and the end. ``--cpu`` also prints, per line, the
 CPU a request cost the service's workers, the store (all its threads) and wrk, and a raw
@@ -66,6 +72,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 from rich.console import Console
 from rich.table import Table
 
@@ -441,6 +448,9 @@ def main() -> None:
     parser.add_argument("--graph", type=Path, default=None, metavar="DIR",
                         help="serve the synthetic graph in DIR (built by scripts/bench_traversals.py or "
                              "`crmgraph seed --synthetic --data-dir DIR`) and measure its traversals")
+    parser.add_argument("--floor", action="store_true",
+                        help="also measure each line's statements behind a bare Starlette endpoint "
+                             "(HTTP and the store adapter, no GraphQL): the least an API on this stack adds")
     parser.add_argument("--api-key", default=os.environ.get("CRMGRAPH_BENCH_KEY"),
                         help="sent as 'Authorization: Bearer KEY' (where prod requires credentials)")
     args = parser.parse_args()
@@ -475,11 +485,15 @@ def main() -> None:
     seed = [] if args.graph is not None else ["--seed"]
     server = subprocess.Popen([str(BIN / "python"), "-m", "api.cli", "serve", *seed, *workers], env=env,
                               cwd=code, stdout=subprocess.DEVNULL, stderr=(tmp / "serve.log").open("wb"))
+    floor_file = tmp / "floor.json"
+    bare_env = {**os.environ, "CRMGRAPH_FLOOR_FILE": str(floor_file),
+                "CRMGRAPH_FLOOR_SOCKET": str(data / "falkordb.sock"),
+                "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     bare = subprocess.Popen(
         [str(BIN / "python"), "-m", "uvicorn", "--app-dir", str(ROOT / "scripts"), "bare_starlette:app",
          "--host", "127.0.0.1", "--port", str(bare_port), "--loop", "uvloop", "--http", "httptools",
          "--no-access-log", "--log-level", "warning", "--workers", str(args.workers or prod_workers())],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        env=bare_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base_port = free_port()
     baseline = None
     if args.baseline:  # the same service with the baseline's settings, its own store and folder
@@ -533,7 +547,7 @@ def main() -> None:
         for case in cases() if spec_file is None else graph_cases(json.loads(spec_file.read_text())):
             if args.only and not any(part in case.name for part in args.only.split(",")):
                 continue
-            raw = None
+            raw = floor = None
             if case.raw:
                 statements = asyncio.run(compiled_statements(socket_path, case.document))
                 if split is not None:
@@ -541,6 +555,9 @@ def main() -> None:
                 raw = asyncio.run(run_raw(socket_path, statements, args.connections, args.duration,
                                           wire=args.raw_wire))
                 raw_cpu = split.per_request(raw.requests) if split is not None else None
+                if args.floor:
+                    floor_file.write_bytes(orjson.dumps(statements))
+                    floor = api("{ __typename }", f"http://127.0.0.1:{bare_port}/floor")
             before: Figures | None = None
             bare_line = raw is None and case.name == "{ __typename }"
             label = "bare Starlette" if bare_line else ""
@@ -586,6 +603,9 @@ def main() -> None:
                         f"{through.p50 / raw.p50:.2f} ×" if raw.p50 else "-"]
             else:
                 row += ["-", "-", "-", "-", "-", "-"]
+            if args.floor:
+                row += ([f"{floor.rate:,.0f}", ms(floor.p50), f"{floor.p50 / raw.p50:.2f} ×"]
+                        if floor is not None and raw is not None and raw.p50 else ["-", "-", "-"])
             if through.errors:
                 row[0] += f" ({through.errors} errors)"
             rows.append(row)
@@ -609,6 +629,8 @@ def main() -> None:
         columns += ["before req/s", "before p50", "before p99", "before / raw"]
     columns += ["API req/s", "API p50 ms", "API p99 ms", "API p99/p50", "raw q/s", "raw p50 ms", "raw p99 ms",
                 "raw p99/p50", "API / raw", "p50 API / raw"]
+    if args.floor:
+        columns += ["floor req/s", "floor p50 ms", "p50 floor / raw"]
     for column in columns:
         table.add_column(column, justify="left" if column == "request" else "right")
     for row in rows:
