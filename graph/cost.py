@@ -120,7 +120,8 @@ class CostBudgets:
     max_bytes: int = 16 * 1024 * 1024  # bytes of one response body
 
     def for_role(self, role: Role) -> int:
-        return self.per_role.get(role, min(self.per_role.values()))
+        found = self.per_role.get(role)  # not .get(role, min(...)): that takes the min every request
+        return found if found is not None else min(self.per_role.values())
 
     def for_access(self, access: Access) -> int:
         """The cost budget of a request made with ``access``: the one place that decides."""

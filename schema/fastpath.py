@@ -56,7 +56,7 @@ from graphql.pyutils import Undefined, is_awaitable
 from strawberry.types import ExecutionResult
 from strawberry.types.arguments import convert_arguments
 
-from graph.access import allowed_roles
+from graph.access import EVERYONE, Role, allowed_roles
 from graph.cost import Cost, CostBudgets
 from graph.cypher.compiler import Statement
 from schema.cost import estimate
@@ -116,6 +116,7 @@ class Variant:
     roots: list[Root]
     cost: Cost
     cacheable: bool  # statements depend only on the caller's scope
+    roles: frozenset[Role] = EVERYONE  # who may run every root field of it
     compiled: OrderedDict[Any, list[Statement]] = field(default_factory=OrderedDict)
 
 
@@ -345,7 +346,8 @@ class FastPath:
             plan = builder(info, key, completer.arguments(field_def, sf, details[0].node))
             cacheable = cacheable and plan.cacheable
             roots.append(Root(key, name, plan, completer.build(field_def.type, details)))
-        return Variant(roots, estimate(schema, document, operation_name, variables), cacheable)
+        roles = EVERYONE.intersection(*(allowed_roles("query", r.field_name) for r in roots if r.plan is not None))
+        return Variant(roots, estimate(schema, document, operation_name, variables), cacheable, roles)
 
     # -- serving ---------------------------------------------------------------------
 
@@ -377,8 +379,7 @@ class FastPath:
         access = context.access
         budget = self.budgets.for_access(access)
         if (variant.cost.units > budget or variant.cost.rows > self.budgets.max_rows
-                or any(access.role not in allowed_roles("query", r.field_name)
-                       for r in variant.roots if r.plan is not None)):
+                or access.role not in variant.roles):
             self.fallbacks += 1
             return None  # the normal path refuses it, with its error shape
         try:

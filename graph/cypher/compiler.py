@@ -441,6 +441,10 @@ class _Builder:
         }
 
 
+SCOPED_COMPILERS = 512
+"""Callers whose scoped compiler a compiler keeps (past that it starts again)."""
+
+
 class Compiler:
     """Builds statements in one dialect, within the given limits."""
 
@@ -451,10 +455,17 @@ class Compiler:
         self.scope = scope
         self.analytics = analytics  # None: analytics always compute from scratch
         self.horizons = horizons  # None: big lists always sort every row (graph.cypher.horizons)
+        self._scoped: dict[Scope, Compiler] = {}
 
     def scoped(self, scope: Scope) -> Compiler:
-        """This compiler, building every statement within ``scope`` (the caller's)."""
-        return Compiler(self.dialect, self.limits, scope, self.analytics, self.horizons)
+        """This compiler, building every statement within ``scope`` (the caller's); one
+        per scope, kept for the next request of the same caller (a few hundred at most)."""
+        found = self._scoped.get(scope)
+        if found is None:
+            if len(self._scoped) >= SCOPED_COMPILERS:
+                self._scoped.clear()
+            found = self._scoped[scope] = Compiler(self.dialect, self.limits, scope, self.analytics, self.horizons)
+        return found
 
     @property
     def cache_key(self) -> tuple[Scope, int]:
