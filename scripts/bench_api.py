@@ -555,9 +555,8 @@ def main() -> None:
                 raw = asyncio.run(run_raw(socket_path, statements, args.connections, args.duration,
                                           wire=args.raw_wire))
                 raw_cpu = split.per_request(raw.requests) if split is not None else None
-                if args.floor:
-                    floor_file.write_bytes(orjson.dumps(statements))
-                    floor = api("{ __typename }", f"http://127.0.0.1:{bare_port}/floor")
+                floor_file.write_bytes(orjson.dumps(statements))
+            floor_url = f"http://127.0.0.1:{bare_port}/floor" if args.floor and raw is not None else None
             before: Figures | None = None
             bare_line = raw is None and case.name == "{ __typename }"
             label = "bare Starlette" if bare_line else ""
@@ -574,11 +573,14 @@ def main() -> None:
                     console.print("  CPU µs a request: " + "  ".join(cpu_rows[-1][1:]))
                 if bare_line:
                     raw = api("{ __typename }", f"http://127.0.0.1:{bare_port}/graphql")
+                if floor_url is not None:
+                    floor = api("{ __typename }", floor_url)
             else:  # rounds alternate which service goes first (ABBA...): drifts in the
                 # machine's load fall on both sides alike (and on bare Starlette, in the rounds too)
                 befores: list[Figures] = []
                 throughs: list[Figures] = []
                 bares: list[Figures] = []
+                floors: list[Figures] = []
                 for round_ in range(args.rounds):
                     pair = [lambda: befores.append(api(case.document, f"http://127.0.0.1:{base_port}/graphql",
                                                        base_headers)),
@@ -586,10 +588,13 @@ def main() -> None:
                     if bare_line:
                         pair.append(lambda: bares.append(api("{ __typename }",
                                                              f"http://127.0.0.1:{bare_port}/graphql")))
+                    if floor_url is not None:
+                        pair.append(lambda: floors.append(api("{ __typename }", floor_url)))
                     for measure in pair if round_ % 2 == 0 else pair[::-1]:
                         measure()
                 before, through = median_figures(befores), median_figures(throughs)
                 raw = median_figures(bares) if bare_line else raw
+                floor = median_figures(floors) if floors else None
             row = [case.name]
             if before is not None:
                 row += [f"{before.rate:,.0f}", ms(before.p50), ms(before.p99),
