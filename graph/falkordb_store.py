@@ -57,6 +57,7 @@ async def _unless(call: Awaitable[Any], phrase: str) -> None:
 
 class FalkorDBStore(Store):
     dialect = FALKORDB
+    writes_stall_reads = True  # a write waits for running reads holding the server's lock (Store.long_read)
 
     def __init__(self, socket_path: str, graph: str = "crm", max_connections: int = 32, *,
                  read_timeout: float = 10.0, write_timeout: float = 10.0,

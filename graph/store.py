@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -116,9 +118,40 @@ class Store(ABC):
     dialect: Dialect
     read_timeout: float = 10.0  # seconds a read may run before the database stops it
     write_timeout: float = 10.0  # seconds a write may run before the database stops it (and undoes it)
+    writes_stall_reads: bool = False  # see long_read
 
     def __init__(self) -> None:
         self._listeners: list[StatementListener] = []
+        self._long_reads = 0
+        self._no_long_read = asyncio.Event()
+        self._no_long_read.set()
+
+    @asynccontextmanager
+    async def long_read(self) -> AsyncIterator[None]:
+        """Hold this process's writes back while the reads inside run (a whole-base scan).
+
+        FalkorDB runs a write only once every running read has finished, and waits for
+        them holding the server's global lock, so no other statement starts or answers
+        meanwhile: a write sent during a 1.5 s scan stalled every request for the rest of
+        it (``scripts/probe_write_stalls.py``). A write held back here waits alone, and the
+        store answers reads meanwhile. Stores whose writes do not wait for reads
+        (``writes_stall_reads`` False: Neo4j) hold nothing back."""
+        if not self.writes_stall_reads:
+            yield
+            return
+        self._long_reads += 1
+        self._no_long_read.clear()
+        try:
+            yield
+        finally:
+            self._long_reads -= 1
+            if not self._long_reads:
+                self._no_long_read.set()
+
+    @property
+    def writes_held(self) -> bool:
+        """Whether a write sent now would wait for a long read of this process."""
+        return not self._no_long_read.is_set()
 
     def add_listener(self, listener: StatementListener) -> Callable[[], None]:
         """Be told of every statement sent; returns a function that stops it."""
@@ -147,6 +180,8 @@ class Store(ABC):
         audit = current_audit()
         if audit is not None and isinstance(query, Write):
             query, values = with_audit(query, audit, values, self.dialect.call_open)
+        if not self._no_long_read.is_set():
+            await self._no_long_read.wait()
         self._notify(query, values)
         return await self._measured(query, values, write=True, name=name)
 

@@ -81,7 +81,8 @@ async def write_snapshot(store: Store, kind: str, info: SnapshotInfo, values: Va
 async def refresh_kind(store: Store, kind: str) -> SnapshotInfo:
     """Compute ``kind`` from scratch and store it as the newest snapshot."""
     as_of = utcnow()
-    values = await COMPUTE[kind](store)
+    async with store.long_read():  # a whole-base scan: this process's writes wait, not the store
+        values = await COMPUTE[kind](store)
     info = SnapshotInfo(as_of, utcnow())
     await write_snapshot(store, kind, info, values)
     return info

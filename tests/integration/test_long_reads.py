@@ -1,0 +1,92 @@
+"""A long read holds this process's writes back (``Store.long_read``): on FalkorDB a write
+waits for every running read while holding the server's global lock, so one sent during
+a whole-base scan stalled every other statement until the scan ended. Reads go on."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from graph.analytics import snapshots
+from graph.analytics.state import RFM
+from graph.store import Store
+
+PROBE = "CREATE (:LongReadProbe {id: $id})"
+COUNT = "MATCH (p:LongReadProbe) RETURN count(p) AS n"
+
+
+async def _probes(store: Store) -> int:
+    return int((await store.read(COUNT))[0]["n"])
+
+
+async def test_a_write_waits_for_the_long_read_and_reads_go_on(empty_store: Store) -> None:
+    store = empty_store
+    sent: list[str] = []
+    stop = store.add_listener(lambda query, _params: sent.append(query))
+    try:
+        async with store.long_read():
+            write = asyncio.create_task(store.write(PROBE, {"id": "a"}))
+            await asyncio.sleep(0.05)
+            if not store.writes_stall_reads:  # Neo4j: writes do not wait for reads there
+                await write
+                assert await _probes(store) == 1
+                return
+            assert store.writes_held and not write.done()
+            assert PROBE not in sent  # held here, not queued in the store
+            assert await _probes(store) == 0  # a read is answered meanwhile
+        await write
+    finally:
+        stop()
+    assert not store.writes_held
+    assert sent.index(PROBE) > sent.index(COUNT)
+    assert await _probes(store) == 1
+
+
+async def test_nested_long_reads_hold_writes_until_the_last_ends(empty_store: Store) -> None:
+    store = empty_store
+    if not store.writes_stall_reads:
+        pytest.skip("this store's writes do not wait for reads")
+    outer_done = asyncio.Event()
+
+    async def outer() -> None:
+        async with store.long_read():
+            await outer_done.wait()
+
+    holder = asyncio.create_task(outer())
+    await asyncio.sleep(0)
+    async with store.long_read():
+        write = asyncio.create_task(store.write(PROBE, {"id": "b"}))
+        await asyncio.sleep(0.02)
+    await asyncio.sleep(0.05)
+    assert not write.done() and store.writes_held  # the outer read still runs
+    outer_done.set()
+    await holder
+    await write
+    assert await _probes(store) == 1
+
+
+async def test_a_failed_long_read_lets_writes_go(empty_store: Store) -> None:
+    store = empty_store
+    with pytest.raises(RuntimeError):
+        async with store.long_read():
+            raise RuntimeError("the scan failed")
+    assert not store.writes_held
+    await asyncio.wait_for(store.write(PROBE, {"id": "c"}), timeout=10)
+    assert await _probes(store) == 1
+
+
+async def test_a_snapshot_refresh_computes_inside_a_long_read(empty_store: Store,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    store = empty_store
+    held: list[bool] = []
+    compute = snapshots.COMPUTE[RFM]
+
+    async def watched(s: Store) -> snapshots.Values:
+        held.append(s.writes_held)
+        return await compute(s)
+
+    monkeypatch.setitem(snapshots.COMPUTE, RFM, watched)
+    await snapshots.refresh_kind(store, RFM)  # its snapshot write comes after the scan
+    assert held == [store.writes_stall_reads]
+    assert not store.writes_held
