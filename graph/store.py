@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import re
 import time
 from abc import ABC, abstractmethod
@@ -112,6 +113,14 @@ def client_wait(limit: float) -> float:
     return 2 * limit + 2.0
 
 
+LONG_READ_SECONDS = 0.01
+"""A read of this process running this long when a write comes is waited for (most reads
+take a millisecond or two; see ``Store.write``)."""
+WRITE_HOLD_SECONDS = 5.0
+"""The longest a write waits for reads running long: past it, it goes (reads that keep
+coming must not starve writes)."""
+
+
 class Store(ABC):
     """A graph database reached through Cypher in one dialect."""
 
@@ -125,6 +134,8 @@ class Store(ABC):
         self._long_reads = 0
         self._no_long_read = asyncio.Event()
         self._no_long_read.set()
+        self._reading: dict[int, float] = {}  # this process's reads in flight: when each was sent
+        self._read_ids = itertools.count()
 
     @asynccontextmanager
     async def long_read(self) -> AsyncIterator[None]:
@@ -135,7 +146,12 @@ class Store(ABC):
         meanwhile: a write sent during a 1.5 s scan stalled every request for the rest of
         it (``scripts/probe_write_stalls.py``). A write held back here waits alone, and the
         store answers reads meanwhile. Stores whose writes do not wait for reads
-        (``writes_stall_reads`` False: Neo4j) hold nothing back."""
+        (``writes_stall_reads`` False: Neo4j) hold nothing back.
+
+        Reads not declared long are watched too: a write waits while a read of this
+        process has been running past ``LONG_READ_SECONDS`` (at most ``WRITE_HOLD_SECONDS``).
+        A read that starts just before a write and turns out long still stalls the store;
+        and other processes' reads and writes are not seen."""
         if not self.writes_stall_reads:
             yield
             return
@@ -151,7 +167,32 @@ class Store(ABC):
     @property
     def writes_held(self) -> bool:
         """Whether a write sent now would wait for a long read of this process."""
-        return not self._no_long_read.is_set()
+        return not self._no_long_read.is_set() or self._running_long(time.perf_counter())
+
+    def _running_long(self, now: float) -> bool:
+        return any(now - sent > LONG_READ_SECONDS for sent in self._reading.values())
+
+    async def _writes_may_go(self) -> None:
+        """Wait while this process has a read running long (see ``long_read``): a declared
+        one to its end; any other read running past ``LONG_READ_SECONDS`` (a client's
+        heavy query), for at most ``WRITE_HOLD_SECONDS`` in all."""
+        if not self._no_long_read.is_set():
+            await self._no_long_read.wait()
+        deadline = time.perf_counter() + WRITE_HOLD_SECONDS
+        while True:
+            now = time.perf_counter()
+            if now >= deadline or not self._running_long(now):
+                return
+            await asyncio.sleep(LONG_READ_SECONDS / 2)
+
+    async def _tracked(self, run: Any) -> list[Record]:
+        """Await a read, known meanwhile as in flight (for ``_writes_may_go``)."""
+        read_id = next(self._read_ids)
+        self._reading[read_id] = time.perf_counter()
+        try:
+            return await run  # type: ignore[no-any-return]
+        finally:
+            del self._reading[read_id]
 
     def add_listener(self, listener: StatementListener) -> Callable[[], None]:
         """Be told of every statement sent; returns a function that stops it."""
@@ -164,7 +205,8 @@ class Store(ABC):
 
     async def read(self, query: str, params: Mapping[str, Any] | None = None) -> list[Record]:
         self._notify(query, params or {})
-        return await self._measured(query, dict(params or {}), write=False)
+        run = self._measured(query, dict(params or {}), write=False)
+        return await (self._tracked(run) if self.writes_stall_reads else run)
 
     async def write(self, query: str, params: Mapping[str, Any] | None = None) -> list[Record]:
         """Run a write. A ``Write`` that moves referral cohorts moves their counters, and
@@ -180,8 +222,8 @@ class Store(ABC):
         audit = current_audit()
         if audit is not None and isinstance(query, Write):
             query, values = with_audit(query, audit, values, self.dialect.call_open)
-        if not self._no_long_read.is_set():
-            await self._no_long_read.wait()
+        if self._reading or not self._no_long_read.is_set():
+            await self._writes_may_go()
         self._notify(query, values)
         return await self._measured(query, values, write=True, name=name)
 
@@ -218,8 +260,16 @@ class Store(ABC):
     async def fetch(self, statement: Statement) -> Any:
         """Run a compiled read statement and decode its result."""
         self._notify(statement.text, statement.params)
-        return statement.decode(await self._measured(statement.text, statement.params, write=False,
-                                                     statement=statement))
+        if not self.writes_stall_reads:
+            return statement.decode(await self._measured(statement.text, statement.params, write=False,
+                                                         statement=statement))
+        read_id = next(self._read_ids)  # what _tracked does, without a coroutine more per request
+        self._reading[read_id] = time.perf_counter()
+        try:
+            rows = await self._measured(statement.text, statement.params, write=False, statement=statement)
+        finally:
+            del self._reading[read_id]
+        return statement.decode(rows)
 
     @abstractmethod
     async def _run(self, query: str, params: dict[str, Any], *, write: bool) -> list[Record]: ...

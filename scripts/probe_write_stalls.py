@@ -1,5 +1,5 @@
-"""What one write during a long read does to every other read, with and without
-``Store.long_read`` holding the write back.
+"""What one write during a long read does to every other read, sent straight to the
+store or through ``Store.write``, which holds it back while a read runs long.
 
     .venv/bin/python scripts/probe_write_stalls.py            # a ~1 s scan, 3 rounds
     .venv/bin/python scripts/probe_write_stalls.py --scan 3000000 --rounds 5
@@ -8,10 +8,12 @@ Starts the embedded FalkorDB in a temporary folder. Each round, four clients sen
 reads without pause; 0.2 s in, a long read starts (an ``UNWIND`` scan of ``--scan`` values,
 standing in for an analytics snapshot's whole-base statement); 0.2 s later one small write
 is sent. FalkorDB runs a write only once every running read has finished, and waits for
-them holding the server's global lock: sent straight to the store ("direct"), the write
-stops every read until the scan ends. Held back by the process while the scan runs
-("held": what the analytics refresher does), it waits alone. Prints, per mode, the
-median over rounds of the small reads' p50, p99 and max, and the write's latency.
+them holding the server's global lock: sent straight to the store ("direct": as a write
+from another process would come), the write stops every read until the scan ends.
+Through ``Store.write`` it waits in the process instead, whether the scan was declared
+long (``Store.long_read``: what the analytics refresher does) or is watched (a client's
+query running past ``LONG_READ_SECONDS``). Prints, per mode, the median over rounds of
+the small reads' p50, p99 and max, and the write's latency.
 """
 
 from __future__ import annotations
@@ -38,7 +40,11 @@ READ = "MATCH (p:StallProbe {id: 'read'}) RETURN p.id AS id"
 WRITE = "MATCH (p:StallProbe {id: 'write'}) SET p.at = $at"
 
 
-async def one_round(store: FalkorDBStore, scan: int, held: bool) -> tuple[list[float], float, float]:
+MODES = {"direct": "sent straight to the store", "declared": "held: the scan declared long",
+         "watched": "held: the scan watched"}
+
+
+async def one_round(store: FalkorDBStore, scan: int, mode: str) -> tuple[list[float], float, float]:
     """Small reads' latencies (s) during the round, the write's and the scan's."""
     latencies: list[float] = []
     done = asyncio.Event()
@@ -52,7 +58,7 @@ async def one_round(store: FalkorDBStore, scan: int, held: bool) -> tuple[list[f
     async def long_read() -> float:
         began = time.perf_counter()
         async with AsyncExitStack() as stack:
-            if held:
+            if mode == "declared":
                 await stack.enter_async_context(store.long_read())
             await store.read(SCAN, {"n": scan})
         return time.perf_counter() - began
@@ -60,7 +66,10 @@ async def one_round(store: FalkorDBStore, scan: int, held: bool) -> tuple[list[f
     async def write() -> float:
         await asyncio.sleep(0.4)
         began = time.perf_counter()
-        await store.write(WRITE, {"at": time.time()})
+        if mode == "direct":
+            await store.redis.execute_command("GRAPH.QUERY", store.graph_name, f"CYPHER at={time.time()} {WRITE}")
+        else:
+            await store.write(WRITE, {"at": time.time()})
         return time.perf_counter() - began
 
     readers = [asyncio.create_task(reader()) for _ in range(4)]
@@ -87,10 +96,10 @@ async def main() -> None:
         try:
             await store.write("CREATE (:StallProbe {id: 'read'}), (:StallProbe {id: 'write'})")
             await store.read(SCAN, {"n": 1000})
-            rows: dict[str, list[tuple[float, float, float, float, float]]] = {"direct": [], "held": []}
+            rows: dict[str, list[tuple[float, float, float, float, float]]] = {mode: [] for mode in MODES}
             for round_ in range(args.rounds):
-                for mode in ("direct", "held") if round_ % 2 == 0 else ("held", "direct"):
-                    latencies, write_s, scan_s = await one_round(store, args.scan, mode == "held")
+                for mode in list(MODES) if round_ % 2 == 0 else list(MODES)[::-1]:
+                    latencies, write_s, scan_s = await one_round(store, args.scan, mode)
                     latencies.sort()
                     rows[mode].append((latencies[len(latencies) // 2], latencies[int(len(latencies) * .99)],
                                        latencies[-1], write_s, scan_s))
@@ -105,7 +114,7 @@ async def main() -> None:
         table.add_column(column, justify="left" if column == "write" else "right")
     for mode, figures in rows.items():
         medians = [statistics.median(f[i] for f in figures) * 1e3 for i in range(5)]
-        table.add_row("sent straight to the store" if mode == "direct" else "held by Store.long_read",
+        table.add_row(MODES[mode],
                       *(f"{m:.2f}" if i < 2 else f"{m:.0f}" for i, m in enumerate(medians)))
     console.print(table)
 
