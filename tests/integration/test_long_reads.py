@@ -5,6 +5,8 @@ a whole-base scan stalled every other statement until the scan ended. Reads go o
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import pytest
 
@@ -95,56 +97,46 @@ async def test_a_snapshot_refresh_computes_inside_a_long_read(empty_store: Store
 SCAN = "UNWIND range(1, $n) AS i WITH i WHERE i % 7 = 0 RETURN count(i) AS n"
 
 
-async def _scan_running(store: Store) -> asyncio.Task[list[dict[str, object]]]:
-    """A client's heavy read, not declared long: it runs past LONG_READ_SECONDS."""
+@asynccontextmanager
+async def _scan_running(store: Store) -> AsyncIterator[tuple[asyncio.Task[list[dict[str, object]]], list[bool]]]:
+    """A client's heavy read running (not declared long: it runs past LONG_READ_SECONDS),
+    and, for each write of PROBE the store is sent meanwhile, whether the scan still ran."""
+    if not store.writes_stall_reads:
+        pytest.skip("this store's writes do not wait for reads")
+    await store.write(PROBE, {"id": "warm"})
     scan = asyncio.create_task(store.read(SCAN, {"n": 4_000_000}))
     await asyncio.sleep(0.05)
     assert not scan.done(), "the scan should outlast the wait: make it longer"
-    return scan
+    sent_while_scanning: list[bool] = []
+    stop = store.add_listener(lambda query, _params: sent_while_scanning.append(not scan.done())
+                              if query == PROBE else None)
+    try:
+        yield scan, sent_while_scanning
+    finally:
+        stop()
+        await scan
+    assert await _probes(store) == 2
 
 
 async def test_a_write_waits_for_a_read_running_long(empty_store: Store) -> None:
     """Not declared: a read running past LONG_READ_SECONDS holds this process's writes;
     short reads are answered meanwhile."""
     store = empty_store
-    if not store.writes_stall_reads:
-        pytest.skip("this store's writes do not wait for reads")
-    await store.write(PROBE, {"id": "warm"})
-    scan = await _scan_running(store)
-    sent_while_scanning: list[bool] = []
-    stop = store.add_listener(lambda query, _params: sent_while_scanning.append(not scan.done())
-                              if query == PROBE else None)
-    try:
+    async with _scan_running(store) as (_scan, sent_while_scanning):
         assert store.writes_held
         write = asyncio.create_task(store.write(PROBE, {"id": "d"}))
         await asyncio.sleep(0.02)
         assert not write.done() and sent_while_scanning == []
         assert await _probes(store) == 1  # answered while the write waits
         await write
-    finally:
-        stop()
-    assert sent_while_scanning == [False]  # the write reached the store after the scan
-    await scan
-    assert await _probes(store) == 2
+        assert sent_while_scanning == [False]  # the write reached the store after the scan
 
 
 async def test_a_write_waits_for_long_reads_no_longer_than_the_hold(empty_store: Store,
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """Reads that keep running long must not starve writes: past WRITE_HOLD_SECONDS the
     write goes (and waits in the store as before)."""
-    store = empty_store
-    if not store.writes_stall_reads:
-        pytest.skip("this store's writes do not wait for reads")
     monkeypatch.setattr("graph.store.WRITE_HOLD_SECONDS", 0.05)
-    await store.write(PROBE, {"id": "warm"})
-    scan = await _scan_running(store)
-    sent_while_scanning: list[bool] = []
-    stop = store.add_listener(lambda query, _params: sent_while_scanning.append(not scan.done())
-                              if query == PROBE else None)
-    try:
-        await store.write(PROBE, {"id": "e"})
-    finally:
-        stop()
-    assert sent_while_scanning == [True]  # sent after the hold, the scan still running
-    await scan
-    assert await _probes(store) == 2
+    async with _scan_running(empty_store) as (_scan, sent_while_scanning):
+        await empty_store.write(PROBE, {"id": "e"})
+        assert sent_while_scanning == [True]  # sent after the hold, the scan still running
