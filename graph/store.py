@@ -132,6 +132,7 @@ class Store(ABC):
     def __init__(self) -> None:
         self._listeners: list[StatementListener] = []
         self._long_reads = 0
+        self._long_read_tasks: set[asyncio.Task[Any]] = set()  # tasks inside long_read: their writes would wait for themselves
         self._no_long_read = asyncio.Event()
         self._no_long_read.set()
         self._reading: dict[int, float] = {}  # this process's reads in flight: when each was sent
@@ -155,11 +156,17 @@ class Store(ABC):
         if not self.writes_stall_reads:
             yield
             return
+        task = asyncio.current_task()
+        outermost = task is not None and task not in self._long_read_tasks
+        if outermost:
+            self._long_read_tasks.add(task)  # type: ignore[arg-type]
         self._long_reads += 1
         self._no_long_read.clear()
         try:
             yield
         finally:
+            if outermost:
+                self._long_read_tasks.discard(task)  # type: ignore[arg-type]
             self._long_reads -= 1
             if not self._long_reads:
                 self._no_long_read.set()
@@ -223,6 +230,8 @@ class Store(ABC):
         if audit is not None and isinstance(query, Write):
             query, values = with_audit(query, audit, values, self.dialect.call_open)
         if self._reading or not self._no_long_read.is_set():
+            if asyncio.current_task() in self._long_read_tasks:
+                raise RuntimeError("a write inside Store.long_read would wait for its own read to end")
             await self._writes_may_go()
         self._notify(query, values)
         return await self._measured(query, values, write=True, name=name)

@@ -78,6 +78,21 @@ async def test_a_failed_long_read_lets_writes_go(empty_store: Store) -> None:
     assert await _probes(store) == 1
 
 
+async def test_a_write_inside_a_long_read_is_refused_not_left_waiting(empty_store: Store) -> None:
+    store = empty_store
+    if not store.writes_stall_reads:
+        pytest.skip("this store's writes do not wait for reads")
+
+    async def write_inside() -> None:
+        async with store.long_read():
+            await store.write(PROBE, {"id": "f"})
+
+    with pytest.raises(RuntimeError, match="its own read"):
+        await asyncio.wait_for(write_inside(), timeout=10)  # one task: the read's and the write's
+    assert not store.writes_held
+    assert await _probes(store) == 0
+
+
 async def test_a_snapshot_refresh_computes_inside_a_long_read(empty_store: Store,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     store = empty_store
