@@ -121,6 +121,10 @@ WRITE_HOLD_SECONDS = 5.0
 coming must not starve writes)."""
 
 
+def _as_rows(rows: list[Record]) -> list[Record]:
+    return rows
+
+
 class Store(ABC):
     """A graph database reached through Cypher in one dialect."""
 
@@ -132,7 +136,7 @@ class Store(ABC):
     def __init__(self) -> None:
         self._listeners: list[StatementListener] = []
         self._long_reads = 0
-        self._long_read_tasks: set[asyncio.Task[Any]] = set()  # tasks inside long_read: their writes would wait for themselves
+        self._long_read_tasks: set[asyncio.Task[Any]] = set()  # inside long_read: a write of theirs waits for itself
         self._no_long_read = asyncio.Event()
         self._no_long_read.set()
         self._reading: dict[int, float] = {}  # this process's reads in flight: when each was sent
@@ -192,15 +196,6 @@ class Store(ABC):
                 return
             await asyncio.sleep(LONG_READ_SECONDS / 2)
 
-    async def _tracked(self, run: Any) -> list[Record]:
-        """Await a read, known meanwhile as in flight (for ``_writes_may_go``)."""
-        read_id = next(self._read_ids)
-        self._reading[read_id] = time.perf_counter()
-        try:
-            return await run  # type: ignore[no-any-return]
-        finally:
-            del self._reading[read_id]
-
     def add_listener(self, listener: StatementListener) -> Callable[[], None]:
         """Be told of every statement sent; returns a function that stops it."""
         self._listeners.append(listener)
@@ -211,9 +206,9 @@ class Store(ABC):
             listener(query, params)
 
     async def read(self, query: str, params: Mapping[str, Any] | None = None) -> list[Record]:
-        self._notify(query, params or {})
-        run = self._measured(query, dict(params or {}), write=False)
-        return await (self._tracked(run) if self.writes_stall_reads else run)
+        """Run a read; its rows as they come (``fetch`` with no decoding)."""
+        rows: list[Record] = await self.fetch(Statement(query, dict(params or {}), _as_rows))
+        return rows
 
     async def write(self, query: str, params: Mapping[str, Any] | None = None) -> list[Record]:
         """Run a write. A ``Write`` that moves referral cohorts moves their counters, and
@@ -272,7 +267,7 @@ class Store(ABC):
         if not self.writes_stall_reads:
             return statement.decode(await self._measured(statement.text, statement.params, write=False,
                                                          statement=statement))
-        read_id = next(self._read_ids)  # what _tracked does, without a coroutine more per request
+        read_id = next(self._read_ids)  # in flight meanwhile, for _writes_may_go
         self._reading[read_id] = time.perf_counter()
         try:
             rows = await self._measured(statement.text, statement.params, write=False, statement=statement)
